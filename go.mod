@@ -1,0 +1,3 @@
+module github.com/khqrbot/khqrbot
+
+go 1.26.0

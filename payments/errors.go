@@ -1,0 +1,61 @@
+package payments
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes: what kind of failure an Error is, so the bot can phrase it and
+// callers can branch without matching text.
+const (
+	EInvalid     = "invalid"     // bad input: the message says what was expected
+	ENotFound    = "not_found"   // no such invoice, QR or payment
+	EConflict    = "conflict"    // the state forbids it (already paid, cancelled, ...)
+	EForbidden   = "forbidden"   // the user may not do this
+	EUnavailable = "unavailable" // Bakong or the database cannot answer now
+	EInternal    = "internal"    // a bug or an unexpected failure
+)
+
+// Error is the domain's typed error: a code for programs, a message for people.
+type Error struct {
+	Code    string
+	Message string
+	Err     error // cause, if any
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Message + ": " + e.Err.Error()
+	}
+	return e.Message
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns an *Error with the code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, EInternal for
+// any other non-nil error, and "" for nil.
+func ErrorCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return EInternal
+}
+
+// ErrorMessage returns the human message of the first *Error in err's chain,
+// and a generic text for other errors (whose details belong in logs).
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "internal error"
+}

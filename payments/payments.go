@@ -1,0 +1,217 @@
+// Package payments is the khqrbot domain: invoices, their QRs (payment
+// attempts), the payments Bakong reports for them, and the rules that move an
+// invoice from open to paid exactly once.
+//
+// It knows nothing of Telegram or of the database: storage implements Store,
+// the bot consumes the outbox of Events. The Service creates invoices, issues
+// and cancels QRs and settles payments; the Reconciler polls Bakong for every
+// pending QR and feeds what it finds to the Service.
+package payments
+
+import (
+	"fmt"
+	"time"
+)
+
+// InvoiceStatus is where an invoice stands. Open -> Paid happens exactly once.
+type InvoiceStatus string
+
+// Invoice statuses.
+const (
+	InvoiceOpen      InvoiceStatus = "open"      // waiting for a payment
+	InvoicePaid      InvoiceStatus = "paid"      // settled: a verified payment arrived in time
+	InvoiceReview    InvoiceStatus = "review"    // a payment arrived that an admin must judge
+	InvoiceCancelled InvoiceStatus = "cancelled" // an admin cancelled it
+)
+
+// InvoiceKind tells how an invoice reaches the customer.
+type InvoiceKind string
+
+// Invoice kinds.
+const (
+	KindPay     InvoiceKind = "pay"     // /pay: a QR right in the chat where it was asked
+	KindInvoice InvoiceKind = "invoice" // /invoice: a share link; each customer gets a QR of their own
+)
+
+// Invoice is what a customer owes.
+type Invoice struct {
+	ID          int64
+	Number      string // "INV-000042", set by the store from ID
+	Token       string // random, URL-safe; /start inv_<Token> opens it
+	Kind        InvoiceKind
+	Amount      Money
+	Description string
+	Status      InvoiceStatus
+	CreatedBy   int64 // Telegram user id of the admin who made it
+	ChatID      int64 // chat it was made in
+	PaymentID   int64 // the settling payment, once paid
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	PaidAt      time.Time // zero unless paid
+}
+
+// Validate checks the fields a new invoice needs.
+func (inv *Invoice) Validate() error {
+	if err := inv.Amount.Validate(); err != nil {
+		return err
+	}
+	if inv.Kind != KindPay && inv.Kind != KindInvoice {
+		return Errorf(EInvalid, "invoice kind %q: want pay or invoice", inv.Kind)
+	}
+	if n := len([]rune(inv.Description)); n > MaxDescription {
+		return Errorf(EInvalid, "description has %d characters, at most %d are allowed", n, MaxDescription)
+	}
+	return nil
+}
+
+// MaxDescription bounds an invoice's description, in characters.
+const MaxDescription = 200
+
+// InvoiceNumber formats an invoice id as its number.
+func InvoiceNumber(id int64) string { return fmt.Sprintf("INV-%06d", id) }
+
+// QRStatus is where one payment attempt stands.
+type QRStatus string
+
+// QR statuses. Only pending QRs are polled.
+const (
+	QRPending   QRStatus = "pending"
+	QRPaid      QRStatus = "paid"      // its payment settled the invoice
+	QRExpired   QRStatus = "expired"   // final check after expiry found nothing
+	QRFailed    QRStatus = "failed"    // Bakong reported the transaction failed
+	QRCancelled QRStatus = "cancelled" // its invoice was cancelled
+	QRReview    QRStatus = "review"    // paid late, or amount/currency/receiver differ, or paid twice
+)
+
+// QR is one dynamic KHQR issued for an invoice: its own bill number, md5 and
+// expiry. An invoice can have several over its life.
+type QR struct {
+	ID         int64
+	InvoiceID  int64
+	BillNumber string // unique per QR, tag 62 sub 01
+	Payload    string // the exact KHQR string the customer scans
+	MD5        string // md5 of Payload, computed once at generation
+	Amount     Money
+	Receiver   string // Bakong account that must receive the money
+	Deeplink   string // empty when generate_deeplink_by_qr failed
+	Status     QRStatus
+	ChatID     int64 // chat the QR was sent to
+	UserID     int64 // who asked for it (admin for /pay, customer for /invoice links)
+	Sandbox    bool
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	ClosedAt   time.Time // when it left pending
+
+	// Polling state, kept so a restart resumes where it stopped.
+	NextCheckAt   time.Time // when the reconciler should ask Bakong next
+	LastCheckedAt time.Time
+	CheckFailures int    // consecutive failed checks (errors, not "not found")
+	LastError     string // the last check's error, for admins
+}
+
+// Live reports whether the customer can still pay it at t.
+func (q *QR) Live(t time.Time) bool { return q.Status == QRPending && !t.After(q.ExpiresAt) }
+
+// PaymentStatus says what a recorded payment did to its invoice.
+type PaymentStatus string
+
+// Payment statuses.
+const (
+	PaymentSettled   PaymentStatus = "settled"   // it settled the invoice
+	PaymentReview    PaymentStatus = "review"    // late or mismatched: an admin decides
+	PaymentDuplicate PaymentStatus = "duplicate" // the invoice was already settled
+)
+
+// Payment is a Bakong transaction found for a QR. Every one is recorded, even
+// those that do not settle anything: nothing is lost.
+type Payment struct {
+	ID             int64
+	Hash           string // full hash, 64 hex, unique
+	ShortHash      string // first 8 of Hash
+	QRID           int64
+	InvoiceID      int64
+	MD5            string
+	FromAccount    string
+	ToAccount      string
+	Amount         Money
+	Description    string
+	ExternalRef    string
+	InstructionRef string
+	PaidAt         time.Time // Bakong's createdDateMs
+	AcknowledgedAt time.Time
+	Status         PaymentStatus
+	Reason         string // why it is in review or duplicate, for admins
+	Source         string // "poll", "check", "verify"
+	CreatedAt      time.Time
+}
+
+// EventKind is what happened, for whoever tells the people concerned.
+type EventKind string
+
+// Event kinds written to the outbox.
+const (
+	EventSettled   EventKind = "settled"   // invoice paid
+	EventExpired   EventKind = "expired"   // a QR expired unpaid
+	EventFailed    EventKind = "failed"    // a QR's transaction failed
+	EventReview    EventKind = "review"    // a payment needs an admin
+	EventDuplicate EventKind = "duplicate" // a second payment for a settled invoice
+	EventCancelled EventKind = "cancelled" // invoice cancelled
+	EventAlert     EventKind = "alert"     // checks keep failing, token expiring: admins only
+)
+
+// Event is an outbox row, written in the same transaction as the state change
+// it reports, and marked delivered only once its subscriber is done with it.
+type Event struct {
+	ID          int64
+	Kind        EventKind
+	InvoiceID   int64
+	QRID        int64
+	PaymentID   int64
+	Detail      string // for alerts and reviews: what happened, for admins
+	CreatedAt   time.Time
+	Attempts    int
+	NextAttempt time.Time // zero: now
+	DeliveredAt time.Time // zero: not yet
+}
+
+// Message links a Telegram message to the QR it shows, so state changes edit it.
+type Message struct {
+	ChatID    int64
+	MessageID int
+	QRID      int64
+	InvoiceID int64
+	CreatedAt time.Time
+}
+
+// Role is what a Telegram user may do.
+type Role string
+
+// Roles.
+const (
+	RoleAdmin    Role = "admin"
+	RoleCashier  Role = "cashier"
+	RoleCustomer Role = "customer"
+)
+
+// User is a Telegram user the bot has met.
+type User struct {
+	ID        int64  // Telegram user id
+	Language  string // "en" or "km"; empty: follow Telegram's language_code
+	Role      Role
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// APICall is one Bakong Open API exchange, kept in the call log.
+type APICall struct {
+	ID           int64
+	Endpoint     string
+	RequestID    string
+	HTTPStatus   int
+	ResponseCode int
+	ErrorCode    int
+	Latency      time.Duration
+	Err          string
+	QRID         int64 // 0 when the call was not about one QR
+	At           time.Time
+}

@@ -1,0 +1,109 @@
+package payments
+
+import (
+	"context"
+	"time"
+)
+
+// Store keeps the domain's state. storage implements it with GORM; the domain
+// never sees SQL. Lookups of a missing row return an *Error with ENotFound.
+// Every method is safe for concurrent use, from several processes on one database.
+type Store interface {
+	// WithTx runs fn inside one database transaction: everything fn does
+	// through tx commits together or not at all. Nested calls reuse the transaction.
+	WithTx(ctx context.Context, fn func(tx Store) error) error
+
+	// CreateInvoice inserts inv and sets its ID, Number and timestamps.
+	CreateInvoice(ctx context.Context, inv *Invoice) error
+	Invoice(ctx context.Context, id int64) (*Invoice, error)
+	InvoiceByNumber(ctx context.Context, number string) (*Invoice, error)
+	InvoiceByToken(ctx context.Context, token string) (*Invoice, error)
+	// SetInvoiceStatus moves invoice id to status `to` only if its status is one
+	// of `from`, and reports whether it did. paymentID and at are stored with it
+	// (PaidAt when `to` is InvoicePaid). This conditional update is what makes
+	// settlement happen exactly once.
+	SetInvoiceStatus(ctx context.Context, id int64, from []InvoiceStatus, to InvoiceStatus, paymentID int64, at time.Time) (bool, error)
+	ListInvoices(ctx context.Context, f InvoiceFilter) ([]Invoice, error)
+
+	// CreateQR inserts q and sets its ID. MD5 and BillNumber are unique.
+	CreateQR(ctx context.Context, q *QR) error
+	QR(ctx context.Context, id int64) (*QR, error)
+	QRByMD5(ctx context.Context, md5 string) (*QR, error)
+	ListQRs(ctx context.Context, f QRFilter) ([]QR, error)
+	// DueQRs returns up to limit pending QRs whose NextCheckAt is at or before
+	// now, oldest NextCheckAt first.
+	DueQRs(ctx context.Context, now time.Time, limit int) ([]QR, error)
+	// SetQRStatus moves QR id to `to` only if its status is one of `from`, and
+	// reports whether it did; `at` becomes ClosedAt when `to` is not pending.
+	SetQRStatus(ctx context.Context, id int64, from []QRStatus, to QRStatus, at time.Time) (bool, error)
+	// SetQRDeeplink stores the deeplink found after the QR was created.
+	SetQRDeeplink(ctx context.Context, id int64, link string) error
+	// SetQRCheck records the outcome of a check: when to check next, the
+	// consecutive failure count and the last error ("" on success).
+	SetQRCheck(ctx context.Context, id int64, checkedAt, next time.Time, failures int, lastErr string) error
+
+	// CreatePayment inserts p and sets its ID. A payment whose Hash is already
+	// stored returns an *Error with EConflict and changes nothing.
+	CreatePayment(ctx context.Context, p *Payment) error
+	PaymentByHash(ctx context.Context, hash string) (*Payment, error)
+	ListPayments(ctx context.Context, f PaymentFilter) ([]Payment, error)
+
+	// AddEvent appends e to the outbox and sets its ID.
+	AddEvent(ctx context.Context, e *Event) error
+	// PendingEvents returns up to limit undelivered events whose NextAttempt is
+	// at or before now, in ID order.
+	PendingEvents(ctx context.Context, now time.Time, limit int) ([]Event, error)
+	// MarkEventDelivered marks event id delivered at `at`.
+	MarkEventDelivered(ctx context.Context, id int64, at time.Time) error
+	// DelayEvent counts a failed delivery and sets when to try again.
+	DelayEvent(ctx context.Context, id int64, next time.Time) error
+
+	// LinkMessage records that a Telegram message shows a QR; a QR has at most
+	// one message, and linking again replaces it.
+	LinkMessage(ctx context.Context, m Message) error
+	MessageByQR(ctx context.Context, qrID int64) (*Message, error)
+
+	// User returns a user, or ENotFound; SaveUser inserts or updates one.
+	User(ctx context.Context, id int64) (*User, error)
+	SaveUser(ctx context.Context, u *User) error
+
+	// Setting returns a stored value ("" and no error when unset); SetSetting stores it.
+	Setting(ctx context.Context, key string) (string, error)
+	SetSetting(ctx context.Context, key, value string) error
+
+	// LogCall appends one Bakong API exchange to the call log.
+	LogCall(ctx context.Context, c *APICall) error
+	ListCalls(ctx context.Context, qrID int64, limit int) ([]APICall, error)
+
+	// Close releases the database.
+	Close() error
+}
+
+// InvoiceFilter selects invoices; zero fields match everything.
+type InvoiceFilter struct {
+	Statuses  []InvoiceStatus
+	CreatedBy int64
+	Since     time.Time // CreatedAt >= Since (PaidAt when PaidRange is set)
+	Until     time.Time // exclusive
+	PaidRange bool      // apply Since/Until to PaidAt instead of CreatedAt
+	Limit     int       // 0: no limit
+	Offset    int
+}
+
+// QRFilter selects QRs; zero fields match everything.
+type QRFilter struct {
+	InvoiceID int64
+	Statuses  []QRStatus
+	Limit     int
+	Offset    int
+}
+
+// PaymentFilter selects payments; zero fields match everything.
+type PaymentFilter struct {
+	InvoiceID int64
+	QRID      int64
+	Statuses  []PaymentStatus
+	Since     time.Time // PaidAt >= Since
+	Until     time.Time // exclusive
+	Limit     int
+}
