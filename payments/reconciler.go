@@ -2,30 +2,457 @@ package payments
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
 	"time"
+
+	"github.com/khqrbot/khqrbot/payments/bakong"
 )
 
-// ReconcilerConfig tunes the Reconciler.
+// ReconcilerConfig tunes the Reconciler. Zero fields take the defaults below.
 type ReconcilerConfig struct {
-	Interval   time.Duration // POLL_INTERVAL
-	MaxRPS     int           // request budget per second towards Bakong (BAKONG_MAX_RPS)
-	Grace      time.Duration // final check after expiry
-	MaxBackoff time.Duration // cap of the error backoff
+	Interval   time.Duration // POLL_INTERVAL; default 5s
+	MaxRPS     int           // request budget per second towards Bakong (BAKONG_MAX_RPS); default 5
+	Grace      time.Duration // final check after expiry; default: the Service's Grace
+	MaxBackoff time.Duration // cap of the error backoff; default 1 min
+
+	// ListRetry is how long a refused md5 list endpoint is left alone before
+	// it is tried again; default 10 min.
+	ListRetry time.Duration
+	// AlertAfter is how many failures in a row raise one EventAlert; default 5.
+	AlertAfter int
 }
 
+// Reconciler defaults.
+const (
+	DefaultInterval   = 5 * time.Second
+	DefaultMaxRPS     = 5
+	DefaultMaxBackoff = time.Minute
+	DefaultListRetry  = 10 * time.Minute
+	DefaultAlertAfter = 5
+)
+
+// listSize is the most md5s one check_transaction_by_md5_list call takes.
+const listSize = 50
+
+// pageSize is how many due QRs a tick reads from the store at a time.
+const pageSize = 1000
+
 // Reconciler polls Bakong for every pending QR and applies what it finds.
+//
+// Its schedule lives in the database (QR.NextCheckAt), so a restart, or a
+// second process on the same database, resumes where polling stopped; a
+// payment seen by two reconcilers still settles once (see Service.Apply).
+//
+// The rules, per pending QR:
+//   - It is checked every Interval while it lives, and once more at
+//     ExpiresAt+Grace (the final check). Only a successful "not found" at or
+//     after ExpiresAt+Grace expires it; after that it is never asked about again.
+//   - A found transaction goes to Service.Apply; "failed" fails the QR.
+//   - Anything else (HTTP errors, timeouts, 429, STATIC_QR, SERVICE_FAILED,
+//     other error codes) changes no state but the check record: the QR is
+//     retried after a backoff (Interval, doubled per failure, capped by
+//     MaxBackoff, never past the final check time), however long its expiry
+//     has passed, until Bakong answers.
+//   - QRs of an invoice that another QR settled keep being polled until
+//     their own final check, so a second payment is flagged (EventDuplicate),
+//     never lost; their expiry writes no event (see Service.close).
+//
+// Calls go in md5 lists of 50; when the list endpoint is refused
+// (bakong.KindListRefused), single md5 checks replace it for ListRetry. All
+// calls draw from a token bucket of MaxRPS per second on the injected clock:
+// a tick that runs out leaves the remaining QRs due for the next tick. A 429
+// ends the tick at once.
+//
+// After AlertAfter failed calls in a row, one EventAlert tells the admins
+// that Bakong is not answering, and another when it answers again. A QR whose
+// own checks fail AlertAfter times in a row while Bakong otherwise answers
+// gets one alert of its own.
 type Reconciler struct {
 	svc *Service
 	cfg ReconcilerConfig
+
+	mu          sync.Mutex // one tick at a time; guards the fields below
+	budget      bucket
+	listRetryAt time.Time                                 // when the md5 list endpoint may be tried again
+	failStreak  int                                       // failed calls in a row
+	outage      bool                                      // an outage alert was written for the current streak
+	pauseUntil  time.Time                                 // no calls before this (after a 429)
+	wait        func(context.Context, time.Duration) bool // nil: a tick never waits for budget
+	first       error                                     // the tick's first error
 }
 
 // NewReconciler returns a Reconciler over svc.
 func NewReconciler(svc *Service, cfg ReconcilerConfig) *Reconciler {
-	return &Reconciler{svc: svc, cfg: cfg}
+	if cfg.Interval <= 0 {
+		cfg.Interval = DefaultInterval
+	}
+	if cfg.MaxRPS <= 0 {
+		cfg.MaxRPS = DefaultMaxRPS
+	}
+	if cfg.Grace <= 0 {
+		cfg.Grace = svc.cfg.Grace
+	}
+	if cfg.MaxBackoff <= 0 {
+		cfg.MaxBackoff = DefaultMaxBackoff
+	}
+	cfg.MaxBackoff = max(cfg.MaxBackoff, cfg.Interval)
+	if cfg.ListRetry <= 0 {
+		cfg.ListRetry = DefaultListRetry
+	}
+	if cfg.AlertAfter <= 0 {
+		cfg.AlertAfter = DefaultAlertAfter
+	}
+	return &Reconciler{svc: svc, cfg: cfg, budget: newBucket(cfg.MaxRPS)}
 }
 
-// Tick runs one reconciliation cycle over the QRs due now.
-func (r *Reconciler) Tick(ctx context.Context) error { return errTODO }
+func (r *Reconciler) log() *slog.Logger { return r.svc.log }
 
-// Run ticks every Interval until ctx is done.
-func (r *Reconciler) Run(ctx context.Context) error { return errTODO }
+// Tick runs one reconciliation cycle over the QRs due now. It never sleeps:
+// when the request budget runs out, the QRs left stay due for the next tick.
+// Tests drive it with a fake clock. Errors of single QRs are logged and the
+// tick goes on; it returns the first of them, or a store error that stopped it.
+func (r *Reconciler) Tick(ctx context.Context) error { return r.tick(ctx, nil) }
+
+// Run ticks every Interval until ctx is done, then returns nil. Unlike Tick,
+// a cycle that runs out of request budget waits (in real time) for more,
+// until the next cycle would begin. Use Tick with a fake clock.
+func (r *Reconciler) Run(ctx context.Context) error {
+	t := time.NewTicker(r.cfg.Interval)
+	defer t.Stop()
+	for {
+		deadline := time.Now().Add(r.cfg.Interval)
+		err := r.tick(ctx, func(ctx context.Context, d time.Duration) bool {
+			if time.Now().Add(d).After(deadline) {
+				return false
+			}
+			return sleep(ctx, d)
+		})
+		if err != nil && ctx.Err() == nil {
+			r.log().Warn("reconcile", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+func (r *Reconciler) tick(ctx context.Context, wait func(context.Context, time.Duration) bool) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.wait, r.first = wait, nil
+	now := r.svc.clock.Now()
+	seen := make(map[int64]bool)
+	for {
+		qrs, err := r.svc.store.DueQRs(ctx, now, pageSize)
+		if err != nil {
+			return fmt.Errorf("due QRs: %w", err)
+		}
+		todo := qrs[:0]
+		for _, q := range qrs {
+			if !seen[q.ID] {
+				seen[q.ID] = true
+				todo = append(todo, q)
+			}
+		}
+		if len(todo) == 0 {
+			return r.first
+		}
+		more := r.check(ctx, todo)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if !more || len(qrs) < pageSize {
+			return r.first
+		}
+	}
+}
+
+// keep logs err and keeps the first of a tick.
+func (r *Reconciler) keep(err error) {
+	if err == nil {
+		return
+	}
+	r.log().Warn("reconcile", "err", err)
+	if r.first == nil {
+		r.first = err
+	}
+}
+
+// check asks Bakong about qrs, in lists while the list endpoint works, and
+// applies the answers. It reports false when it had to stop early: budget
+// spent, a 429, or ctx done.
+func (r *Reconciler) check(ctx context.Context, qrs []QR) bool {
+	for len(qrs) > 0 {
+		if !r.take(ctx) {
+			return false
+		}
+		at := r.svc.clock.Now()
+		if len(qrs) > 1 && !at.Before(r.listRetryAt) {
+			n := min(listSize, len(qrs))
+			chunk := qrs[:n]
+			res, err := r.svc.api.CheckMD5List(ctx, md5s(chunk))
+			if ctx.Err() != nil {
+				return false
+			}
+			if bakong.IsKind(err, bakong.KindListRefused) {
+				r.listRetryAt = at.Add(r.cfg.ListRetry)
+				r.log().Warn("md5 list refused: single checks until "+stamp(r.listRetryAt), "err", err)
+				continue
+			}
+			ans := listAnswers(chunk, res, err)
+			r.keep(r.called(ctx, slices.ContainsFunc(ans, answer.answered), err, at))
+			r.apply(ctx, chunk, ans, at)
+			qrs = qrs[n:]
+			if bakong.IsKind(err, bakong.KindRateLimited) {
+				return false
+			}
+			continue
+		}
+		tx, err := r.svc.api.CheckMD5(ctx, qrs[0].MD5)
+		if ctx.Err() != nil {
+			return false
+		}
+		a := answer{tx: tx, err: err}
+		r.keep(r.called(ctx, a.answered(), err, at))
+		r.apply(ctx, qrs[:1], []answer{a}, at)
+		qrs = qrs[1:]
+		if bakong.IsKind(err, bakong.KindRateLimited) {
+			return false
+		}
+	}
+	return true
+}
+
+// take spends one request of the budget, waiting for one if the tick may.
+func (r *Reconciler) take(ctx context.Context) bool {
+	now := r.svc.clock.Now()
+	if now.Before(r.pauseUntil) {
+		return false
+	}
+	ok, d := r.budget.take(now)
+	if ok {
+		return true
+	}
+	if r.wait == nil || !r.wait(ctx, d) {
+		return false
+	}
+	ok, _ = r.budget.take(r.svc.clock.Now())
+	return ok
+}
+
+// answer is what Bakong said about one QR: a transaction, or an error
+// (bakong.ErrNotFound and bakong.ErrFailed are answers too).
+type answer struct {
+	tx  *bakong.Transaction
+	err error
+}
+
+// answered reports whether Bakong gave a definite answer.
+func (a answer) answered() bool {
+	return a.err == nil || errors.Is(a.err, bakong.ErrNotFound) || errors.Is(a.err, bakong.ErrFailed)
+}
+
+// listAnswers matches a list call's items to chunk by md5. A call that failed
+// fails every QR; an md5 the answer left out fails its QR.
+func listAnswers(chunk []QR, res []bakong.Result, err error) []answer {
+	out := make([]answer, len(chunk))
+	if err != nil {
+		for i := range out {
+			out[i].err = err
+		}
+		return out
+	}
+	byKey := make(map[string]bakong.Result, len(res))
+	for _, it := range res {
+		byKey[it.Key] = it
+	}
+	for i, q := range chunk {
+		it, ok := byKey[q.MD5]
+		switch {
+		case !ok:
+			out[i].err = errors.New("md5 list answer left this md5 out")
+		case it.Status == bakong.ItemSuccess && it.Transaction != nil:
+			out[i].tx = it.Transaction
+		case it.Status == bakong.ItemNotFound:
+			out[i].err = bakong.ErrNotFound
+		case it.Status == bakong.ItemFailed:
+			out[i].err = bakong.ErrFailed
+		default:
+			out[i].err = fmt.Errorf("md5 list item %s: %s", it.Status, it.Message)
+		}
+	}
+	return out
+}
+
+func md5s(qrs []QR) []string {
+	out := make([]string, len(qrs))
+	for i, q := range qrs {
+		out[i] = q.MD5
+	}
+	return out
+}
+
+// check is one check record to store.
+type checkNote struct {
+	id       int64
+	next     time.Time
+	failures int
+	lastErr  string
+	alert    string // non-empty: write this alert with the record
+}
+
+// apply acts on the answers for qrs, asked at `at`: payments, failures and
+// final expiries each in their own transaction, the check records of the
+// rest together in one.
+func (r *Reconciler) apply(ctx context.Context, qrs []QR, ans []answer, at time.Time) {
+	notes := make([]checkNote, 0, len(qrs))
+	final := at.Add(-r.cfg.Grace) // a QR that expired at or before this has had its grace
+	for i := range qrs {
+		q, a := &qrs[i], ans[i]
+		switch {
+		case a.err == nil:
+			if _, err := r.svc.Apply(ctx, q, a.tx, SourcePoll); err != nil {
+				r.keep(err)
+				notes = append(notes, r.failed(q, at, err))
+			}
+		case errors.Is(a.err, bakong.ErrFailed):
+			r.keep(r.svc.close(ctx, q, QRFailed, EventFailed, at))
+		case errors.Is(a.err, bakong.ErrNotFound) && !q.ExpiresAt.After(final):
+			r.keep(r.svc.close(ctx, q, QRExpired, EventExpired, at))
+		case errors.Is(a.err, bakong.ErrNotFound):
+			notes = append(notes, checkNote{id: q.ID, next: r.next(q, at, r.cfg.Interval)})
+		default:
+			notes = append(notes, r.failed(q, at, a.err))
+		}
+	}
+	if len(notes) == 0 {
+		return
+	}
+	var told bool
+	err := r.svc.store.WithTx(ctx, func(st Store) error {
+		told = false
+		for _, n := range notes {
+			if err := st.SetQRCheck(ctx, n.id, at, n.next, n.failures, n.lastErr); err != nil {
+				return err
+			}
+			if n.alert != "" {
+				if err := st.AddEvent(ctx, &Event{Kind: EventAlert, QRID: n.id, Detail: n.alert, CreatedAt: at}); err != nil {
+					return err
+				}
+				told = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		r.keep(fmt.Errorf("record checks: %w", err))
+	}
+	if told {
+		r.svc.notify()
+	}
+}
+
+// failed is the check record of a failed check of q.
+func (r *Reconciler) failed(q *QR, at time.Time, err error) checkNote {
+	n := checkNote{id: q.ID, failures: q.CheckFailures + 1, lastErr: err.Error()}
+	d := backoff(r.cfg.Interval, r.cfg.MaxBackoff, n.failures-1)
+	var rl *bakong.Error
+	if errors.As(err, &rl) && rl.Kind == bakong.KindRateLimited {
+		d = max(d, rl.RetryAfter)
+	}
+	n.next = r.next(q, at, d)
+	if n.failures == r.cfg.AlertAfter && !r.outage {
+		n.alert = fmt.Sprintf("checks of QR %s failed %d times in a row: %v", q.BillNumber, n.failures, err)
+	}
+	return n
+}
+
+// next is when to check q again, d after at, but no later than its final
+// check while that is still ahead.
+func (r *Reconciler) next(q *QR, at time.Time, d time.Duration) time.Time {
+	t := at.Add(d)
+	if final := q.ExpiresAt.Add(r.cfg.Grace); at.Before(final) && t.After(final) {
+		return final
+	}
+	return t
+}
+
+// called tracks the outcome of one call for the outage alert: ok when Bakong
+// answered something definite (a list call whose every item is
+// SERVICE_FAILED did not). A 429 also pauses calls for its Retry-After.
+func (r *Reconciler) called(ctx context.Context, ok bool, err error, at time.Time) error {
+	if ok {
+		r.failStreak = 0
+		if r.outage {
+			r.outage = false
+			return r.alert(ctx, at, "Bakong answers again")
+		}
+		return nil
+	}
+	var be *bakong.Error
+	if errors.As(err, &be) && be.Kind == bakong.KindRateLimited {
+		r.pauseUntil = at.Add(max(be.RetryAfter, time.Second))
+	}
+	r.failStreak++
+	if r.failStreak == r.cfg.AlertAfter {
+		r.outage = true
+		if err == nil {
+			err = errors.New("every list item failed")
+		}
+		return r.alert(ctx, at, fmt.Sprintf("Bakong checks failed %d times in a row; payments are not being confirmed: %v", r.failStreak, err))
+	}
+	return nil
+}
+
+func (r *Reconciler) alert(ctx context.Context, at time.Time, detail string) error {
+	r.log().Warn("alert: " + detail)
+	if err := r.svc.store.AddEvent(ctx, &Event{Kind: EventAlert, Detail: detail, CreatedAt: at}); err != nil {
+		return fmt.Errorf("write alert: %w", err)
+	}
+	r.svc.notify()
+	return nil
+}
+
+// bucket is a token bucket on an injected clock (GCRA): one request every
+// 1s/rate, bursts of up to rate requests.
+type bucket struct {
+	cost  time.Duration // time one request costs
+	burst time.Duration // how far ahead of now the bucket may run
+	tat   time.Time     // theoretical arrival time of the next request
+}
+
+func newBucket(rate int) bucket {
+	cost := time.Second / time.Duration(rate)
+	return bucket{cost: cost, burst: time.Duration(rate-1) * cost}
+}
+
+// take spends one request at now if the budget allows; otherwise it says how
+// long until it will.
+func (b *bucket) take(now time.Time) (bool, time.Duration) {
+	tat := b.tat
+	if tat.Before(now) {
+		tat = now
+	}
+	if ahead := tat.Sub(now); ahead > b.burst {
+		return false, ahead - b.burst
+	}
+	b.tat = tat.Add(b.cost)
+	return true, 0
+}

@@ -2,11 +2,17 @@ package payments
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/khqrbot/khqrbot/payments/bakong"
+	"github.com/khqrbot/khqrbot/payments/khqr"
 )
 
 // Bakong is what the domain needs of the Open API. *bakong.Client implements
@@ -28,10 +34,25 @@ type Merchant struct {
 	AcquiringBank string
 }
 
+// Validate checks what every QR needs of the merchant. khqr.Encode checks the
+// finer limits of each tag.
+func (m Merchant) Validate() error {
+	if name, bank, ok := strings.Cut(m.AccountID, "@"); !ok || name == "" || bank == "" || strings.Contains(bank, "@") {
+		return Errorf(EInvalid, "merchant account %q: want a Bakong account id like name@bank", m.AccountID)
+	}
+	if strings.TrimSpace(m.Name) == "" {
+		return Errorf(EInvalid, "merchant name is empty: every KHQR carries one")
+	}
+	if m.MerchantID != "" && m.AcquiringBank == "" {
+		return Errorf(EInvalid, "merchant id %q needs an acquiring bank", m.MerchantID)
+	}
+	return nil
+}
+
 // Config tunes the Service.
 type Config struct {
 	Merchant Merchant
-	QRTTL    time.Duration // lifetime of each QR; never more than MaxQRTTL
+	QRTTL    time.Duration // lifetime of each QR; never more than MaxQRTTL; 0: DefaultQRTTL
 	Grace    time.Duration // final check this long after expiry; default 30s
 	Sandbox  bool          // QRs are marked sandbox: no real money
 }
@@ -39,18 +60,60 @@ type Config struct {
 // MaxQRTTL is the longest a dynamic QR may live (NBC's integration guide).
 const MaxQRTTL = 10 * time.Minute
 
+// Defaults for a zero Config field.
+const (
+	DefaultQRTTL = 5 * time.Minute
+	DefaultGrace = 30 * time.Second
+)
+
+// Payment sources: how a transaction was found.
+const (
+	SourcePoll   = "poll"   // the reconciler's md5 checks
+	SourceCheck  = "check"  // an explicit CheckQR
+	SourceVerify = "verify" // an admin's /verify with a receipt's short hash
+)
+
 // Service creates invoices, issues and cancels their QRs and settles payments.
+//
+// Every state change it makes writes its outbox Event in the same
+// transaction; after the commit it signals Wake, so the bot delivers at once.
 type Service struct {
 	store Store
 	api   Bakong
 	clock Clock
 	cfg   Config
 	log   *slog.Logger
+	wake  chan struct{}
 }
 
-// NewService checks cfg and returns a Service.
+// NewService checks cfg and returns a Service. A nil clock is the system
+// clock and a nil log discards.
 func NewService(store Store, api Bakong, clock Clock, cfg Config, log *slog.Logger) (*Service, error) {
-	return &Service{store: store, api: api, clock: clock, cfg: cfg, log: log}, nil
+	if store == nil || api == nil {
+		return nil, Errorf(EInvalid, "payments service needs a store and a Bakong client")
+	}
+	if clock == nil {
+		clock = SystemClock{}
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := cfg.Merchant.Validate(); err != nil {
+		return nil, err
+	}
+	switch {
+	case cfg.QRTTL == 0:
+		cfg.QRTTL = DefaultQRTTL
+	case cfg.QRTTL < 0 || cfg.QRTTL > MaxQRTTL:
+		return nil, Errorf(EInvalid, "QR lifetime %s: want more than 0 and at most %s", cfg.QRTTL, MaxQRTTL)
+	}
+	switch {
+	case cfg.Grace == 0:
+		cfg.Grace = DefaultGrace
+	case cfg.Grace < 0:
+		return nil, Errorf(EInvalid, "grace %s: want a positive duration", cfg.Grace)
+	}
+	return &Service{store: store, api: api, clock: clock, cfg: cfg, log: log, wake: make(chan struct{}, 1)}, nil
 }
 
 // NewInvoice is what CreateInvoice needs.
@@ -69,35 +132,336 @@ type QRRequest struct {
 	UserID    int64
 }
 
-var errTODO = errors.New("not implemented")
-
-// CreateInvoice validates and stores a new open invoice.
+// CreateInvoice validates and stores a new open invoice with a random token
+// for its share link.
 func (s *Service) CreateInvoice(ctx context.Context, n NewInvoice) (*Invoice, error) {
-	return nil, errTODO
+	now := s.clock.Now()
+	inv := &Invoice{
+		Token:       newToken(),
+		Kind:        n.Kind,
+		Amount:      n.Amount,
+		Description: strings.TrimSpace(n.Description),
+		Status:      InvoiceOpen,
+		CreatedBy:   n.CreatedBy,
+		ChatID:      n.ChatID,
+		CreatedAt:   now,
+		UpdatedAt:   now,
+	}
+	if err := inv.Validate(); err != nil {
+		return nil, err
+	}
+	if err := s.store.CreateInvoice(ctx, inv); err != nil {
+		return nil, fmt.Errorf("create invoice: %w", err)
+	}
+	return inv, nil
 }
+
+// newToken returns 22 URL-safe characters from 128 random bits: unguessable,
+// and valid in a Telegram /start parameter.
+func newToken() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (it crashes the program instead)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// maxBillNumber is the longest bill number tag 62 sub 01 holds.
+const maxBillNumber = 25
 
 // IssueQR generates a fresh dynamic KHQR for an open invoice, stores it as
 // pending and asks Bakong for its deeplink (optional: failure leaves it empty).
+//
+// Each QR gets its own bill number, "<invoice number>-<attempt>", and expires
+// QRTTL after now. It is due for polling at once (NextCheckAt = now).
 func (s *Service) IssueQR(ctx context.Context, r QRRequest) (*QR, error) {
-	return nil, errTODO
+	var q *QR
+	for try := 0; ; try++ {
+		err := s.store.WithTx(ctx, func(st Store) error {
+			inv, err := st.Invoice(ctx, r.InvoiceID)
+			if err != nil {
+				return err
+			}
+			if inv.Status != InvoiceOpen {
+				return Errorf(EConflict, "invoice %s is %s: only an open invoice gets a new QR", inv.Number, inv.Status)
+			}
+			qrs, err := st.ListQRs(ctx, QRFilter{InvoiceID: inv.ID})
+			if err != nil {
+				return err
+			}
+			if q, err = s.newQR(inv, r, len(qrs)+1+try); err != nil {
+				return err
+			}
+			if err := st.CreateQR(ctx, q); err != nil {
+				if ErrorCode(err) == EConflict {
+					return errRace // another QR took the bill number: count again
+				}
+				return err
+			}
+			return nil
+		})
+		if errors.Is(err, errRace) && try < maxRaceRetries {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("issue QR for invoice %d: %w", r.InvoiceID, err)
+		}
+		break
+	}
+	s.addDeeplink(ctx, q)
+	return q, nil
 }
 
-// Cancel cancels an open invoice and its pending QRs.
+// newQR encodes the attempt-th QR of inv.
+func (s *Service) newQR(inv *Invoice, r QRRequest, attempt int) (*QR, error) {
+	bill := inv.Number + "-" + strconv.Itoa(attempt)
+	if len(bill) > maxBillNumber {
+		return nil, Errorf(EInternal, "bill number %s is longer than %d characters", bill, maxBillNumber)
+	}
+	now := s.clock.Now()
+	exp := now.Add(s.cfg.QRTTL).Truncate(time.Millisecond) // tag 99 holds milliseconds
+	m := s.cfg.Merchant
+	info := khqr.Info{
+		Type:          khqr.Individual,
+		AccountID:     m.AccountID,
+		AcquiringBank: m.AcquiringBank,
+		MerchantName:  m.Name,
+		MerchantCity:  m.City,
+		Currency:      inv.Amount.Currency,
+		Amount:        inv.Amount.Amount,
+		BillNumber:    bill,
+		ExpiresAt:     exp,
+	}
+	if m.MerchantID != "" && m.AcquiringBank != "" {
+		info.Type = khqr.Merchant
+		info.MerchantID = m.MerchantID
+	}
+	code, err := khqr.Encode(info, now)
+	if err != nil {
+		return nil, &Error{Code: EInvalid, Message: "encode KHQR for " + bill, Err: err}
+	}
+	return &QR{
+		InvoiceID:   inv.ID,
+		BillNumber:  bill,
+		Payload:     code.String,
+		MD5:         code.MD5,
+		Amount:      inv.Amount,
+		Receiver:    m.AccountID,
+		Status:      QRPending,
+		ChatID:      r.ChatID,
+		UserID:      r.UserID,
+		Sandbox:     s.cfg.Sandbox,
+		CreatedAt:   now,
+		ExpiresAt:   exp,
+		NextCheckAt: now,
+	}, nil
+}
+
+// deeplinkTimeout bounds the optional deeplink call, so a slow Bakong never
+// holds back the QR itself.
+const deeplinkTimeout = 10 * time.Second
+
+// addDeeplink asks Bakong for q's deeplink and stores it; any failure is only
+// logged and leaves q.Deeplink empty.
+func (s *Service) addDeeplink(ctx context.Context, q *QR) {
+	ctx, cancel := context.WithTimeout(ctx, deeplinkTimeout)
+	defer cancel()
+	link, err := s.api.Deeplink(ctx, q.Payload)
+	if err == nil {
+		err = s.store.SetQRDeeplink(ctx, q.ID, link)
+	}
+	if err != nil {
+		s.log.Warn("QR without deeplink", "qr", q.ID, "bill", q.BillNumber, "err", err)
+		return
+	}
+	q.Deeplink = link
+}
+
+// cancelCheckTimeout bounds the last look Cancel takes at Bakong.
+const cancelCheckTimeout = 10 * time.Second
+
+// Cancel cancels an open invoice (or one in review, which an admin may close)
+// and its pending QRs, with an EventCancelled, in one transaction. A paid
+// invoice cannot be cancelled (EConflict); cancelling a cancelled invoice
+// returns it unchanged.
+//
+// Before cancelling, Cancel asks Bakong once about each pending QR (best
+// effort: errors are ignored) so that a payment made just before settles the
+// invoice instead of landing on a cancelled one; Cancel then fails with
+// EConflict because the invoice is paid.
 func (s *Service) Cancel(ctx context.Context, invoiceID, by int64) (*Invoice, error) {
-	return nil, errTODO
+	inv, err := s.store.Invoice(ctx, invoiceID)
+	if err != nil {
+		return nil, fmt.Errorf("cancel invoice %d: %w", invoiceID, err)
+	}
+	switch inv.Status {
+	case InvoicePaid:
+		return nil, Errorf(EConflict, "invoice %s is already paid: it cannot be cancelled", inv.Number)
+	case InvoiceCancelled:
+		return inv, nil
+	}
+	s.lastLook(ctx, invoiceID)
+
+	var done bool
+	err = s.store.WithTx(ctx, func(st Store) error {
+		now := s.clock.Now()
+		ok, err := st.SetInvoiceStatus(ctx, invoiceID, []InvoiceStatus{InvoiceOpen, InvoiceReview}, InvoiceCancelled, 0, now)
+		if err != nil || !ok {
+			return err
+		}
+		qrs, err := st.ListQRs(ctx, QRFilter{InvoiceID: invoiceID, Statuses: []QRStatus{QRPending}})
+		if err != nil {
+			return err
+		}
+		for _, q := range qrs {
+			if _, err := st.SetQRStatus(ctx, q.ID, []QRStatus{QRPending}, QRCancelled, now); err != nil {
+				return err
+			}
+		}
+		done = true
+		return st.AddEvent(ctx, &Event{Kind: EventCancelled, InvoiceID: invoiceID, Detail: fmt.Sprintf("cancelled by %d", by), CreatedAt: now})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cancel invoice %s: %w", inv.Number, err)
+	}
+	if inv, err = s.store.Invoice(ctx, invoiceID); err != nil {
+		return nil, fmt.Errorf("cancel invoice %d: %w", invoiceID, err)
+	}
+	if done {
+		s.notify()
+		return inv, nil
+	}
+	if inv.Status == InvoiceCancelled {
+		return inv, nil
+	}
+	return nil, Errorf(EConflict, "invoice %s is %s: it cannot be cancelled", inv.Number, inv.Status)
 }
 
-// CheckQR asks Bakong about one QR now and applies the answer.
+// lastLook checks every pending QR of an invoice once and applies what it finds.
+func (s *Service) lastLook(ctx context.Context, invoiceID int64) {
+	ctx, cancel := context.WithTimeout(ctx, cancelCheckTimeout)
+	defer cancel()
+	qrs, err := s.store.ListQRs(ctx, QRFilter{InvoiceID: invoiceID, Statuses: []QRStatus{QRPending}})
+	if err != nil {
+		s.log.Warn("cancel: list pending QRs", "invoice", invoiceID, "err", err)
+		return
+	}
+	for i := range qrs {
+		tx, err := s.api.CheckMD5(ctx, qrs[i].MD5)
+		if err != nil {
+			continue // not found, failed or unreachable: cancelling is still right
+		}
+		if _, err := s.Apply(ctx, &qrs[i], tx, SourceCheck); err != nil {
+			s.log.Warn("cancel: apply payment", "qr", qrs[i].ID, "err", err)
+		}
+	}
+}
+
+// CheckQR asks Bakong about one QR now, whatever its status, and applies the
+// answer: a found payment is applied (settled, reviewed or flagged), a failed
+// transaction fails a pending QR, and "not found" expires a pending QR once
+// its grace has passed. It returns the QR as it stands afterwards.
+//
+// It records the check on a pending QR but keeps the reconciler's schedule.
+// When Bakong does not answer it returns an EUnavailable error.
 func (s *Service) CheckQR(ctx context.Context, qrID int64) (*QR, error) {
-	return nil, errTODO
+	q, err := s.store.QR(ctx, qrID)
+	if err != nil {
+		return nil, fmt.Errorf("check QR %d: %w", qrID, err)
+	}
+	at := s.clock.Now()
+	tx, apiErr := s.api.CheckMD5(ctx, q.MD5)
+	switch {
+	case apiErr == nil:
+		if _, err := s.Apply(ctx, q, tx, SourceCheck); err != nil {
+			return nil, fmt.Errorf("check QR %d: %w", qrID, err)
+		}
+	case errors.Is(apiErr, bakong.ErrNotFound):
+		err = s.noteCheck(ctx, q, at, q.NextCheckAt, 0, "")
+		if err == nil && s.finalCheck(q, at) {
+			err = s.close(ctx, q, QRExpired, EventExpired, at)
+		}
+	case errors.Is(apiErr, bakong.ErrFailed):
+		err = s.close(ctx, q, QRFailed, EventFailed, at)
+	default:
+		if q.Status == QRPending {
+			err = s.noteCheck(ctx, q, at, q.NextCheckAt, q.CheckFailures+1, apiErr.Error())
+		}
+		if err == nil {
+			return nil, &Error{Code: EUnavailable, Message: "Bakong did not answer about QR " + q.BillNumber, Err: apiErr}
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("check QR %d: %w", qrID, err)
+	}
+	if q, err = s.store.QR(ctx, qrID); err != nil {
+		return nil, fmt.Errorf("check QR %d: %w", qrID, err)
+	}
+	return q, nil
 }
 
-// VerifyShortHash settles an invoice from a customer's receipt.
+// finalCheck reports whether a "not found" asked at `at` is the final answer
+// for q: the QR has expired and its grace has passed.
+func (s *Service) finalCheck(q *QR, at time.Time) bool {
+	return !at.Before(q.ExpiresAt.Add(s.cfg.Grace))
+}
+
+// noteCheck records a check of a pending QR.
+func (s *Service) noteCheck(ctx context.Context, q *QR, at, next time.Time, failures int, lastErr string) error {
+	if q.Status != QRPending {
+		return nil
+	}
+	return s.store.SetQRCheck(ctx, q.ID, at, next, failures, lastErr)
+}
+
+// VerifyShortHash settles an invoice from a customer's receipt: it asks
+// Bakong for the transaction with that short hash and the invoice's amount and
+// currency, then applies it like a polled payment, with two differences.
+//
+// The payment is recorded against the invoice's most recent QR (the one the
+// customer most likely paid; it becomes paid too if it was pending or
+// expired), or against the invoice alone when it has no QR. And the QR's
+// expiry is not enforced: the admin vouches for the receipt. Instead the
+// payment must not predate the invoice. Receiver, amount and currency are
+// checked as always; a mismatch sends the invoice to review.
+//
+// A receipt already recorded for this invoice returns that payment; one
+// recorded for another invoice is an EConflict.
 func (s *Service) VerifyShortHash(ctx context.Context, invoiceID int64, shortHash string) (*Payment, error) {
-	return nil, errTODO
+	h := strings.ToLower(strings.TrimSpace(shortHash))
+	if len(h) != 8 || !isHex(h) {
+		return nil, Errorf(EInvalid, "short hash %q: want the 8 hex characters a Bakong receipt shows", shortHash)
+	}
+	inv, err := s.store.Invoice(ctx, invoiceID)
+	if err != nil {
+		return nil, fmt.Errorf("verify %s: %w", h, err)
+	}
+	tx, err := s.api.CheckShortHash(ctx, h, inv.Amount.Amount, string(inv.Amount.Currency))
+	switch {
+	case errors.Is(err, bakong.ErrNotFound):
+		return nil, Errorf(ENotFound, "Bakong has no payment %s of %s", h, inv.Amount)
+	case errors.Is(err, bakong.ErrFailed):
+		return nil, Errorf(EConflict, "Bakong says payment %s failed", h)
+	case err != nil:
+		return nil, &Error{Code: EUnavailable, Message: "Bakong did not answer about payment " + h, Err: err}
+	}
+	if !strings.HasPrefix(strings.ToLower(tx.Hash), h) {
+		return nil, Errorf(EUnavailable, "Bakong answered short hash %s with transaction %s", h, tx.ShortHash())
+	}
+	qrs, err := s.store.ListQRs(ctx, QRFilter{InvoiceID: invoiceID})
+	if err != nil {
+		return nil, fmt.Errorf("verify %s: %w", h, err)
+	}
+	var qrID int64
+	for _, q := range qrs {
+		qrID = max(qrID, q.ID)
+	}
+	return s.record(ctx, invoiceID, qrID, tx, SourceVerify)
 }
 
-// Apply records a transaction Bakong found for q and settles, reviews or flags.
-func (s *Service) Apply(ctx context.Context, q *QR, tx *bakong.Transaction, source string) (*Payment, error) {
-	return nil, errTODO
+func isHex(s string) bool {
+	for _, c := range s {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }

@@ -4,10 +4,13 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
@@ -83,19 +86,70 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "\nWith no command, khqrbot runs the bot. 'khqrbot help CMD' shows a command's flags.")
 }
 
-func runVersion(_ context.Context, e *env, _ []string) int {
-	fmt.Fprintln(e.stdout, "khqrbot", version)
+func runVersion(_ context.Context, e *env, args []string) int {
+	fs := flag.NewFlagSet("version", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: khqrbot version\n\nPrints the version khqrbot was built as.")
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(e.stderr, "khqrbot version: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	fmt.Fprintln(e.stdout, "khqrbot", buildVersion())
 	return 0
 }
 
+// buildVersion is the version set at build time, else the module version or
+// VCS revision Go recorded, else "dev".
+func buildVersion() string {
+	if version != "dev" && version != "" {
+		return version
+	}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "dev"
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "-dirty"
+			}
+		}
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if rev != "" {
+		return "dev-" + rev + dirty
+	}
+	return "dev"
+}
+
+// runHelp lists the commands, or shows one command's help on stdout.
 func runHelp(ctx context.Context, e *env, args []string) int {
-	if len(args) == 0 {
+	if len(args) == 0 || args[0] == "help" {
 		usage(e.stdout)
 		return 0
 	}
 	for _, c := range commands() {
-		if c.name == args[0] && c.name != "help" {
-			return c.run(ctx, e, append(args[1:], "-h"))
+		if c.name == args[0] {
+			out := *e
+			out.stderr = e.stdout
+			return c.run(ctx, &out, append(args[1:], "-h"))
 		}
 	}
 	fmt.Fprintf(e.stderr, "khqrbot: unknown command %q\n\n", args[0])

@@ -1,11 +1,360 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/khqrbot/khqrbot/payments"
+	"github.com/khqrbot/khqrbot/payments/card"
+	"github.com/khqrbot/khqrbot/payments/khqr"
 )
 
-func runQR(_ context.Context, e *env, _ []string) int {
-	fmt.Fprintln(e.stderr, "khqrbot qr: not built yet")
-	return 3
+// qrDefaultTTL is the lifetime of a dynamic QR when neither --expires-at nor
+// --ttl is given: NBC's integration guide caps a dynamic QR at 10 minutes.
+const qrDefaultTTL = 10 * time.Minute
+
+// runQR is "khqrbot qr": encode, decode and verify a KHQR, or draw its card.
+func runQR(_ context.Context, e *env, args []string) int {
+	if len(args) == 0 {
+		qrUsage(e.stderr)
+		return 2
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		qrUsage(e.stderr)
+		return 0
+	case "encode":
+		return qrEncode(e, args[1:])
+	case "decode":
+		return qrDecode(e, args[1:])
+	case "verify":
+		return qrVerify(e, args[1:])
+	case "image":
+		return qrImage(e, args[1:])
+	}
+	fmt.Fprintf(e.stderr, "khqrbot qr: unknown subcommand %q\n\n", args[0])
+	qrUsage(e.stderr)
+	return 2
+}
+
+func qrUsage(w io.Writer) {
+	fmt.Fprint(w, `Usage: khqrbot qr SUBCOMMAND [flags]
+
+Subcommands:
+  encode  build a KHQR from flags and print it (or {"qr","md5"} with --json)
+  decode  print a KHQR's fields as JSON, with the keys of the SDK's decode()
+  verify  check a KHQR's CRC and rules: prints "valid", or exits 1 with the reason
+  image   draw a KHQR's card as PNG
+
+'khqrbot qr SUBCOMMAND -h' shows its flags. Where a QR is expected, "-" reads it from stdin.
+`)
+}
+
+// qrFlags makes a subcommand's flag set; its help and errors go to stderr.
+func qrFlags(e *env, name, args, about string) *flag.FlagSet {
+	fs := flag.NewFlagSet("qr "+name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: khqrbot qr %s %s\n\n%s\n\nFlags:\n", name, args, about)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// qrParseArgs parses flags given before or after the positional arguments
+// ("qr verify QR --at MS") and returns the positional ones.
+func qrParseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// qrFlagExit is the exit code of a flag parsing error: 0 for -h, else 2.
+func qrFlagExit(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 2
+}
+
+// usageErr reports a usage problem and returns exit code 2.
+func qrUsageErr(e *env, fs *flag.FlagSet, format string, a ...any) int {
+	fmt.Fprintf(e.stderr, "khqrbot %s: %s\n", fs.Name(), fmt.Sprintf(format, a...))
+	fmt.Fprintf(e.stderr, "Run 'khqrbot %s -h' for usage.\n", fs.Name())
+	return 2
+}
+
+// qrArg reads the single QR argument; "-" reads it from stdin.
+func qrArg(e *env, fs *flag.FlagSet, pos []string) (string, int) {
+	if len(pos) != 1 {
+		return "", qrUsageErr(e, fs, "want exactly one QR argument, got %d", len(pos))
+	}
+	if pos[0] != "-" {
+		return pos[0], 0
+	}
+	b, err := io.ReadAll(e.stdin)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "khqrbot %s: read stdin: %v\n", fs.Name(), err)
+		return "", 1
+	}
+	return strings.TrimRight(string(b), "\r\n"), 0
+}
+
+func qrEncode(e *env, args []string) int {
+	fs := qrFlags(e, "encode", "--account ID --name NAME [flags]",
+		`Builds a KHQR exactly as NBC's bakong-khqr SDK 1.0.20 does and prints it.
+With --merchant-id (and --bank) it is a merchant KHQR (tag 30), else an
+individual one (tag 29). An --amount other than 0 makes it dynamic: it then
+expires at --expires-at, or --ttl after its creation (default 10m, the NBC
+maximum). A static QR has no amount and no expiry; --expires-at and --ttl
+are ignored for it, as the SDK does.
+--amount is a decimal: "5", "10.5", "0.01", "50000" (KHR takes no decimals,
+USD at most 2). Like the SDK given a number, "5" is written 5; with an
+explicit point, like the SDK given the string "5.00", "5.00" is written 5.00.`)
+	var (
+		i                    khqr.Info
+		cur, amount          string
+		createdAt, expiresAt int64
+		ttl                  time.Duration
+		asJSON               bool
+	)
+	fs.StringVar(&i.AccountID, "account", "", "Bakong account `ID`, name@bank (required)")
+	fs.StringVar(&i.MerchantName, "name", "", "merchant `NAME`, at most 25 characters (required)")
+	fs.StringVar(&i.MerchantCity, "city", "", "merchant `CITY` (default \"Phnom Penh\")")
+	fs.StringVar(&cur, "currency", "KHR", "`KHR or USD`")
+	fs.StringVar(&amount, "amount", "", "`AMOUNT` as a decimal; absent or 0 makes a static QR")
+	fs.StringVar(&i.MerchantID, "merchant-id", "", "merchant `ID`: makes a merchant KHQR (tag 30 sub 01)")
+	fs.StringVar(&i.AcquiringBank, "bank", "", "acquiring `BANK` (tag 29/30 sub 02); required with --merchant-id")
+	fs.StringVar(&i.AccountInformation, "account-info", "", "account `INFORMATION` of an individual KHQR (tag 29 sub 01)")
+	fs.StringVar(&i.BillNumber, "bill", "", "bill `NUMBER` (tag 62 sub 01)")
+	fs.StringVar(&i.MobileNumber, "mobile", "", "mobile `NUMBER` (tag 62 sub 02)")
+	fs.StringVar(&i.StoreLabel, "store", "", "store `LABEL` (tag 62 sub 03)")
+	fs.StringVar(&i.TerminalLabel, "terminal", "", "terminal `LABEL` (tag 62 sub 07)")
+	fs.StringVar(&i.Purpose, "purpose", "", "`PURPOSE` of the transaction (tag 62 sub 08)")
+	fs.StringVar(&i.LanguagePreference, "lang", "", "alternate `LANGUAGE`, e.g. km (tag 64 sub 00); needs --alt-name")
+	fs.StringVar(&i.MerchantNameAlt, "alt-name", "", "merchant `NAME` in that language (tag 64 sub 01)")
+	fs.StringVar(&i.MerchantCityAlt, "alt-city", "", "merchant `CITY` in that language (tag 64 sub 02)")
+	fs.StringVar(&i.MCC, "mcc", "", "merchant category `CODE`, 4 digits (default 5999)")
+	fs.StringVar(&i.UPI, "upi", "", "UnionPay merchant `ACCOUNT` (tag 15), KHR only")
+	fs.Int64Var(&createdAt, "created-at", 0, "creation time in Unix `MS` (default now)")
+	fs.Int64Var(&expiresAt, "expires-at", 0, "expiration time in Unix `MS` of a dynamic QR")
+	fs.DurationVar(&ttl, "ttl", 0, "lifetime of a dynamic QR (`DURATION`, default 10m)")
+	fs.BoolVar(&asJSON, "json", false, `print {"qr":...,"md5":...}`)
+	pos, err := qrParseArgs(fs, args)
+	if err != nil {
+		return qrFlagExit(err)
+	}
+	switch {
+	case len(pos) > 0:
+		return qrUsageErr(e, fs, "unexpected argument %q", pos[0])
+	case i.AccountID == "":
+		return qrUsageErr(e, fs, "--account is required")
+	case i.MerchantName == "":
+		return qrUsageErr(e, fs, "--name is required")
+	case expiresAt != 0 && ttl != 0:
+		return qrUsageErr(e, fs, "give --expires-at or --ttl, not both")
+	case ttl < 0:
+		return qrUsageErr(e, fs, "--ttl %v: want a positive duration", ttl)
+	}
+	c, err := khqr.ParseCurrency(cur)
+	if err != nil {
+		return qrUsageErr(e, fs, "--currency: %v", err)
+	}
+	i.Currency = c
+	if amount != "" {
+		if i.Amount, err = khqr.ParseAmount(amount, c); err != nil {
+			return qrUsageErr(e, fs, "--amount: %v", err)
+		}
+		i.FixedDecimals = strings.Contains(amount, ".")
+	}
+	now := time.Now()
+	if createdAt != 0 {
+		now = time.UnixMilli(createdAt)
+	}
+	switch {
+	case expiresAt != 0:
+		i.ExpiresAt = time.UnixMilli(expiresAt)
+	case ttl != 0:
+		i.ExpiresAt = now.Add(ttl)
+	default:
+		i.ExpiresAt = now.Add(qrDefaultTTL)
+	}
+	qr, err := khqr.Encode(i, now)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "khqrbot qr encode: %v\n", err)
+		return 1
+	}
+	if !asJSON {
+		fmt.Fprintln(e.stdout, qr.String)
+		return 0
+	}
+	enc := json.NewEncoder(e.stdout)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(struct {
+		QR  string `json:"qr"`
+		MD5 string `json:"md5"`
+	}{qr.String, qr.MD5}); err != nil {
+		fmt.Fprintf(e.stderr, "khqrbot qr encode: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func qrDecode(e *env, args []string) int {
+	fs := qrFlags(e, "decode", "QR",
+		`Prints the fields of a KHQR as one JSON object with the keys of the SDK's
+decode() (pointOfInitiationMethod spelled with a capital O): each value a
+string as written in the QR, or null when absent. Like the SDK it checks
+neither the CRC nor the rules (see 'qr verify'); unlike it, it exits 1 on a
+string whose TLV structure is broken, saying where.`)
+	pos, err := qrParseArgs(fs, args)
+	if err != nil {
+		return qrFlagExit(err)
+	}
+	s, code := qrArg(e, fs, pos)
+	if code != 0 {
+		return code
+	}
+	d, err := khqr.Decode(s)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "khqrbot qr decode: %v\n", err)
+		return 1
+	}
+	b, err := d.MarshalJSON()
+	if err != nil {
+		fmt.Fprintf(e.stderr, "khqrbot qr decode: %v\n", err)
+		return 1
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, b, "", "  "); err != nil {
+		fmt.Fprintf(e.stderr, "khqrbot qr decode: %v\n", err)
+		return 1
+	}
+	out.WriteByte('\n')
+	if _, err := e.stdout.Write(out.Bytes()); err != nil {
+		return 1
+	}
+	return 0
+}
+
+func qrVerify(e *env, args []string) int {
+	fs := qrFlags(e, "verify", "QR [--at MS]",
+		`Checks a KHQR's CRC and rules as the SDK's verify() does, and the stricter
+rules of package khqr (amount format per currency, country KH...). Prints
+"valid" and exits 0, or prints "invalid: " and the reason, with the SDK's
+error code where one applies, and exits 1. A dynamic QR is valid up to and
+including its expiration millisecond.`)
+	at := fs.Int64("at", 0, "check at this Unix time in `MS` (default now)")
+	pos, err := qrParseArgs(fs, args)
+	if err != nil {
+		return qrFlagExit(err)
+	}
+	s, code := qrArg(e, fs, pos)
+	if code != 0 {
+		return code
+	}
+	now := time.Now()
+	if *at != 0 {
+		now = time.UnixMilli(*at)
+	}
+	if err := khqr.Verify(s, now); err != nil {
+		fmt.Fprintf(e.stdout, "invalid: %s\n", strings.TrimPrefix(err.Error(), "khqr: "))
+		return 1
+	}
+	fmt.Fprintln(e.stdout, "valid")
+	return 0
+}
+
+func qrImage(e *env, args []string) int {
+	fs := qrFlags(e, "image", "QR [-o FILE] [--state STATE]",
+		`Draws the card the bot sends for a dynamic KHQR: merchant name, amount,
+currency, the QR and its expiry; or, with --state, the card that replaces it.
+A paid card needs --short-hash. Writes PNG to FILE, or to stdout.`)
+	file := fs.String("o", "", "write the PNG to `FILE` (default stdout)")
+	state := fs.String("state", string(card.StatePending), "card `STATE`: pending, paid, expired, failed or cancelled")
+	shortHash := fs.String("short-hash", "", "paid card: the payment's short `HASH` (required with --state paid)")
+	paidAt := fs.Int64("paid-at", 0, "paid card: payment time in Unix `MS` (default now)")
+	sandbox := fs.Bool("sandbox", false, "mark the card SANDBOX")
+	pos, err := qrParseArgs(fs, args)
+	if err != nil {
+		return qrFlagExit(err)
+	}
+	s, code := qrArg(e, fs, pos)
+	if code != 0 {
+		return code
+	}
+	if err := card.State(*state).Validate(); err != nil {
+		return qrUsageErr(e, fs, "--state: %v", err)
+	}
+	if card.State(*state) == card.StatePaid && *shortHash == "" {
+		return qrUsageErr(e, fs, "--state paid needs --short-hash")
+	}
+	c, err := qrCard(s, card.State(*state))
+	if err != nil {
+		fmt.Fprintf(e.stderr, "khqrbot qr image: %v\n", err)
+		return 1
+	}
+	c.Sandbox = *sandbox
+	if c.State == card.StatePaid {
+		c.ShortHash, c.PaidAt = *shortHash, time.Now()
+		if *paidAt != 0 {
+			c.PaidAt = time.UnixMilli(*paidAt)
+		}
+	}
+	png, err := card.Render(c)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "khqrbot qr image: %v\n", err)
+		return 1
+	}
+	if *file == "" {
+		_, err = e.stdout.Write(png)
+	} else {
+		err = os.WriteFile(*file, png, 0o644)
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "khqrbot qr image: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// qrCard fills a card from a KHQR.
+func qrCard(qr string, state card.State) (card.Card, error) {
+	d, err := khqr.Decode(qr)
+	if err != nil {
+		return card.Card{}, err
+	}
+	i, err := d.Info()
+	if err != nil {
+		return card.Card{}, err
+	}
+	if i.Amount == 0 {
+		return card.Card{}, errors.New("a static KHQR has no amount to show: the card is for a dynamic one")
+	}
+	m := payments.Money{Amount: i.Amount, Currency: i.Currency}
+	c := card.Card{
+		State:        state,
+		MerchantName: i.MerchantName,
+		Amount:       m.Number(),
+		Currency:     string(i.Currency),
+		QR:           qr,
+		ExpiresAt:    i.ExpiresAt,
+	}
+	return c, nil
 }

@@ -2,10 +2,183 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/khqrbot/khqrbot/bot"
+	"github.com/khqrbot/khqrbot/payments"
+	"github.com/khqrbot/khqrbot/payments/bakong"
+	"github.com/khqrbot/khqrbot/payments/bakong/sim"
+	"github.com/khqrbot/khqrbot/storage"
 )
 
-func runBot(_ context.Context, e *env, _ []string) int {
-	fmt.Fprintln(e.stderr, "khqrbot run: not built yet")
-	return 3
+// runBot runs the bot until ctx ends (SIGINT, SIGTERM): the store, the Open
+// API client (or the built-in simulator in sandbox mode), the payment
+// service, its reconciler, and the Telegram bot with its outbox consumer
+// and health endpoint. On shutdown it stops taking updates, lets running
+// handlers finish, and leaves undelivered edits in the outbox for the next run.
+func runBot(ctx context.Context, e *env, args []string) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	cfg, err := loadConfig(e.getenv, fs, args, true)
+	if err != nil {
+		return exitConfig(e.stderr, err)
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(e.stderr, "khqrbot run: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	log := newLogger(e.stderr, cfg)
+	if err := serve(ctx, cfg, log); err != nil {
+		log.Error("khqrbot stopped", "err", err)
+		return 3
+	}
+	return 0
 }
+
+// serve wires the pieces together and runs them until ctx ends.
+func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
+	store, err := storage.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	bc := bot.Config{
+		Token: cfg.TelegramToken, APIURL: cfg.TelegramAPIURL,
+		Store: store, Admins: cfg.AdminIDs, Sandbox: cfg.Sandbox, MerchantName: cfg.MerchantName,
+		DefaultCurrency: cfg.DefaultCurrency, Log: log,
+		PollTimeout: time.Minute, HTTPClient: &http.Client{Timeout: 90 * time.Second},
+		WebhookURL: cfg.WebhookURL, WebhookSecret: cfg.WebhookSecret, ListenAddr: cfg.ListenAddr,
+	}
+	opts := bakong.Options{
+		BaseURL:   cfg.BakongAPIURL,
+		ProxyURL:  cfg.BakongProxyURL,
+		UserAgent: bakong.UserAgent(buildVersion()),
+		Observer:  payments.CallLogger(store, log),
+	}
+	var api *bakong.Client
+	if cfg.Sandbox {
+		sb, err := startSandbox(cfg.BakongAccountID, log)
+		if err != nil {
+			return err
+		}
+		defer sb.stop()
+		opts.BaseURL, opts.ProxyURL, opts.Tokens = sb.url, "", bakong.StaticToken(sb.token)
+		if api, err = bakong.New(opts); err != nil {
+			return fmt.Errorf("bakong client: %w", err)
+		}
+		bc.Simulate = sb.pay
+		log.Warn("sandbox mode: no BAKONG_TOKEN, so QRs are paid with the built-in simulator; no real money moves", "simulator", sb.url)
+	} else {
+		base, err := bakong.New(opts)
+		if err != nil {
+			return fmt.Errorf("bakong client: %w", err)
+		}
+		tm, err := bakong.NewTokenManager(ctx, bakong.TokenConfig{
+			Token: cfg.BakongToken, Email: cfg.BakongEmail, Store: tokenStore{store}, Renewer: base,
+		})
+		if err != nil {
+			return err
+		}
+		api = base.WithTokens(tm)
+		bc.TokenStatus = tm.Status
+		if st := tm.Status(); !st.ExpiresAt.IsZero() {
+			log.Info("bakong token", "expires", st.ExpiresAt.Format(time.DateOnly), "days_left", st.DaysLeft, "renewable", st.Renewable)
+		}
+	}
+
+	svc, err := payments.NewService(store, api, payments.SystemClock{}, payments.Config{
+		Merchant: payments.Merchant{
+			AccountID: cfg.BakongAccountID, Name: cfg.MerchantName, City: cfg.MerchantCity,
+			MerchantID: cfg.MerchantID, AcquiringBank: cfg.AcquiringBank,
+		},
+		QRTTL:   cfg.QRTTL,
+		Sandbox: cfg.Sandbox,
+	}, log)
+	if err != nil {
+		return fmt.Errorf("payments service: %w", err)
+	}
+	rec := payments.NewReconciler(svc, payments.ReconcilerConfig{Interval: cfg.PollInterval, MaxRPS: cfg.BakongMaxRPS})
+	bc.Service, bc.Bakong = svc, api
+	b, err := bot.New(bc)
+	if err != nil {
+		return err
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := rec.Run(ctx); err != nil {
+			log.Error("reconciler", "err", err)
+		}
+	})
+	log.Info("khqrbot running", "sandbox", cfg.Sandbox, "webhook", cfg.WebhookURL != "", "poll_interval", cfg.PollInterval)
+	err = b.Run(ctx)
+	cancel()
+	wg.Wait()
+	if err != nil {
+		return err
+	}
+	log.Info("khqrbot stopped cleanly")
+	return nil
+}
+
+// tokenSetting is where a renewed Open API token is kept, so it outlives
+// the BAKONG_TOKEN it replaced.
+const tokenSetting = "bakong.token"
+
+// tokenStore keeps the Open API token in the store's settings.
+type tokenStore struct{ s payments.Store }
+
+func (t tokenStore) LoadToken(ctx context.Context) (string, error) {
+	return t.s.Setting(ctx, tokenSetting)
+}
+
+func (t tokenStore) SaveToken(ctx context.Context, tok string) error {
+	return t.s.SetSetting(ctx, tokenSetting, tok)
+}
+
+// builtinSim is the Bakong simulator served in-process on a loopback port.
+type builtinSim struct {
+	url, token string
+	sim        *sim.Server
+	srv        *http.Server
+}
+
+// startSandbox serves a simulator that knows the merchant's account and
+// issues a token for it.
+func startSandbox(account string, log *slog.Logger) (*builtinSim, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("sandbox simulator: %w", err)
+	}
+	s := sim.New(sim.Options{Accounts: []string{account}})
+	sb := &builtinSim{
+		url:   "http://" + ln.Addr().String(),
+		token: s.IssueToken("sandbox@khqrbot.local"),
+		sim:   s,
+		srv:   &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second},
+	}
+	go func() {
+		if err := sb.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("sandbox simulator", "err", err)
+		}
+	}()
+	return sb, nil
+}
+
+// pay pays a QR in full, as a customer's banking app would.
+func (sb *builtinSim) pay(_ context.Context, payload string) error {
+	_, err := sb.sim.PayQR(payload, sim.Payment{})
+	return err
+}
+
+func (sb *builtinSim) stop() { sb.srv.Close() }

@@ -2,10 +2,136 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/khqrbot/khqrbot/payments/bakong/sim"
 )
 
-func runSim(_ context.Context, e *env, _ []string) int {
-	fmt.Fprintln(e.stderr, "khqrbot sim: not built yet")
-	return 3
+// runSim serves the Bakong Open API simulator until ctx ends, printing its
+// URL and a ready token as KEY=VALUE lines a shell or an env file can use.
+func runSim(ctx context.Context, e *env, args []string) int {
+	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	addr := fs.String("addr", "127.0.0.1:8089", "address to listen on; port 0 picks a free one")
+	lifetime := lifetimeFlag(sim.DefaultTokenLifetime)
+	fs.Var(&lifetime, "token-lifetime", "lifetime of the tokens it issues, like 90d, 36h or 5m")
+	var accounts accountsFlag
+	fs.Var(&accounts, "account", "a Bakong account that exists, name@bank (repeat for more)")
+	email := fs.String("email", "merchant@example.com", "email registered for renew_token; the printed token is its")
+	revoke := fs.Bool("renew-invalidates-old", false, "renew_token revokes the email's older tokens")
+	quiet := fs.Bool("quiet", false, "do not log each call on stderr")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: khqrbot sim [flags]")
+		fmt.Fprintln(fs.Output(), "\nRuns the Bakong Open API simulator: the /v1/ endpoints, and the control API under")
+		fmt.Fprintln(fs.Output(), "/_sim/ (register, pay, fail, calls, faults, token, codes) to play the payer and")
+		fmt.Fprintln(fs.Output(), "inject trouble. Prints BAKONG_API_URL and BAKONG_TOKEN, then serves until Ctrl-C.")
+		fmt.Fprintln(fs.Output(), "\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(e.stderr, "khqrbot sim: unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return 2
+	}
+	if _, _, err := net.SplitHostPort(*addr); err != nil {
+		fmt.Fprintf(e.stderr, "khqrbot sim: -addr %q: want host:port, like 127.0.0.1:8089\n", *addr)
+		return 2
+	}
+	opts := sim.Options{
+		TokenLifetime:       time.Duration(lifetime),
+		Accounts:            accounts,
+		RenewInvalidatesOld: *revoke,
+	}
+	if !*quiet {
+		opts.Log = slog.New(slog.NewTextHandler(e.stderr, nil))
+	}
+	s := sim.New(opts)
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "khqrbot sim: listen: %v\n", err)
+		return 3
+	}
+	url := "http://" + ln.Addr().String()
+	fmt.Fprintf(e.stdout, "# Bakong simulator on %s (Ctrl-C stops it)\nBAKONG_API_URL=%s\nBAKONG_TOKEN=%s\nBAKONG_EMAIL=%s\n",
+		url, url, s.IssueToken(*email), *email)
+	srv := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		fmt.Fprintf(e.stderr, "khqrbot sim: serve: %v\n", err)
+		return 3
+	case <-ctx.Done():
+	}
+	stop, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(stop); err != nil {
+		fmt.Fprintf(e.stderr, "khqrbot sim: shutdown: %v\n", err)
+		return 3
+	}
+	return 0
+}
+
+// lifetimeFlag is a duration that also takes days ("90d").
+type lifetimeFlag time.Duration
+
+func (f *lifetimeFlag) String() string {
+	d := time.Duration(*f)
+	if d%(24*time.Hour) == 0 && d > 0 {
+		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"
+	}
+	return d.String()
+}
+
+func (f *lifetimeFlag) Set(s string) error {
+	var d time.Duration
+	if n, found := strings.CutSuffix(s, "d"); found {
+		days, err := strconv.Atoi(n)
+		if err != nil || days > 10_000 {
+			return fmt.Errorf("%q: want a number of days like 90d", s)
+		}
+		d = time.Duration(days) * 24 * time.Hour
+	} else {
+		var err error
+		if d, err = time.ParseDuration(s); err != nil {
+			return fmt.Errorf("%q: want a duration like 90d, 36h or 5m", s)
+		}
+	}
+	if d <= 0 {
+		return fmt.Errorf("%q: want more than zero", s)
+	}
+	*f = lifetimeFlag(d)
+	return nil
+}
+
+// accountsFlag collects repeated -account flags.
+type accountsFlag []string
+
+func (f *accountsFlag) String() string { return strings.Join(*f, ",") }
+
+func (f *accountsFlag) Set(s string) error {
+	name, bank, found := strings.Cut(s, "@")
+	if !found || name == "" || bank == "" || strings.Contains(bank, "@") || len(s) > 32 {
+		return fmt.Errorf("%q: want a Bakong account name@bank of at most 32 characters", s)
+	}
+	*f = append(*f, s)
+	return nil
 }

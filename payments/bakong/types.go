@@ -75,6 +75,7 @@ const (
 	KindUnavailable  Kind = "unavailable"  // 5xx, timeouts, transport errors, non-JSON answers
 	KindListRefused  Kind = "list_refused" // a list endpoint answered 403/404: fall back to single checks
 	KindAPI          Kind = "api"          // a JSON envelope with an errorCode other than the outcomes above
+	KindBadResponse  Kind = "bad_response" // JSON that breaks the contract: amount with too many decimals, no responseCode, ...
 	KindInvalid      Kind = "invalid"      // the request was refused locally (bad md5, more than 50 items, ...)
 )
 

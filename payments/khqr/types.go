@@ -65,8 +65,13 @@ const (
 
 // Info is everything a KHQR can carry. Empty strings are absent fields; an Amount
 // of zero makes a static QR (no tag 54, no tag 99), any other amount a dynamic one.
+//
+// The SDK writes a whole dollar amount in two ways: "5" when given the number 5,
+// "5.00" when given the string "5.00". Both are the same payment but not the same
+// bytes, hence not the same md5. FixedDecimals picks the second form; it changes
+// nothing for KHR or for amounts with cents ("10.50" either way).
 type Info struct {
-	Type               MerchantType // Individual unless MerchantID and AcquiringBank make it Merchant
+	Type               MerchantType // empty: Merchant when MerchantID is set, else Individual
 	AccountID          string       // Bakong account, name@bank (tag 29/30 sub 00)
 	AccountInformation string       // individual only (tag 29 sub 01)
 	MerchantID         string       // merchant only (tag 30 sub 01)
@@ -77,6 +82,7 @@ type Info struct {
 	UPI                string       // tag 15; KHR only
 	Currency           Currency     // tag 53; KHR when empty
 	Amount             int64        // minor units of Currency; 0 = static
+	FixedDecimals      bool         // USD only: write a whole amount as "5.00", not "5" (see above)
 	BillNumber         string       // tag 62 sub 01
 	MobileNumber       string       // tag 62 sub 02
 	StoreLabel         string       // tag 62 sub 03

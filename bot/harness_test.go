@@ -1,0 +1,308 @@
+package bot_test
+
+import (
+	"bytes"
+	"context"
+	"image"
+	_ "image/png"
+	"log/slog"
+	"net"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/qrcode"
+
+	"github.com/khqrbot/khqrbot/bot"
+	"github.com/khqrbot/khqrbot/internal/clocktest"
+	"github.com/khqrbot/khqrbot/internal/telegramtest"
+	"github.com/khqrbot/khqrbot/payments"
+	"github.com/khqrbot/khqrbot/payments/bakong"
+	"github.com/khqrbot/khqrbot/payments/bakong/sim"
+	"github.com/khqrbot/khqrbot/storage"
+)
+
+// Test identities.
+const (
+	merchantAccount = "testshop@abaa"
+	admin           = int64(100) // ADMIN_IDS
+	customer        = int64(200)
+	stranger        = int64(300)
+	group           = int64(-500)
+	pollInterval    = 200 * time.Millisecond
+	waitLong        = 15 * time.Second // an upper bound for WaitFor, never a sleep
+)
+
+// options shape one harness.
+type options struct {
+	fakeClock  bool    // a clocktest.Clock instead of the system clock
+	noPolling  bool    // do not run the reconciler: the test calls Tick
+	admins     []int64 // default {admin}
+	webhook    bool    // webhook mode on a loopback listener
+	secret     string  // webhook secret
+	grace      time.Duration
+	noSimulate bool
+}
+
+// harness is the whole bot, built from the real pieces: the fake Bot API,
+// the Bakong simulator behind the real client, a SQLite file, the Service,
+// the Reconciler and the Bot. stop and start again make a restart on the
+// same database and the same fake Telegram.
+type harness struct {
+	t     *testing.T
+	o     options
+	tg    *telegramtest.Server
+	sim   *sim.Server
+	api   *bakong.Client
+	db    string
+	clock payments.Clock
+	fake  *clocktest.Clock
+	logs  *syncBuffer
+
+	store *storage.DB
+	svc   *payments.Service
+	rec   *payments.Reconciler
+	bot   *bot.Bot
+	addr  string // webhook listener
+	stop  func()
+}
+
+func newHarness(t *testing.T, o options) *harness {
+	t.Helper()
+	if o.admins == nil {
+		o.admins = []int64{admin}
+	}
+	h := &harness{t: t, o: o, tg: telegramtest.New(t), db: filepath.Join(t.TempDir(), "khqrbot.db"), logs: &syncBuffer{}}
+	h.clock = payments.SystemClock{}
+	if o.fakeClock {
+		h.fake = clocktest.New(time.Now().Truncate(time.Second))
+		h.clock = h.fake
+	}
+	h.sim = sim.New(sim.Options{Clock: h.clock.Now, Accounts: []string{merchantAccount}})
+	srv := httptest.NewServer(h.sim)
+	t.Cleanup(srv.Close)
+	api, err := bakong.New(bakong.Options{BaseURL: srv.URL, Tokens: bakong.StaticToken(h.sim.IssueToken("shop@example.com"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.api = api
+	t.Cleanup(func() {
+		h.shutdown()
+		if t.Failed() {
+			t.Logf("logs:\n%s", h.logs.String())
+		}
+	})
+	h.start()
+	return h
+}
+
+// start runs a fresh Store, Service, Reconciler and Bot on the harness's
+// database and fake Telegram.
+func (h *harness) start() {
+	t := h.t
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	log := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	store, err := storage.Open(ctx, h.db, storage.WithClock(h.clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := payments.NewService(store, h.api, h.clock, payments.Config{
+		Merchant: payments.Merchant{AccountID: merchantAccount, Name: "Test Shop", City: "Phnom Penh"},
+		QRTTL:    5 * time.Minute, Grace: h.o.grace, Sandbox: true,
+	}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := payments.NewReconciler(svc, payments.ReconcilerConfig{Interval: pollInterval, MaxRPS: 100})
+	cfg := bot.Config{
+		Token: h.tg.Token(), APIURL: h.tg.URL(),
+		Service: svc, Store: store, Bakong: h.api,
+		Admins: h.o.admins, Sandbox: true, MerchantName: "Test Shop",
+		Clock: h.clock, Log: log,
+		PollTimeout: 3 * time.Second, OutboxInterval: pollInterval,
+	}
+	if !h.o.noSimulate {
+		cfg.Simulate = func(_ context.Context, payload string) error {
+			_, err := h.sim.PayQR(payload, sim.Payment{})
+			return err
+		}
+	}
+	if h.o.webhook {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.addr = ln.Addr().String()
+		cfg.Listener, cfg.WebhookURL, cfg.WebhookSecret = ln, "http://"+h.addr+"/telegram/hook", h.o.secret
+	}
+	b, err := bot.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := b.Run(ctx); err != nil {
+			t.Errorf("bot run: %v", err)
+		}
+	})
+	if !h.o.noPolling {
+		wg.Go(func() { rec.Run(ctx) })
+	}
+	h.store, h.svc, h.rec, h.bot = store, svc, rec, b
+	var once sync.Once
+	h.stop = func() {
+		once.Do(func() {
+			cancel()
+			wg.Wait()
+			store.Close()
+		})
+	}
+}
+
+// shutdown stops the running bot, as SIGTERM does.
+func (h *harness) shutdown() {
+	if h.stop != nil {
+		h.stop()
+	}
+}
+
+// waitFor fails the test unless cond holds within waitLong.
+func (h *harness) waitFor(what string, cond func() bool) {
+	h.t.Helper()
+	if !h.tg.WaitFor(waitLong, cond) {
+		h.t.Fatalf("timed out waiting for %s", what)
+	}
+}
+
+// botMessages returns the bot's messages in chat.
+func (h *harness) botMessages(chat int64) []telegramtest.Message {
+	var out []telegramtest.Message
+	for _, m := range h.tg.Messages(chat) {
+		if m.FromBot {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// waitPhoto waits for the n-th (from 1) photo the bot sends to chat.
+func (h *harness) waitPhoto(chat int64, n int) telegramtest.Message {
+	h.t.Helper()
+	var m telegramtest.Message
+	h.waitFor("photo", func() bool {
+		k := 0
+		for _, x := range h.botMessages(chat) {
+			if x.PhotoFileID != "" {
+				if k++; k == n {
+					m = x
+					return true
+				}
+			}
+		}
+		return false
+	})
+	return m
+}
+
+// waitText waits for a bot text message in chat that contains s.
+func (h *harness) waitText(chat int64, s string) telegramtest.Message {
+	h.t.Helper()
+	var m telegramtest.Message
+	h.waitFor("a message with "+s, func() bool {
+		for _, x := range h.botMessages(chat) {
+			if x.Text != "" && strings.Contains(x.Text, s) {
+				m = x
+				return true
+			}
+		}
+		return false
+	})
+	return m
+}
+
+// waitCaption waits until message id of chat has a caption containing s.
+func (h *harness) waitCaption(chat int64, id int, s string) telegramtest.Message {
+	h.t.Helper()
+	var m telegramtest.Message
+	h.waitFor("caption "+s, func() bool {
+		var ok bool
+		m, ok = h.tg.Message(chat, id)
+		return ok && strings.Contains(m.Caption, s)
+	})
+	return m
+}
+
+// press presses a button and waits for its answer.
+func (h *harness) press(chat, user int64, msg int, data string, opts ...telegramtest.Option) telegramtest.Answer {
+	h.t.Helper()
+	id := h.tg.PressButton(chat, user, msg, data, opts...)
+	var a telegramtest.Answer
+	h.waitFor("answer to "+data, func() bool {
+		var ok bool
+		a, ok = h.tg.AnswerOf(id)
+		return ok
+	})
+	return a
+}
+
+// button returns the callback data of the button whose text contains s.
+func button(t *testing.T, m telegramtest.Message, s string) string {
+	t.Helper()
+	for _, b := range m.Buttons() {
+		if strings.Contains(b.Text, s) {
+			return b.CallbackData
+		}
+	}
+	t.Fatalf("message %d has no %q button; buttons %+v", m.ID, s, m.Buttons())
+	return ""
+}
+
+func hasButton(m telegramtest.Message, s string) bool {
+	for _, b := range m.Buttons() {
+		if strings.Contains(b.Text, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// scanQR reads the QR in a photo with gozxing, a reader independent of our encoder.
+func scanQR(t *testing.T, png []byte) string {
+	t.Helper()
+	img, _, err := image.Decode(bytes.NewReader(png))
+	if err != nil {
+		t.Fatalf("decode photo: %v", err)
+	}
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_CHARACTER_SET: "UTF-8"})
+	if err != nil {
+		t.Fatalf("scan QR: %v", err)
+	}
+	return res.GetText()
+}
+
+// syncBuffer collects logs from many goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

@@ -1,0 +1,205 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/go-telegram/bot/models"
+
+	"github.com/khqrbot/khqrbot/locales"
+	"github.com/khqrbot/khqrbot/payments"
+	"github.com/khqrbot/khqrbot/payments/card"
+)
+
+// look is what a QR message shows. It is derived from the stored state, not
+// from the event that triggered an edit, so edits are idempotent and arrive
+// right whatever their order.
+type look string
+
+// The looks of a QR message; see docs/product.md, "One QR message".
+const (
+	lookPending   look = "pending"
+	lookPaid      look = "paid"       // this QR's payment settled the invoice
+	lookPaidOther look = "paid_other" // the invoice was settled through a sibling QR
+	lookExpired   look = "expired"
+	lookFailed    look = "failed"
+	lookCancelled look = "cancelled"
+	lookReview    look = "review" // a payment arrived that an admin must judge
+)
+
+// view is one QR message's content: its look and what it shows.
+type view struct {
+	Look    look
+	Invoice *payments.Invoice
+	QR      *payments.QR
+	Payment *payments.Payment // paid, paid_other and review: the payment shown
+}
+
+// viewOf derives what the message of q must show now.
+func (b *Bot) viewOf(ctx context.Context, q *payments.QR) (view, error) {
+	inv, err := b.cfg.Store.Invoice(ctx, q.InvoiceID)
+	if err != nil {
+		return view{}, fmt.Errorf("invoice %d of qr %d: %w", q.InvoiceID, q.ID, err)
+	}
+	v := view{Invoice: inv, QR: q}
+	switch {
+	case inv.Status == payments.InvoicePaid:
+		v.Look = lookPaidOther
+		if v.Payment, err = b.paymentOf(ctx, inv.ID, inv.PaymentID, 0); err != nil {
+			return view{}, err
+		}
+		if v.Payment != nil && v.Payment.QRID == q.ID {
+			v.Look = lookPaid
+		}
+	case inv.Status == payments.InvoiceCancelled || q.Status == payments.QRCancelled:
+		v.Look = lookCancelled
+	case q.Status == payments.QRReview || q.Status == payments.QRPaid:
+		v.Look = lookReview
+		if v.Payment, err = b.paymentOf(ctx, inv.ID, 0, q.ID); err != nil {
+			return view{}, err
+		}
+	case q.Status == payments.QRExpired:
+		v.Look = lookExpired
+	case q.Status == payments.QRFailed:
+		v.Look = lookFailed
+	default:
+		v.Look = lookPending
+	}
+	return v, nil
+}
+
+// paymentOf finds payment id of an invoice, or (id 0) the newest payment
+// recorded for QR qrID; nil when there is none.
+func (b *Bot) paymentOf(ctx context.Context, invoiceID, id, qrID int64) (*payments.Payment, error) {
+	ps, err := b.cfg.Store.ListPayments(ctx, payments.PaymentFilter{InvoiceID: invoiceID, QRID: qrID})
+	if err != nil {
+		return nil, fmt.Errorf("payments of invoice %d: %w", invoiceID, err)
+	}
+	var found *payments.Payment
+	for i := range ps {
+		if (id != 0 && ps[i].ID == id) || (id == 0 && (found == nil || ps[i].ID > found.ID)) {
+			found = &ps[i]
+		}
+	}
+	return found, nil
+}
+
+// caption writes the photo caption of v in p's language.
+func (b *Bot) caption(p *locales.Printer, v view) string {
+	var lines []string
+	add := func(key string, args ...any) { lines = append(lines, p.T(key, args...)) }
+	head := map[look]string{
+		lookPaid: "qr.paid", lookPaidOther: "qr.paid_other", lookExpired: "qr.expired",
+		lookFailed: "qr.failed", lookCancelled: "qr.cancelled", lookReview: "qr.review",
+	}
+	if k, ok := head[v.Look]; ok {
+		add(k)
+	}
+	add("qr.invoice", v.Invoice.Number)
+	add("qr.amount", v.QR.Amount.String())
+	if d := strings.TrimSpace(v.Invoice.Description); d != "" {
+		add("qr.note", d)
+	}
+	switch v.Look {
+	case lookPending:
+		add("qr.expires", v.QR.ExpiresAt.In(b.loc).Format("15:04"))
+	case lookPaid, lookReview:
+		if v.Payment != nil {
+			add("qr.paid_at", v.Payment.PaidAt.In(b.loc).Format("2006-01-02 15:04"))
+			add("qr.hash", v.Payment.ShortHash)
+		}
+	}
+	if v.QR.Sandbox {
+		add("qr.sandbox")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// keyboard returns v's buttons, or nil for none. Cancel is shown only in
+// the chat where an admin made the invoice: the message is seen by everyone
+// there, and every press is checked again anyway.
+func (b *Bot) keyboard(p *locales.Printer, v view) models.ReplyMarkup {
+	var rows [][]models.InlineKeyboardButton
+	q := v.QR
+	switch v.Look {
+	case lookPending:
+		if q.Deeplink != "" {
+			rows = append(rows, []models.InlineKeyboardButton{{Text: p.T("btn.pay"), URL: q.Deeplink}})
+		}
+		row := []models.InlineKeyboardButton{{Text: p.T("btn.check"), CallbackData: callback{actCheck, q.ID}.String()}}
+		if q.ChatID == v.Invoice.ChatID {
+			row = append(row, models.InlineKeyboardButton{Text: p.T("btn.cancel"), CallbackData: callback{actCancel, v.Invoice.ID}.String()})
+		}
+		rows = append(rows, row)
+		if b.cfg.Sandbox && q.Sandbox {
+			rows = append(rows, []models.InlineKeyboardButton{{Text: p.T("btn.simulate"), CallbackData: callback{actSim, q.ID}.String()}})
+		}
+	case lookExpired, lookFailed:
+		if v.Invoice.Status == payments.InvoiceOpen {
+			rows = append(rows, []models.InlineKeyboardButton{{Text: p.T("btn.new"), CallbackData: callback{actNew, q.ID}.String()}})
+		}
+	case lookReview:
+		rows = append(rows, []models.InlineKeyboardButton{
+			{Text: p.T("btn.check"), CallbackData: callback{actCheck, q.ID}.String()},
+			{Text: p.T("btn.cancel"), CallbackData: callback{actCancel, v.Invoice.ID}.String()},
+		})
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	return &models.InlineKeyboardMarkup{InlineKeyboard: rows}
+}
+
+// card draws v's image: the QR while pending, a receipt once paid (or in
+// review), else the expired, failed or cancelled card.
+func (b *Bot) card(v view) ([]byte, error) {
+	c := card.Card{
+		MerchantName:  b.cfg.MerchantName,
+		Amount:        v.QR.Amount.Number(),
+		Currency:      string(v.QR.Amount.Currency),
+		InvoiceNumber: v.Invoice.Number,
+		ExpiresAt:     v.QR.ExpiresAt,
+		Sandbox:       v.QR.Sandbox,
+		Location:      b.loc,
+	}
+	switch v.Look {
+	case lookPending:
+		c.State, c.QR = card.StatePending, v.QR.Payload
+	case lookPaid, lookPaidOther, lookReview:
+		c.State = card.StatePaid
+		if v.Payment == nil {
+			return nil, fmt.Errorf("card of qr %d: %s without a payment", v.QR.ID, v.Look)
+		}
+		c.PaidAt, c.ShortHash = v.Payment.PaidAt, v.Payment.ShortHash
+		c.Amount, c.Currency = v.Payment.Amount.Number(), string(v.Payment.Amount.Currency)
+	case lookExpired:
+		c.State = card.StateExpired
+	case lookFailed:
+		c.State = card.StateFailed
+	default:
+		c.State = card.StateCancelled
+	}
+	png, err := card.Render(c)
+	if err != nil {
+		return nil, fmt.Errorf("card of qr %d: %w", v.QR.ID, err)
+	}
+	return png, nil
+}
+
+// fileName names an uploaded card, e.g. "INV-000042-paid.png".
+func fileName(v view) string { return v.Invoice.Number + "-" + string(v.Look) + ".png" }
+
+// ago formats how long ago t was, coarsely.
+func ago(p *locales.Printer, d time.Duration) string {
+	d = max(d, 0)
+	switch {
+	case d < time.Hour:
+		return p.T("dur.min", int(d/time.Minute))
+	case d < 24*time.Hour:
+		return p.T("dur.hour", int(d/time.Hour), int(d%time.Hour/time.Minute))
+	default:
+		return p.T("dur.day", int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour))
+	}
+}

@@ -1,0 +1,98 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/go-telegram/bot/models"
+)
+
+// maxUpdate bounds a webhook body; Telegram's updates are far smaller.
+const maxUpdate = 1 << 20
+
+// Handler serves GET /healthz and, in webhook mode, Telegram's updates at
+// the path of WebhookURL.
+func (b *Bot) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", b.health)
+	if b.cfg.WebhookURL != "" {
+		path := "/"
+		if u, err := url.Parse(b.cfg.WebhookURL); err == nil && u.Path != "" {
+			path = u.Path
+		}
+		mux.HandleFunc(path, b.webhook)
+	}
+	return mux
+}
+
+// webhook checks a Telegram update post (POST only, the secret token in
+// constant time, a JSON body) and hands it to the library's handler. The
+// library alone would answer 200 to all of these.
+func (b *Bot) webhook(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	got := r.Header.Get("X-Telegram-Bot-Api-Secret-Token")
+	if subtle.ConstantTimeCompare([]byte(got), []byte(b.cfg.WebhookSecret)) != 1 {
+		b.log.Warn("webhook: wrong secret token", "remote", r.RemoteAddr)
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxUpdate+1))
+	if err != nil || len(body) > maxUpdate {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	var u models.Update
+	if err := json.Unmarshal(body, &u); err != nil {
+		http.Error(w, "bad request: want a JSON update", http.StatusBadRequest)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	b.tg.WebhookHandler()(w, r)
+}
+
+// healthStatus is the /healthz answer.
+type healthStatus struct {
+	Status   string   `json:"status"`   // "ok" or "degraded"
+	Database string   `json:"database"` // "ok" or the error
+	LastTick *float64 `json:"reconciler_last_tick_age_seconds,omitempty"`
+	Sandbox  bool     `json:"sandbox"`
+	Mode     string   `json:"mode"` // "polling" or "webhook"
+}
+
+// health answers 200 with the status when the database answers, 503 otherwise.
+func (b *Bot) health(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	st := healthStatus{Status: "ok", Database: "ok", Sandbox: b.cfg.Sandbox, Mode: "polling"}
+	if b.cfg.WebhookURL != "" {
+		st.Mode = "webhook"
+	}
+	code := http.StatusOK
+	if _, err := b.cfg.Store.Setting(ctx, "health"); err != nil {
+		st.Status, st.Database, code = "degraded", err.Error(), http.StatusServiceUnavailable
+	}
+	if b.cfg.LastTick != nil {
+		if t := b.cfg.LastTick(); !t.IsZero() {
+			age := b.clock.Now().Sub(t).Seconds()
+			st.LastTick = &age
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(st)
+}

@@ -1,0 +1,458 @@
+package telegramtest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"image"
+	_ "image/gif" // photos may be any format Telegram accepts
+	_ "image/jpeg"
+	_ "image/png"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Telegram's exact error texts that tests match on.
+const (
+	errNotModified  = "message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message"
+	errEditNotFound = "message to edit not found"
+	errOldQuery     = "query is too old and response timeout expired or query ID is invalid"
+	errWrongFile    = "wrong file identifier/HTTP URL specified"
+)
+
+// Text limits, in UTF-16 code units after entity parsing.
+const (
+	maxText    = 4096
+	maxCaption = 1024
+)
+
+var (
+	secretRe  = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+	commandRe = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
+)
+
+func (s *Server) getMe(params) (any, *apiError) {
+	return map[string]any{
+		"id": BotID, "is_bot": true, "first_name": BotName, "username": BotUsername,
+		"can_join_groups": true, "can_read_all_group_messages": false, "supports_inline_queries": false,
+	}, nil
+}
+
+func chatIDParam(p params) (int64, *apiError) {
+	v, ok := p.fields["chat_id"]
+	if !ok || v == "" {
+		return 0, badRequest("chat_id is empty")
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id == 0 {
+		return 0, badRequest("chat not found")
+	}
+	return id, nil
+}
+
+func (s *Server) newMessageLocked(chatID int64) *Message {
+	c := s.chatLocked(chatID)
+	c.seq++
+	m := &Message{ID: c.seq, ChatID: chatID, FromID: BotID, FromBot: true, Date: time.Now()}
+	c.msgs = append(c.msgs, m)
+	return m
+}
+
+// textParam renders field with parse_mode and checks its length; empty is
+// allowed only for captions.
+func textParam(p params, field, parseMode string, limit int) (string, *apiError) {
+	plain, err := render(p.fields[field], parseMode)
+	if err != nil {
+		return "", err
+	}
+	if limit == maxText && strings.TrimSpace(plain) == "" {
+		return "", badRequest("message text is empty")
+	}
+	if utf16Len(plain) > limit {
+		if limit == maxText {
+			return "", badRequest("message is too long")
+		}
+		return "", badRequest("message caption is too long")
+	}
+	return plain, nil
+}
+
+func (s *Server) sendMessage(p params) (any, *apiError) {
+	id, err := chatIDParam(p)
+	if err != nil {
+		return nil, err
+	}
+	pm := p.fields["parse_mode"]
+	text, err := textParam(p, "text", pm, maxText)
+	if err != nil {
+		return nil, err
+	}
+	kb, err := parseKeyboard(p.fields["reply_markup"])
+	if err != nil {
+		return nil, err
+	}
+	m := s.newMessageLocked(id)
+	m.Text, m.Source, m.ParseMode, m.Keyboard = text, p.fields["text"], pm, kb
+	return s.wireLocked(m, nil), nil
+}
+
+func (s *Server) sendPhoto(p params) (any, *apiError) { return s.sendMedia(p, "photo") }
+
+func (s *Server) sendDocument(p params) (any, *apiError) { return s.sendMedia(p, "document") }
+
+func (s *Server) sendMedia(p params, kind string) (any, *apiError) {
+	id, err := chatIDParam(p)
+	if err != nil {
+		return nil, err
+	}
+	pm := p.fields["parse_mode"]
+	caption, err := textParam(p, "caption", pm, maxCaption)
+	if err != nil {
+		return nil, err
+	}
+	kb, err := parseKeyboard(p.fields["reply_markup"])
+	if err != nil {
+		return nil, err
+	}
+	fid, f, err := s.inputFileLocked(p.files, kind, p.fields[kind])
+	if err != nil {
+		return nil, err
+	}
+	m := s.newMessageLocked(id)
+	m.Caption, m.Source, m.ParseMode, m.Keyboard = caption, p.fields["caption"], pm, kb
+	m.setMedia(kind, fid, f)
+	return s.wireLocked(m, nil), nil
+}
+
+func (m *Message) setMedia(kind, fid string, f *file) {
+	m.Photo, m.PhotoName, m.PhotoFileID = nil, "", ""
+	m.Document, m.DocumentName, m.DocumentFileID = nil, "", ""
+	if kind == "photo" {
+		m.Photo, m.PhotoName, m.PhotoFileID = f.data, f.name, fid
+		return
+	}
+	m.Document, m.DocumentName, m.DocumentFileID = f.data, f.name, fid
+}
+
+// inputFileLocked resolves an InputFile: with an empty ref, the part named
+// kind; otherwise ref, which is "attach://<part>", a file_id the fake issued, or an http(s) URL.
+func (s *Server) inputFileLocked(files map[string]File, kind, ref string) (string, *file, *apiError) {
+	var up File
+	uploaded := false
+	if ref == "" {
+		up, uploaded = files[kind]
+	} else if name, ok := strings.CutPrefix(ref, "attach://"); ok {
+		up, uploaded = files[name]
+		if !uploaded {
+			return "", nil, badRequest(errWrongFile)
+		}
+	}
+	if uploaded {
+		f := &file{data: up.Data, name: up.Name}
+		if kind == "photo" {
+			if len(up.Data) > maxPhotoBytes {
+				return "", nil, badRequest("file is too big")
+			}
+			cfg, _, err := image.DecodeConfig(bytes.NewReader(up.Data))
+			if err != nil {
+				return "", nil, badRequest("IMAGE_PROCESS_FAILED")
+			}
+			if cfg.Width+cfg.Height > 10000 {
+				return "", nil, badRequest("PHOTO_INVALID_DIMENSIONS")
+			}
+			f.width, f.height = cfg.Width, cfg.Height
+		}
+		return s.addFileLocked(f), f, nil
+	}
+	if ref == "" {
+		return "", nil, badRequest("there is no " + kind + " in the request")
+	}
+	if f, ok := s.files[strings.TrimSuffix(ref, "-s")]; ok {
+		return strings.TrimSuffix(ref, "-s"), f, nil
+	}
+	if u, err := url.Parse(ref); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+		f := &file{name: u.Path, width: 320, height: 320}
+		return s.addFileLocked(f), f, nil
+	}
+	return "", nil, badRequest(errWrongFile)
+}
+
+func (s *Server) addFileLocked(f *file) string {
+	s.fileSeq++
+	id := fmt.Sprintf("file-%d", s.fileSeq)
+	s.files[id] = f
+	return id
+}
+
+// editableLocked finds the bot's message named by chat_id and message_id.
+func (s *Server) editableLocked(p params) (*Message, *apiError) {
+	if p.has("inline_message_id") {
+		return nil, badRequest("inline messages are not supported by telegramtest")
+	}
+	id, err := chatIDParam(p)
+	if err != nil {
+		return nil, err
+	}
+	mid, perr := strconv.Atoi(p.fields["message_id"])
+	if perr != nil {
+		return nil, badRequest("message identifier is not specified")
+	}
+	c, ok := s.chats[id]
+	if !ok {
+		return nil, badRequest(errEditNotFound)
+	}
+	m := c.find(mid)
+	if m == nil {
+		return nil, badRequest(errEditNotFound)
+	}
+	if !m.FromBot {
+		return nil, badRequest("message can't be edited")
+	}
+	return m, nil
+}
+
+func (m *Message) edited() {
+	m.Edits++
+	m.EditDate = time.Now()
+}
+
+func (s *Server) editMessageText(p params) (any, *apiError) {
+	m, err := s.editableLocked(p)
+	if err != nil {
+		return nil, err
+	}
+	if m.HasMedia() {
+		return nil, badRequest("there is no text in the message to edit")
+	}
+	pm := p.fields["parse_mode"]
+	text, err := textParam(p, "text", pm, maxText)
+	if err != nil {
+		return nil, err
+	}
+	kb, err := parseKeyboard(p.fields["reply_markup"])
+	if err != nil {
+		return nil, err
+	}
+	if m.Text == text && m.Source == p.fields["text"] && m.ParseMode == pm && sameKeyboard(m.Keyboard, kb) {
+		return nil, badRequest(errNotModified)
+	}
+	m.Text, m.Source, m.ParseMode, m.Keyboard = text, p.fields["text"], pm, kb
+	m.edited()
+	return s.wireLocked(m, nil), nil
+}
+
+func (s *Server) editMessageCaption(p params) (any, *apiError) {
+	m, err := s.editableLocked(p)
+	if err != nil {
+		return nil, err
+	}
+	if !m.HasMedia() {
+		return nil, badRequest("there is no caption in the message to edit")
+	}
+	pm := p.fields["parse_mode"]
+	caption, err := textParam(p, "caption", pm, maxCaption)
+	if err != nil {
+		return nil, err
+	}
+	kb, err := parseKeyboard(p.fields["reply_markup"])
+	if err != nil {
+		return nil, err
+	}
+	if m.Caption == caption && m.Source == p.fields["caption"] && m.ParseMode == pm && sameKeyboard(m.Keyboard, kb) {
+		return nil, badRequest(errNotModified)
+	}
+	m.Caption, m.Source, m.ParseMode, m.Keyboard = caption, p.fields["caption"], pm, kb
+	m.edited()
+	return s.wireLocked(m, nil), nil
+}
+
+func (s *Server) editMessageMedia(p params) (any, *apiError) {
+	m, err := s.editableLocked(p)
+	if err != nil {
+		return nil, err
+	}
+	var media struct {
+		Type      string `json:"type"`
+		Media     string `json:"media"`
+		Caption   string `json:"caption"`
+		ParseMode string `json:"parse_mode"`
+	}
+	if json.Unmarshal([]byte(p.fields["media"]), &media) != nil {
+		return nil, badRequest("can't parse InputMedia JSON object")
+	}
+	if media.Type != "photo" && media.Type != "document" {
+		return nil, badRequest("unsupported media type " + strconv.Quote(media.Type))
+	}
+	if !m.HasMedia() {
+		return nil, badRequest("there is no media in the message to edit")
+	}
+	caption, err := textParam(params{fields: map[string]string{"caption": media.Caption}}, "caption", media.ParseMode, maxCaption)
+	if err != nil {
+		return nil, err
+	}
+	kb, err := parseKeyboard(p.fields["reply_markup"])
+	if err != nil {
+		return nil, err
+	}
+	if media.Media == "" {
+		return nil, badRequest(errWrongFile)
+	}
+	old := m.PhotoFileID + m.DocumentFileID
+	fid, f, err := s.inputFileLocked(p.files, media.Type, media.Media)
+	if err != nil {
+		return nil, err
+	}
+	if fid == old && m.Caption == caption && m.Source == media.Caption && m.ParseMode == media.ParseMode && sameKeyboard(m.Keyboard, kb) {
+		return nil, badRequest(errNotModified)
+	}
+	m.setMedia(media.Type, fid, f)
+	m.Caption, m.Source, m.ParseMode, m.Keyboard = caption, media.Caption, media.ParseMode, kb
+	m.edited()
+	return s.wireLocked(m, nil), nil
+}
+
+func (s *Server) editMessageReplyMarkup(p params) (any, *apiError) {
+	m, err := s.editableLocked(p)
+	if err != nil {
+		return nil, err
+	}
+	kb, err := parseKeyboard(p.fields["reply_markup"])
+	if err != nil {
+		return nil, err
+	}
+	if sameKeyboard(m.Keyboard, kb) {
+		return nil, badRequest(errNotModified)
+	}
+	m.Keyboard = kb
+	m.edited()
+	return s.wireLocked(m, nil), nil
+}
+
+func (s *Server) deleteMessage(p params) (any, *apiError) {
+	id, err := chatIDParam(p)
+	if err != nil {
+		return nil, err
+	}
+	mid, perr := strconv.Atoi(p.fields["message_id"])
+	if perr != nil {
+		return nil, badRequest("message identifier is not specified")
+	}
+	if c, ok := s.chats[id]; ok {
+		for i, m := range c.msgs {
+			if m.ID == mid {
+				c.msgs = append(c.msgs[:i], c.msgs[i+1:]...)
+				return true, nil
+			}
+		}
+	}
+	return nil, badRequest("message to delete not found")
+}
+
+func (s *Server) answerCallbackQuery(p params) (any, *apiError) {
+	cb, ok := s.callbacks[p.fields["callback_query_id"]]
+	if !ok || cb.answered {
+		return nil, badRequest(errOldQuery)
+	}
+	a := Answer{Text: p.fields["text"], URL: p.fields["url"], ShowAlert: p.fields["show_alert"] == "true"}
+	if utf16Len(a.Text) > 200 {
+		return nil, badRequest("MESSAGE_TOO_LONG")
+	}
+	a.CacheTime, _ = strconv.Atoi(p.fields["cache_time"])
+	cb.answered, cb.answer = true, a
+	return true, nil
+}
+
+func (s *Server) sendChatAction(p params) (any, *apiError) {
+	if _, err := chatIDParam(p); err != nil {
+		return nil, err
+	}
+	switch p.fields["action"] {
+	case "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
+		"upload_document", "choose_sticker", "find_location", "record_video_note", "upload_video_note":
+		return true, nil
+	}
+	return nil, badRequest("wrong parameter action in request")
+}
+
+func (s *Server) setMyCommands(p params) (any, *apiError) {
+	var cmds []struct {
+		Command     string `json:"command"`
+		Description string `json:"description"`
+	}
+	if json.Unmarshal([]byte(p.fields["commands"]), &cmds) != nil {
+		return nil, badRequest("can't parse commands JSON object")
+	}
+	for _, c := range cmds {
+		if !commandRe.MatchString(c.Command) {
+			return nil, badRequest("BOT_COMMAND_INVALID")
+		}
+		if n := utf16Len(c.Description); n < 1 || n > 256 {
+			return nil, badRequest("BOT_COMMAND_DESCRIPTION_INVALID")
+		}
+	}
+	return true, nil
+}
+
+func (s *Server) deleteMyCommands(params) (any, *apiError) { return true, nil }
+
+func (s *Server) setWebhook(p params) (any, *apiError) {
+	raw := p.fields["url"]
+	if raw == "" {
+		return s.deleteWebhook(p)
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return nil, badRequest("bad webhook: invalid webhook URL specified")
+	}
+	if u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())) {
+		return nil, badRequest("bad webhook: An HTTPS URL must be provided for webhook")
+	}
+	secret, hasSecret := p.fields["secret_token"]
+	if hasSecret && !secretRe.MatchString(secret) {
+		return nil, badRequest("bad webhook: secret token contains unallowed characters")
+	}
+	wh := webhook{url: raw, secret: secret, maxConns: 40}
+	if v, err := strconv.Atoi(p.fields["max_connections"]); err == nil {
+		wh.maxConns = v
+	}
+	if v := p.fields["allowed_updates"]; v != "" {
+		if json.Unmarshal([]byte(v), &wh.allowed) != nil {
+			return nil, badRequest("can't parse allowed_updates JSON array")
+		}
+	}
+	s.webhook = wh
+	if p.fields["drop_pending_updates"] == "true" {
+		s.updates = nil
+	}
+	return true, nil
+}
+
+func (s *Server) deleteWebhook(p params) (any, *apiError) {
+	s.webhook = webhook{}
+	if p.fields["drop_pending_updates"] == "true" {
+		s.updates = nil
+	}
+	return true, nil
+}
+
+func (s *Server) getWebhookInfo(params) (any, *apiError) {
+	info := map[string]any{
+		"url":                    s.webhook.url,
+		"has_custom_certificate": false,
+		"pending_update_count":   len(s.updates),
+	}
+	if s.webhook.url != "" {
+		info["max_connections"] = s.webhook.maxConns
+		if s.webhook.allowed != nil {
+			info["allowed_updates"] = s.webhook.allowed
+		}
+	}
+	if s.webhook.lastError != "" {
+		info["last_error_date"] = s.webhook.lastErrorDate
+		info["last_error_message"] = s.webhook.lastError
+	}
+	return info, nil
+}

@@ -1,0 +1,186 @@
+package payments
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/khqrbot/khqrbot/payments/bakong"
+)
+
+// The outbox: every state change (settled, expired, failed, review,
+// duplicate, cancelled, alert) writes an Event in the same transaction, so a
+// crash between "settled" and "message edited" loses nothing. A subscriber
+// (the bot) consumes it:
+//
+//	for {
+//		evs, _ := svc.Events(ctx, 100)  // undelivered and due, in ID order
+//		for _, e := range evs {
+//			if err := show(ctx, e); err != nil {
+//				svc.Retry(ctx, e.ID, time.Minute) // counted; due again later
+//				continue
+//			}
+//			svc.Delivered(ctx, e.ID)
+//		}
+//		select { case <-svc.Wake(): case <-time.After(5 * time.Second): case <-ctx.Done(): return }
+//	}
+//
+// or simply calls ConsumeEvents, which is that loop. Delivery is at least
+// once: a crash after showing an event and before Delivered shows it again,
+// so handlers must be idempotent (editing a message to the state it already
+// shows is).
+
+// notify signals Wake without blocking; signals coalesce.
+func (s *Service) notify() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Wake returns a channel that receives a value after this Service (or its
+// Reconciler) commits one or more events, so the outbox consumer need not
+// poll blindly. Signals coalesce (the channel holds at most one), so after a
+// wake-up read Events until it returns fewer than you asked for. Meant for one
+// consumer. Events written by other processes do not signal it: poll every
+// few seconds as well.
+func (s *Service) Wake() <-chan struct{} { return s.wake }
+
+// Events returns up to limit undelivered events that are due now (never
+// delivered, or whose Retry delay has passed), oldest first.
+func (s *Service) Events(ctx context.Context, limit int) ([]Event, error) {
+	evs, err := s.store.PendingEvents(ctx, s.clock.Now(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("pending events: %w", err)
+	}
+	return evs, nil
+}
+
+// Delivered marks event id as handled; it is never returned again.
+func (s *Service) Delivered(ctx context.Context, id int64) error {
+	if err := s.store.MarkEventDelivered(ctx, id, s.clock.Now()); err != nil {
+		return fmt.Errorf("mark event %d delivered: %w", id, err)
+	}
+	return nil
+}
+
+// Retry counts a failed delivery of event id (Event.Attempts) and makes it
+// due again `after` from now.
+func (s *Service) Retry(ctx context.Context, id int64, after time.Duration) error {
+	if err := s.store.DelayEvent(ctx, id, s.clock.Now().Add(after)); err != nil {
+		return fmt.Errorf("delay event %d: %w", id, err)
+	}
+	return nil
+}
+
+// Outbox retry delays: the first retry waits retryBase, each next one twice
+// as long, up to retryMax.
+const (
+	retryBase = 2 * time.Second
+	retryMax  = 5 * time.Minute
+)
+
+// RetryDelay is how long ConsumeEvents waits before re-delivering an event
+// that failed `attempts` times before: 2s, 4s, 8s, ... up to 5 minutes.
+func RetryDelay(attempts int) time.Duration {
+	return backoff(retryBase, retryMax, attempts)
+}
+
+// backoff returns base doubled n times, capped at max.
+func backoff(base, max time.Duration, n int) time.Duration {
+	d := base
+	for ; n > 0 && d < max; n-- {
+		d *= 2
+	}
+	return min(d, max)
+}
+
+// eventBatch is how many events ConsumeEvents reads at a time.
+const eventBatch = 100
+
+// ConsumeEvents delivers the outbox to handle until ctx is done, then returns
+// nil. It reads due events after every Wake signal and at least every poll
+// (default 5s; events of other processes and retries need it). An event
+// whose handle returns nil is marked delivered; one whose handle fails is
+// retried after RetryDelay(e.Attempts). A handler that can never succeed
+// (the chat is gone) should log and return nil, or its event comes back
+// every 5 minutes.
+func (s *Service) ConsumeEvents(ctx context.Context, poll time.Duration, handle func(context.Context, Event) error) error {
+	if poll <= 0 {
+		poll = 5 * time.Second
+	}
+	t := time.NewTimer(poll)
+	defer t.Stop()
+	for {
+		s.drain(ctx, handle)
+		t.Reset(poll)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-s.wake:
+		case <-t.C:
+		}
+	}
+}
+
+// drain hands every due event to handle once.
+func (s *Service) drain(ctx context.Context, handle func(context.Context, Event) error) {
+	seen := map[int64]bool{}
+	for ctx.Err() == nil {
+		evs, err := s.Events(ctx, eventBatch)
+		if err != nil {
+			s.log.Warn("outbox", "err", err)
+			return
+		}
+		fresh := 0
+		for _, e := range evs {
+			if seen[e.ID] || ctx.Err() != nil {
+				continue
+			}
+			seen[e.ID], fresh = true, fresh+1
+			if herr := handle(ctx, e); herr != nil {
+				s.log.Warn("outbox delivery failed", "event", e.ID, "kind", e.Kind, "attempts", e.Attempts+1, "err", herr)
+				err = s.Retry(ctx, e.ID, RetryDelay(e.Attempts))
+			} else {
+				err = s.Delivered(ctx, e.ID)
+			}
+			if err != nil {
+				s.log.Warn("outbox", "err", err)
+			}
+		}
+		if len(evs) < eventBatch || fresh == 0 {
+			return
+		}
+	}
+}
+
+// CallLogger returns a bakong.Options.Observer that stores every Open API
+// exchange in the call log (Store.LogCall). It is best effort: a failure to
+// store is logged, never returned, and never slows a check for more than a
+// few seconds. The call log holds no token: bakong.Call never carries one.
+func CallLogger(store Store, log *slog.Logger) func(bakong.Call) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return func(c bakong.Call) {
+		ctx, cancel := context.WithTimeout(context.Background(), callLogTimeout)
+		defer cancel()
+		err := store.LogCall(ctx, &APICall{
+			Endpoint:     c.Endpoint,
+			RequestID:    c.RequestID,
+			HTTPStatus:   c.HTTPStatus,
+			ResponseCode: c.ResponseCode,
+			ErrorCode:    c.ErrorCode,
+			Latency:      c.Latency,
+			Err:          c.Err,
+			At:           c.At,
+		})
+		if err != nil {
+			log.Warn("call log", "endpoint", c.Endpoint, "request_id", c.RequestID, "err", err)
+		}
+	}
+}
+
+// callLogTimeout bounds one call-log write.
+const callLogTimeout = 3 * time.Second

@@ -1,0 +1,244 @@
+package payments
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/khqrbot/khqrbot/payments/bakong"
+)
+
+// errRace aborts a transaction whose reads another writer made stale; the
+// caller runs it again on fresh reads.
+var errRace = errors.New("state changed concurrently")
+
+// maxRaceRetries bounds how often a transaction is re-run after errRace.
+const maxRaceRetries = 3
+
+// Apply records a transaction Bakong found for q and settles, reviews or flags
+// it. This is the one place where an invoice becomes paid:
+//
+//   - The payment's hash is unique: applying a transaction already recorded
+//     changes nothing and returns the stored payment.
+//   - A payment on time (createdDateMs at or before the QR's expiry) to the
+//     QR's receiver with the invoice's amount and currency settles an open
+//     invoice (or one in review, which a correct payment resolves):
+//     PaymentSettled, invoice and QR paid, EventSettled.
+//   - If the invoice is already paid, the payment is a PaymentDuplicate, the
+//     QR goes to review and an EventDuplicate flags it: never lost.
+//   - Otherwise (late, wrong receiver, amount or currency, or a cancelled
+//     invoice) it is a PaymentReview with a Reason, the invoice and the QR go
+//     to review, and an EventReview tells the admins.
+//
+// All of it happens in one transaction, and the move to paid is a conditional
+// update (open or review -> paid): from two goroutines or two processes, the
+// invoice settles once, and the loser's payment becomes a duplicate.
+func (s *Service) Apply(ctx context.Context, q *QR, tx *bakong.Transaction, source string) (*Payment, error) {
+	if q == nil {
+		return nil, Errorf(EInvalid, "apply payment: no QR")
+	}
+	return s.record(ctx, q.InvoiceID, q.ID, tx, source)
+}
+
+// record applies tx to an invoice and, when qrID is not 0, to that QR; see Apply.
+func (s *Service) record(ctx context.Context, invoiceID, qrID int64, tx *bakong.Transaction, source string) (*Payment, error) {
+	if tx == nil || len(tx.Hash) < 8 {
+		return nil, Errorf(EInvalid, "apply payment: a transaction with its full hash is required")
+	}
+	for try := 0; ; try++ {
+		var p *Payment
+		var fresh bool
+		err := s.store.WithTx(ctx, func(st Store) error {
+			var err error
+			p, fresh, err = s.recordTx(ctx, st, invoiceID, qrID, tx, source)
+			return err
+		})
+		if errors.Is(err, errRace) && try < maxRaceRetries {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("apply payment %s: %w", tx.ShortHash(), err)
+		}
+		if fresh {
+			s.log.Info("payment recorded", "invoice", invoiceID, "qr", qrID, "payment", p.ID,
+				"short_hash", p.ShortHash, "status", p.Status, "reason", p.Reason, "source", source)
+			s.notify()
+		}
+		return p, nil
+	}
+}
+
+// recordTx is record's transaction. fresh reports whether it stored a new payment.
+func (s *Service) recordTx(ctx context.Context, st Store, invoiceID, qrID int64, tx *bakong.Transaction, source string) (p *Payment, fresh bool, err error) {
+	old, err := st.PaymentByHash(ctx, tx.Hash)
+	switch {
+	case err == nil && old.InvoiceID != invoiceID:
+		return nil, false, Errorf(EConflict, "payment %s is already recorded for another invoice", old.ShortHash)
+	case err == nil:
+		return old, false, nil
+	case ErrorCode(err) != ENotFound:
+		return nil, false, err
+	}
+	inv, err := st.Invoice(ctx, invoiceID)
+	if err != nil {
+		return nil, false, err
+	}
+	var q *QR
+	if qrID != 0 {
+		if q, err = st.QR(ctx, qrID); err != nil {
+			return nil, false, err
+		}
+	}
+	now := s.clock.Now()
+	p = &Payment{
+		Hash:           tx.Hash,
+		ShortHash:      tx.ShortHash(),
+		QRID:           qrID,
+		InvoiceID:      invoiceID,
+		FromAccount:    tx.FromAccountID,
+		ToAccount:      tx.ToAccountID,
+		Amount:         Money{Amount: tx.Amount, Currency: Currency(tx.Currency)},
+		Description:    tx.Description,
+		ExternalRef:    tx.ExternalRef,
+		InstructionRef: tx.InstructionRef,
+		PaidAt:         msTime(tx.CreatedDateMs),
+		AcknowledgedAt: msTime(tx.AcknowledgedDateMs),
+		Source:         source,
+		CreatedAt:      now,
+	}
+	if q != nil && source != SourceVerify {
+		p.MD5 = q.MD5
+	}
+	problems := s.mismatches(inv, q, tx, source)
+	switch {
+	case inv.Status == InvoicePaid:
+		p.Status = PaymentDuplicate
+		p.Reason = strings.Join(append([]string{"invoice " + inv.Number + " is already paid"}, problems...), "; ")
+	case inv.Status == InvoiceCancelled:
+		p.Status = PaymentReview
+		p.Reason = strings.Join(append([]string{"invoice " + inv.Number + " was cancelled"}, problems...), "; ")
+	case len(problems) > 0:
+		p.Status = PaymentReview
+		p.Reason = strings.Join(problems, "; ")
+	default:
+		p.Status = PaymentSettled
+	}
+	if err := st.CreatePayment(ctx, p); err != nil {
+		if ErrorCode(err) == EConflict {
+			return nil, false, errRace // the same hash, recorded meanwhile
+		}
+		return nil, false, err
+	}
+
+	ev := &Event{InvoiceID: invoiceID, QRID: qrID, PaymentID: p.ID, Detail: p.Reason, CreatedAt: now}
+	qrTo, qrFrom := QRReview, []QRStatus{QRPending, QRExpired, QRCancelled}
+	switch p.Status {
+	case PaymentSettled:
+		ok, err := st.SetInvoiceStatus(ctx, invoiceID, []InvoiceStatus{inv.Status}, InvoicePaid, p.ID, p.PaidAt)
+		if err != nil {
+			return nil, false, err
+		}
+		if !ok {
+			return nil, false, errRace
+		}
+		ev.Kind, ev.Detail = EventSettled, ""
+		qrTo, qrFrom = QRPaid, []QRStatus{QRPending, QRExpired}
+	case PaymentReview:
+		if inv.Status != InvoiceReview {
+			ok, err := st.SetInvoiceStatus(ctx, invoiceID, []InvoiceStatus{inv.Status}, InvoiceReview, 0, now)
+			if err != nil {
+				return nil, false, err
+			}
+			if !ok {
+				return nil, false, errRace
+			}
+		}
+		ev.Kind = EventReview
+	case PaymentDuplicate:
+		ev.Kind = EventDuplicate
+	}
+	// A receipt checked by /verify may not come from the QR it is recorded
+	// against: only a settlement closes that QR, so it is never left unpolled.
+	if q != nil && (source != SourceVerify || p.Status == PaymentSettled) {
+		if _, err := st.SetQRStatus(ctx, q.ID, qrFrom, qrTo, now); err != nil {
+			return nil, false, err
+		}
+	}
+	if err := st.AddEvent(ctx, ev); err != nil {
+		return nil, false, err
+	}
+	return p, true, nil
+}
+
+// mismatches lists why tx cannot settle inv by itself; none means it can.
+func (s *Service) mismatches(inv *Invoice, q *QR, tx *bakong.Transaction, source string) []string {
+	var r []string
+	receiver := s.cfg.Merchant.AccountID
+	if q != nil {
+		receiver = q.Receiver
+	}
+	if !strings.EqualFold(strings.TrimSpace(tx.ToAccountID), receiver) {
+		r = append(r, fmt.Sprintf("paid to %q, expected %s", tx.ToAccountID, receiver))
+	}
+	paid := Money{Amount: tx.Amount, Currency: Currency(tx.Currency)}
+	switch {
+	case paid.Currency != inv.Amount.Currency:
+		r = append(r, fmt.Sprintf("currency %q, expected %s", tx.Currency, inv.Amount.Currency))
+	case paid.Amount != inv.Amount.Amount:
+		r = append(r, fmt.Sprintf("amount %s, expected %s", paid, inv.Amount))
+	}
+	at := msTime(tx.CreatedDateMs)
+	switch {
+	case tx.CreatedDateMs <= 0:
+		r = append(r, "Bakong gave no payment time")
+	case source == SourceVerify || q == nil:
+		if tx.CreatedDateMs < inv.CreatedAt.UnixMilli() {
+			r = append(r, fmt.Sprintf("paid at %s, before the invoice was created at %s", stamp(at), stamp(inv.CreatedAt)))
+		}
+	case tx.CreatedDateMs > q.ExpiresAt.UnixMilli():
+		r = append(r, fmt.Sprintf("paid at %s, after the QR expired at %s", stamp(at), stamp(q.ExpiresAt)))
+	}
+	return r
+}
+
+// close moves a pending QR to `to` (expired or failed). The event `kind` is
+// written only when the invoice is still open: a sibling QR of a paid,
+// reviewed or cancelled invoice closes silently, so customers never see
+// "expired" or "failed" for an invoice that is settled or in an admin's hands.
+func (s *Service) close(ctx context.Context, q *QR, to QRStatus, kind EventKind, at time.Time) error {
+	var told bool
+	err := s.store.WithTx(ctx, func(st Store) error {
+		ok, err := st.SetQRStatus(ctx, q.ID, []QRStatus{QRPending}, to, at)
+		if err != nil || !ok {
+			return err
+		}
+		if err := st.SetQRCheck(ctx, q.ID, at, at, 0, ""); err != nil {
+			return err
+		}
+		inv, err := st.Invoice(ctx, q.InvoiceID)
+		if err != nil || inv.Status != InvoiceOpen {
+			return err
+		}
+		told = true
+		return st.AddEvent(ctx, &Event{Kind: kind, InvoiceID: q.InvoiceID, QRID: q.ID, CreatedAt: at})
+	})
+	if err != nil {
+		return fmt.Errorf("mark QR %d %s: %w", q.ID, to, err)
+	}
+	if told {
+		s.notify()
+	}
+	return nil
+}
+
+// msTime converts epoch milliseconds to a time; 0 is the zero time.
+func msTime(ms int64) time.Time {
+	if ms <= 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05.000Z") }

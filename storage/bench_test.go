@@ -1,0 +1,48 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/khqrbot/khqrbot/payments"
+)
+
+// BenchmarkDueQRs reads a batch of due QRs from 10,000 pending ones (plus
+// 10,000 closed ones the index must skip), as each reconciler tick does.
+func BenchmarkDueQRs(b *testing.B) {
+	d, _ := newDB(b)
+	ctx := context.Background()
+	err := d.WithTx(ctx, func(tx payments.Store) error {
+		inv := testInvoice()
+		if err := tx.CreateInvoice(ctx, inv); err != nil {
+			return err
+		}
+		for i := range 20_000 {
+			q := testQR(inv.ID, i)
+			q.NextCheckAt = t0.Add(time.Duration(i%10_000) * time.Millisecond)
+			if i >= 10_000 {
+				q.Status = payments.QRExpired
+			}
+			if err := tx.CreateQR(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := t0.Add(time.Hour)
+	for _, limit := range []int{50, 500} {
+		b.Run(fmt.Sprintf("limit=%d", limit), func(b *testing.B) {
+			for b.Loop() {
+				qs, err := d.DueQRs(ctx, now, limit)
+				if err != nil || len(qs) != limit {
+					b.Fatal(len(qs), err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,106 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/khqrbot/khqrbot/payments"
+)
+
+// migration is one step of the schema's history. A released step is never
+// edited or reordered: a change is a new step appended to migrations, written
+// as explicit operations on its own frozen structs or SQL, never as
+// AutoMigrate of the live row types, so that every database, whatever
+// version it starts from, ends with the same schema and keeps its rows.
+type migration struct {
+	version int
+	name    string
+	up      func(tx *gorm.DB) error
+}
+
+// migrations is the schema's history; version n is migrations[n-1].
+var migrations = []migration{
+	{1, "create tables", createV1},
+}
+
+// migrationRow records an applied step in schema_migrations.
+type migrationRow struct {
+	Version   int       `gorm:"primaryKey;autoIncrement:false;not null"`
+	AppliedAt time.Time `gorm:"not null"`
+}
+
+func (migrationRow) TableName() string { return "schema_migrations" }
+
+// migrate applies the steps db lacks, one transaction each. Each
+// transaction takes the write lock before it reads the version, so two
+// processes upgrading at once apply every step exactly once.
+func migrate(ctx context.Context, db *gorm.DB, steps []migration, clock payments.Clock) error {
+	for i, m := range steps {
+		if m.version != i+1 {
+			return fmt.Errorf("migration %q has version %d, want %d", m.name, m.version, i+1)
+		}
+	}
+	for {
+		done := false
+		err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			if !tx.Migrator().HasTable(&migrationRow{}) {
+				if err := tx.Migrator().CreateTable(&migrationRow{}); err != nil {
+					return fmt.Errorf("create schema_migrations: %w", err)
+				}
+			}
+			v, err := version(tx)
+			if err != nil {
+				return err
+			}
+			if v > len(steps) {
+				return fmt.Errorf("database schema is version %d but this khqrbot knows only up to version %d: run a newer khqrbot (or restore a backup)", v, len(steps))
+			}
+			if v == len(steps) {
+				done = true
+				return nil
+			}
+			m := steps[v]
+			if err := m.up(tx); err != nil {
+				return fmt.Errorf("migrate to version %d (%s): %w", m.version, m.name, err)
+			}
+			row := migrationRow{Version: m.version, AppliedAt: clock.Now().UTC()}
+			if err := tx.Create(&row).Error; err != nil {
+				return fmt.Errorf("record schema version %d: %w", m.version, err)
+			}
+			return nil
+		})
+		if err != nil {
+			return dbErr(err, "migrate schema")
+		}
+		if done {
+			return nil
+		}
+	}
+}
+
+// version is the highest applied step, 0 for an empty database.
+func version(db *gorm.DB) (int, error) {
+	var v *int
+	if err := db.Model(&migrationRow{}).Select("MAX(version)").Scan(&v).Error; err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	if v == nil {
+		return 0, nil
+	}
+	return *v, nil
+}
+
+// SchemaVersion reports the database's schema version, for diagnostics.
+func (d *DB) SchemaVersion(ctx context.Context) (int, error) {
+	v, err := version(d.gdb.WithContext(ctx))
+	if err != nil {
+		return 0, dbErr(err, "schema version")
+	}
+	return v, nil
+}
+
+// LatestSchemaVersion is the schema version this build creates and expects.
+func LatestSchemaVersion() int { return len(migrations) }

@@ -1,0 +1,79 @@
+package storage
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/khqrbot/khqrbot/payments"
+)
+
+// AddEvent appends e to the outbox and sets its ID. A zero CreatedAt
+// becomes the store's clock, and a zero NextAttempt ("now") is stored as
+// CreatedAt, which PendingEvents treats the same.
+func (d *DB) AddEvent(ctx context.Context, e *payments.Event) error {
+	if e == nil {
+		return payments.Errorf(payments.EInvalid, "add event: no event given")
+	}
+	if e.ID != 0 {
+		return payments.Errorf(payments.EInvalid, "add event: it already has id %d", e.ID)
+	}
+	if e.Kind == "" {
+		return payments.Errorf(payments.EInvalid, "add event: it has no kind")
+	}
+	row := eventToRow(e)
+	row.CreatedAt = d.orNow(e.CreatedAt)
+	if e.NextAttempt.IsZero() {
+		row.NextAttempt = row.CreatedAt
+	}
+	if err := d.gdb.WithContext(ctx).Create(&row).Error; err != nil {
+		return dbErr(err, "add %s event", e.Kind)
+	}
+	*e = row.domain()
+	return nil
+}
+
+// PendingEvents returns up to limit (0: all) undelivered events whose
+// NextAttempt is at or before now, in ID order.
+func (d *DB) PendingEvents(ctx context.Context, now time.Time, limit int) ([]payments.Event, error) {
+	q := d.gdb.WithContext(ctx).
+		Where("delivered_at IS NULL AND next_attempt <= ?", now.UTC()).
+		Order("id")
+	var rows []eventRow
+	if err := page(q, limit, 0).Find(&rows).Error; err != nil {
+		return nil, dbErr(err, "list pending events")
+	}
+	out := make([]payments.Event, len(rows))
+	for i := range rows {
+		out[i] = rows[i].domain()
+	}
+	return out, nil
+}
+
+// MarkEventDelivered marks event id delivered at `at` (the store's clock
+// when zero). Marking it again keeps the first time.
+func (d *DB) MarkEventDelivered(ctx context.Context, id int64, at time.Time) error {
+	res := d.gdb.WithContext(ctx).Model(&eventRow{}).
+		Where("id = ? AND delivered_at IS NULL", id).Update("delivered_at", d.orNow(at))
+	if res.Error != nil {
+		return dbErr(res.Error, "mark event %d delivered", id)
+	}
+	if res.RowsAffected == 1 {
+		return nil
+	}
+	return d.exists(ctx, &eventRow{}, id, "event")
+}
+
+// DelayEvent counts a failed delivery of event id and sets when to try again.
+func (d *DB) DelayEvent(ctx context.Context, id int64, next time.Time) error {
+	res := d.gdb.WithContext(ctx).Model(&eventRow{}).Where("id = ?", id).
+		Updates(map[string]any{"attempts": gorm.Expr("attempts + 1"), "next_attempt": next.UTC()})
+	if res.Error != nil {
+		return dbErr(res.Error, "delay event %d", id)
+	}
+	if res.RowsAffected == 0 {
+		return payments.Errorf(payments.ENotFound, "event %d not found", id)
+	}
+	return nil
+}

@@ -1,0 +1,104 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/khqrbot/khqrbot/payments"
+)
+
+// CreatePayment inserts p and sets its ID; a zero CreatedAt becomes the
+// store's clock. A payment whose Hash is already stored is EConflict and
+// changes nothing. The duplicate is found by a lookup and, should another
+// process win the race in between, by INSERT ... ON CONFLICT DO NOTHING: no
+// statement fails, so a caller's transaction stays usable (on PostgreSQL
+// too, where a failed statement would doom it). A QRID or InvoiceID that
+// does not exist is ENotFound; zero ones are stored as NULL.
+func (d *DB) CreatePayment(ctx context.Context, p *payments.Payment) error {
+	if p == nil {
+		return payments.Errorf(payments.EInvalid, "create payment: no payment given")
+	}
+	if p.ID != 0 {
+		return payments.Errorf(payments.EInvalid, "create payment: it already has id %d", p.ID)
+	}
+	if p.Hash == "" {
+		return payments.Errorf(payments.EInvalid, "create payment: it has no transaction hash")
+	}
+	conflict := payments.Errorf(payments.EConflict, "payment %s is already recorded", p.Hash)
+	row := paymentToRow(p)
+	row.CreatedAt = d.orNow(p.CreatedAt)
+	err := d.atomic(ctx, func(tx *gorm.DB) error {
+		var n int64
+		if err := tx.Model(&paymentRow{}).Where("hash = ?", p.Hash).Count(&n).Error; err != nil {
+			return err
+		}
+		if n > 0 {
+			return conflict
+		}
+		res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "hash"}}, DoNothing: true}).Create(&row)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return conflict
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, gorm.ErrDuplicatedKey):
+		return &payments.Error{Code: payments.EConflict, Message: conflict.Message, Err: err}
+	case errors.Is(err, gorm.ErrForeignKeyViolated):
+		return &payments.Error{Code: payments.ENotFound, Message: fmt.Sprintf("create payment %s: QR %d or invoice %s not found", p.Hash, p.QRID, payments.InvoiceNumber(p.InvoiceID)), Err: err}
+	case err != nil:
+		return dbErr(err, "create payment %s", p.Hash)
+	}
+	*p = row.domain()
+	return nil
+}
+
+// PaymentByHash returns the payment with the full transaction hash.
+func (d *DB) PaymentByHash(ctx context.Context, hash string) (*payments.Payment, error) {
+	var row paymentRow
+	err := d.gdb.WithContext(ctx).Where("hash = ?", hash).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, payments.Errorf(payments.ENotFound, "payment %s not found", hash)
+	}
+	if err != nil {
+		return nil, dbErr(err, "get payment %s", hash)
+	}
+	p := row.domain()
+	return &p, nil
+}
+
+// ListPayments returns the payments f selects, newest (highest ID) first.
+func (d *DB) ListPayments(ctx context.Context, f payments.PaymentFilter) ([]payments.Payment, error) {
+	q := d.gdb.WithContext(ctx).Model(&paymentRow{})
+	if f.InvoiceID != 0 {
+		q = q.Where("invoice_id = ?", f.InvoiceID)
+	}
+	if f.QRID != 0 {
+		q = q.Where("qr_id = ?", f.QRID)
+	}
+	if len(f.Statuses) > 0 {
+		q = q.Where("status IN ?", asStrings(f.Statuses))
+	}
+	if !f.Since.IsZero() {
+		q = q.Where("paid_at >= ?", f.Since.UTC())
+	}
+	if !f.Until.IsZero() {
+		q = q.Where("paid_at < ?", f.Until.UTC())
+	}
+	var rows []paymentRow
+	if err := page(q, f.Limit, 0).Order("id DESC").Find(&rows).Error; err != nil {
+		return nil, dbErr(err, "list payments")
+	}
+	out := make([]payments.Payment, len(rows))
+	for i := range rows {
+		out[i] = rows[i].domain()
+	}
+	return out, nil
+}

@@ -1,0 +1,153 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/khqrbot/khqrbot/payments"
+)
+
+// CreateQR inserts q and sets its ID; a zero CreatedAt becomes the store's
+// clock and an empty Status pending. A zero NextCheckAt is kept: the QR is
+// due at once. A reused MD5 or BillNumber is EConflict, a missing invoice
+// ENotFound. q is changed only if the insert succeeds.
+func (d *DB) CreateQR(ctx context.Context, q *payments.QR) error {
+	if q == nil {
+		return payments.Errorf(payments.EInvalid, "create QR: no QR given")
+	}
+	if q.ID != 0 {
+		return payments.Errorf(payments.EInvalid, "create QR: it already has id %d", q.ID)
+	}
+	row := qrToRow(q)
+	row.CreatedAt = d.orNow(q.CreatedAt)
+	if row.Status == "" {
+		row.Status = string(payments.QRPending)
+	}
+	err := d.gdb.WithContext(ctx).Create(&row).Error
+	switch {
+	case errors.Is(err, gorm.ErrDuplicatedKey):
+		return &payments.Error{Code: payments.EConflict, Message: fmt.Sprintf("create QR: md5 %s or bill number %s is already used", q.MD5, q.BillNumber), Err: err}
+	case errors.Is(err, gorm.ErrForeignKeyViolated):
+		return &payments.Error{Code: payments.ENotFound, Message: fmt.Sprintf("create QR: invoice %s not found", payments.InvoiceNumber(q.InvoiceID)), Err: err}
+	case err != nil:
+		return dbErr(err, "create QR for invoice %s", payments.InvoiceNumber(q.InvoiceID))
+	}
+	*q = row.domain()
+	return nil
+}
+
+// QR returns QR id.
+func (d *DB) QR(ctx context.Context, id int64) (*payments.QR, error) {
+	return d.qrWhere(ctx, fmt.Sprintf("QR %d", id), "id = ?", id)
+}
+
+// QRByMD5 returns the QR whose payload hashes to md5.
+func (d *DB) QRByMD5(ctx context.Context, md5 string) (*payments.QR, error) {
+	return d.qrWhere(ctx, "QR with md5 "+md5, "md5 = ?", md5)
+}
+
+func (d *DB) qrWhere(ctx context.Context, what, cond string, arg any) (*payments.QR, error) {
+	var row qrRow
+	err := d.gdb.WithContext(ctx).Where(cond, arg).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, payments.Errorf(payments.ENotFound, "%s not found", what)
+	}
+	if err != nil {
+		return nil, dbErr(err, "get %s", what)
+	}
+	q := row.domain()
+	return &q, nil
+}
+
+// ListQRs returns the QRs f selects, newest (highest ID) first.
+func (d *DB) ListQRs(ctx context.Context, f payments.QRFilter) ([]payments.QR, error) {
+	q := d.gdb.WithContext(ctx).Model(&qrRow{})
+	if f.InvoiceID != 0 {
+		q = q.Where("invoice_id = ?", f.InvoiceID)
+	}
+	if len(f.Statuses) > 0 {
+		q = q.Where("status IN ?", asStrings(f.Statuses))
+	}
+	var rows []qrRow
+	if err := page(q, f.Limit, f.Offset).Order("id DESC").Find(&rows).Error; err != nil {
+		return nil, dbErr(err, "list QRs")
+	}
+	return qrs(rows), nil
+}
+
+// DueQRs returns up to limit (0: all) pending QRs whose NextCheckAt is at or
+// before now, oldest NextCheckAt first, ties by ID. It reads the
+// (status, next_check_at) index.
+func (d *DB) DueQRs(ctx context.Context, now time.Time, limit int) ([]payments.QR, error) {
+	q := d.gdb.WithContext(ctx).
+		Where("status = ? AND next_check_at <= ?", string(payments.QRPending), now.UTC()).
+		Order("next_check_at, id")
+	var rows []qrRow
+	if err := page(q, limit, 0).Find(&rows).Error; err != nil {
+		return nil, dbErr(err, "list due QRs")
+	}
+	return qrs(rows), nil
+}
+
+func qrs(rows []qrRow) []payments.QR {
+	out := make([]payments.QR, len(rows))
+	for i := range rows {
+		out[i] = rows[i].domain()
+	}
+	return out
+}
+
+// SetQRStatus moves QR id from one of `from` to `to` in one conditional
+// UPDATE and reports whether it did. `at` (the store's clock when zero)
+// becomes ClosedAt when `to` is not pending; moving back to pending clears
+// ClosedAt. A missing QR is ENotFound; an empty `from` is EInvalid.
+func (d *DB) SetQRStatus(ctx context.Context, id int64, from []payments.QRStatus, to payments.QRStatus, at time.Time) (bool, error) {
+	if len(from) == 0 {
+		return false, payments.Errorf(payments.EInvalid, "set QR %d status to %s: no status to move from", id, to)
+	}
+	set := map[string]any{"status": string(to), "closed_at": nil}
+	if to != payments.QRPending {
+		set["closed_at"] = d.orNow(at)
+	}
+	res := d.gdb.WithContext(ctx).Model(&qrRow{}).
+		Where("id = ? AND status IN ?", id, asStrings(from)).Updates(set)
+	if res.Error != nil {
+		return false, dbErr(res.Error, "set QR %d status to %s", id, to)
+	}
+	if res.RowsAffected == 1 {
+		return true, nil
+	}
+	return false, d.exists(ctx, &qrRow{}, id, fmt.Sprintf("QR %d", id))
+}
+
+// SetQRDeeplink stores the deeplink found after QR id was created.
+func (d *DB) SetQRDeeplink(ctx context.Context, id int64, link string) error {
+	return d.updateQR(ctx, id, "set deeplink", map[string]any{"deeplink": link})
+}
+
+// SetQRCheck records the outcome of a check of QR id: when it was checked
+// (zero: never, kept NULL), when to check next, the consecutive failure
+// count and the last error ("" on success).
+func (d *DB) SetQRCheck(ctx context.Context, id int64, checkedAt, next time.Time, failures int, lastErr string) error {
+	return d.updateQR(ctx, id, "record check", map[string]any{
+		"last_checked_at": nullTime(checkedAt),
+		"next_check_at":   next.UTC(),
+		"check_failures":  failures,
+		"last_error":      lastErr,
+	})
+}
+
+func (d *DB) updateQR(ctx context.Context, id int64, action string, set map[string]any) error {
+	res := d.gdb.WithContext(ctx).Model(&qrRow{}).Where("id = ?", id).Updates(set)
+	if res.Error != nil {
+		return dbErr(res.Error, "QR %d: %s", id, action)
+	}
+	if res.RowsAffected == 0 {
+		return payments.Errorf(payments.ENotFound, "QR %d not found", id)
+	}
+	return nil
+}

@@ -1,0 +1,384 @@
+package storage
+
+import (
+	"time"
+
+	"github.com/khqrbot/khqrbot/payments"
+)
+
+// Rows: the tables as the code reads and writes them today, kept apart from
+// the domain types so that neither bends to the other. Zero values the
+// schema keeps as NULL (no number yet, no link, not closed yet) are
+// pointers. Timestamps are never filled by GORM: the caller's clock decides.
+
+type invoiceRow struct {
+	ID          int64
+	Number      *string
+	Token       *string
+	Kind        string
+	Amount      int64
+	Currency    string
+	Description string
+	Status      string
+	CreatedBy   int64
+	ChatID      int64
+	PaymentID   *int64
+	CreatedAt   time.Time `gorm:"autoCreateTime:false"`
+	UpdatedAt   time.Time `gorm:"autoUpdateTime:false"`
+	PaidAt      *time.Time
+}
+
+func (invoiceRow) TableName() string { return "invoices" }
+
+func invoiceToRow(inv *payments.Invoice) invoiceRow {
+	return invoiceRow{
+		ID:          inv.ID,
+		Number:      nullString(inv.Number),
+		Token:       nullString(inv.Token),
+		Kind:        string(inv.Kind),
+		Amount:      inv.Amount.Amount,
+		Currency:    string(inv.Amount.Currency),
+		Description: inv.Description,
+		Status:      string(inv.Status),
+		CreatedBy:   inv.CreatedBy,
+		ChatID:      inv.ChatID,
+		PaymentID:   nullID(inv.PaymentID),
+		CreatedAt:   inv.CreatedAt.UTC(),
+		UpdatedAt:   inv.UpdatedAt.UTC(),
+		PaidAt:      nullTime(inv.PaidAt),
+	}
+}
+
+func (r *invoiceRow) domain() payments.Invoice {
+	return payments.Invoice{
+		ID:          r.ID,
+		Number:      derefString(r.Number),
+		Token:       derefString(r.Token),
+		Kind:        payments.InvoiceKind(r.Kind),
+		Amount:      payments.Money{Amount: r.Amount, Currency: payments.Currency(r.Currency)},
+		Description: r.Description,
+		Status:      payments.InvoiceStatus(r.Status),
+		CreatedBy:   r.CreatedBy,
+		ChatID:      r.ChatID,
+		PaymentID:   derefID(r.PaymentID),
+		CreatedAt:   r.CreatedAt.UTC(),
+		UpdatedAt:   r.UpdatedAt.UTC(),
+		PaidAt:      derefTime(r.PaidAt),
+	}
+}
+
+type qrRow struct {
+	ID            int64
+	InvoiceID     int64
+	BillNumber    string
+	Payload       string
+	MD5           string `gorm:"column:md5"`
+	Amount        int64
+	Currency      string
+	Receiver      string
+	Deeplink      string
+	Status        string
+	ChatID        int64
+	UserID        int64
+	Sandbox       bool
+	CreatedAt     time.Time `gorm:"autoCreateTime:false"`
+	ExpiresAt     time.Time
+	ClosedAt      *time.Time
+	NextCheckAt   time.Time
+	LastCheckedAt *time.Time
+	CheckFailures int
+	LastError     string
+}
+
+func (qrRow) TableName() string { return "qrs" }
+
+func qrToRow(q *payments.QR) qrRow {
+	return qrRow{
+		ID:            q.ID,
+		InvoiceID:     q.InvoiceID,
+		BillNumber:    q.BillNumber,
+		Payload:       q.Payload,
+		MD5:           q.MD5,
+		Amount:        q.Amount.Amount,
+		Currency:      string(q.Amount.Currency),
+		Receiver:      q.Receiver,
+		Deeplink:      q.Deeplink,
+		Status:        string(q.Status),
+		ChatID:        q.ChatID,
+		UserID:        q.UserID,
+		Sandbox:       q.Sandbox,
+		CreatedAt:     q.CreatedAt.UTC(),
+		ExpiresAt:     q.ExpiresAt.UTC(),
+		ClosedAt:      nullTime(q.ClosedAt),
+		NextCheckAt:   q.NextCheckAt.UTC(),
+		LastCheckedAt: nullTime(q.LastCheckedAt),
+		CheckFailures: q.CheckFailures,
+		LastError:     q.LastError,
+	}
+}
+
+func (r *qrRow) domain() payments.QR {
+	return payments.QR{
+		ID:            r.ID,
+		InvoiceID:     r.InvoiceID,
+		BillNumber:    r.BillNumber,
+		Payload:       r.Payload,
+		MD5:           r.MD5,
+		Amount:        payments.Money{Amount: r.Amount, Currency: payments.Currency(r.Currency)},
+		Receiver:      r.Receiver,
+		Deeplink:      r.Deeplink,
+		Status:        payments.QRStatus(r.Status),
+		ChatID:        r.ChatID,
+		UserID:        r.UserID,
+		Sandbox:       r.Sandbox,
+		CreatedAt:     r.CreatedAt.UTC(),
+		ExpiresAt:     r.ExpiresAt.UTC(),
+		ClosedAt:      derefTime(r.ClosedAt),
+		NextCheckAt:   r.NextCheckAt.UTC(),
+		LastCheckedAt: derefTime(r.LastCheckedAt),
+		CheckFailures: r.CheckFailures,
+		LastError:     r.LastError,
+	}
+}
+
+type paymentRow struct {
+	ID             int64
+	Hash           string
+	ShortHash      string
+	QRID           *int64 `gorm:"column:qr_id"`
+	InvoiceID      *int64
+	MD5            string `gorm:"column:md5"`
+	FromAccount    string
+	ToAccount      string
+	Amount         int64
+	Currency       string
+	Description    string
+	ExternalRef    string
+	InstructionRef string
+	PaidAt         time.Time
+	AcknowledgedAt *time.Time
+	Status         string
+	Reason         string
+	Source         string
+	CreatedAt      time.Time `gorm:"autoCreateTime:false"`
+}
+
+func (paymentRow) TableName() string { return "payments" }
+
+func paymentToRow(p *payments.Payment) paymentRow {
+	return paymentRow{
+		ID:             p.ID,
+		Hash:           p.Hash,
+		ShortHash:      p.ShortHash,
+		QRID:           nullID(p.QRID),
+		InvoiceID:      nullID(p.InvoiceID),
+		MD5:            p.MD5,
+		FromAccount:    p.FromAccount,
+		ToAccount:      p.ToAccount,
+		Amount:         p.Amount.Amount,
+		Currency:       string(p.Amount.Currency),
+		Description:    p.Description,
+		ExternalRef:    p.ExternalRef,
+		InstructionRef: p.InstructionRef,
+		PaidAt:         p.PaidAt.UTC(),
+		AcknowledgedAt: nullTime(p.AcknowledgedAt),
+		Status:         string(p.Status),
+		Reason:         p.Reason,
+		Source:         p.Source,
+		CreatedAt:      p.CreatedAt.UTC(),
+	}
+}
+
+func (r *paymentRow) domain() payments.Payment {
+	return payments.Payment{
+		ID:             r.ID,
+		Hash:           r.Hash,
+		ShortHash:      r.ShortHash,
+		QRID:           derefID(r.QRID),
+		InvoiceID:      derefID(r.InvoiceID),
+		MD5:            r.MD5,
+		FromAccount:    r.FromAccount,
+		ToAccount:      r.ToAccount,
+		Amount:         payments.Money{Amount: r.Amount, Currency: payments.Currency(r.Currency)},
+		Description:    r.Description,
+		ExternalRef:    r.ExternalRef,
+		InstructionRef: r.InstructionRef,
+		PaidAt:         r.PaidAt.UTC(),
+		AcknowledgedAt: derefTime(r.AcknowledgedAt),
+		Status:         payments.PaymentStatus(r.Status),
+		Reason:         r.Reason,
+		Source:         r.Source,
+		CreatedAt:      r.CreatedAt.UTC(),
+	}
+}
+
+type eventRow struct {
+	ID          int64
+	Kind        string
+	InvoiceID   int64
+	QRID        int64 `gorm:"column:qr_id"`
+	PaymentID   int64
+	Detail      string
+	CreatedAt   time.Time `gorm:"autoCreateTime:false"`
+	Attempts    int
+	NextAttempt time.Time
+	DeliveredAt *time.Time
+}
+
+func (eventRow) TableName() string { return "outbox" }
+
+func eventToRow(e *payments.Event) eventRow {
+	return eventRow{
+		ID:          e.ID,
+		Kind:        string(e.Kind),
+		InvoiceID:   e.InvoiceID,
+		QRID:        e.QRID,
+		PaymentID:   e.PaymentID,
+		Detail:      e.Detail,
+		CreatedAt:   e.CreatedAt.UTC(),
+		Attempts:    e.Attempts,
+		NextAttempt: e.NextAttempt.UTC(),
+		DeliveredAt: nullTime(e.DeliveredAt),
+	}
+}
+
+func (r *eventRow) domain() payments.Event {
+	return payments.Event{
+		ID:          r.ID,
+		Kind:        payments.EventKind(r.Kind),
+		InvoiceID:   r.InvoiceID,
+		QRID:        r.QRID,
+		PaymentID:   r.PaymentID,
+		Detail:      r.Detail,
+		CreatedAt:   r.CreatedAt.UTC(),
+		Attempts:    r.Attempts,
+		NextAttempt: r.NextAttempt.UTC(),
+		DeliveredAt: derefTime(r.DeliveredAt),
+	}
+}
+
+type messageRow struct {
+	ID        int64
+	ChatID    int64
+	MessageID int64
+	QRID      int64 `gorm:"column:qr_id"`
+	InvoiceID int64
+	CreatedAt time.Time `gorm:"autoCreateTime:false"`
+}
+
+func (messageRow) TableName() string { return "messages" }
+
+func (r *messageRow) domain() payments.Message {
+	return payments.Message{
+		ChatID:    r.ChatID,
+		MessageID: int(r.MessageID),
+		QRID:      r.QRID,
+		InvoiceID: r.InvoiceID,
+		CreatedAt: r.CreatedAt.UTC(),
+	}
+}
+
+type userRow struct {
+	ID        int64 `gorm:"primaryKey;autoIncrement:false"`
+	Language  string
+	Role      string
+	CreatedAt time.Time `gorm:"autoCreateTime:false"`
+	UpdatedAt time.Time `gorm:"autoUpdateTime:false"`
+}
+
+func (userRow) TableName() string { return "users" }
+
+func (r *userRow) domain() payments.User {
+	return payments.User{
+		ID:        r.ID,
+		Language:  r.Language,
+		Role:      payments.Role(r.Role),
+		CreatedAt: r.CreatedAt.UTC(),
+		UpdatedAt: r.UpdatedAt.UTC(),
+	}
+}
+
+type apiCallRow struct {
+	ID           int64
+	Endpoint     string
+	RequestID    string
+	HTTPStatus   int `gorm:"column:http_status"`
+	ResponseCode int
+	ErrorCode    int
+	LatencyNS    int64 `gorm:"column:latency_ns"`
+	Err          string
+	QRID         *int64 `gorm:"column:qr_id"`
+	At           time.Time
+}
+
+func (apiCallRow) TableName() string { return "api_calls" }
+
+func (r *apiCallRow) domain() payments.APICall {
+	return payments.APICall{
+		ID:           r.ID,
+		Endpoint:     r.Endpoint,
+		RequestID:    r.RequestID,
+		HTTPStatus:   r.HTTPStatus,
+		ResponseCode: r.ResponseCode,
+		ErrorCode:    r.ErrorCode,
+		Latency:      time.Duration(r.LatencyNS),
+		Err:          r.Err,
+		QRID:         derefID(r.QRID),
+		At:           r.At.UTC(),
+	}
+}
+
+type settingRow struct {
+	Name      string `gorm:"primaryKey"`
+	Value     string
+	UpdatedAt time.Time `gorm:"autoUpdateTime:false"`
+}
+
+func (settingRow) TableName() string { return "settings" }
+
+// nullString stores "" as NULL, so that unique columns allow many blanks.
+func nullString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func derefString(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// nullID stores a zero id as NULL, which foreign keys accept.
+func nullID(v int64) *int64 {
+	if v == 0 {
+		return nil
+	}
+	return &v
+}
+
+func derefID(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+// nullTime stores a zero time as NULL, and any other in UTC: stored times
+// compare correctly only when they share one zone.
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC()
+	return &t
+}
+
+func derefTime(p *time.Time) time.Time {
+	if p == nil {
+		return time.Time{}
+	}
+	return p.UTC()
+}

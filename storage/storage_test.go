@@ -1,0 +1,343 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/khqrbot/khqrbot/payments"
+)
+
+// t0 is the fake clock's start, off UTC on purpose: the store keeps UTC.
+var t0 = time.Date(2025, 3, 14, 9, 26, 53, 589793000, time.FixedZone("ICT", 7*3600))
+
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// openPath opens the database file path on a fake clock and closes it at the end.
+func openPath(t testing.TB, path string) (*DB, *fakeClock) {
+	t.Helper()
+	clk := &fakeClock{t: t0}
+	d, err := Open(context.Background(), path, WithClock(clk))
+	if err != nil {
+		t.Fatalf("Open(%s): %v", path, err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d, clk
+}
+
+// newDB opens a fresh database file in a temporary directory.
+func newDB(t testing.TB) (*DB, *fakeClock) {
+	t.Helper()
+	return openPath(t, filepath.Join(t.TempDir(), "khqrbot.db"))
+}
+
+func wantCode(t *testing.T, err error, code string) {
+	t.Helper()
+	if got := payments.ErrorCode(err); got != code {
+		t.Fatalf("error %v: code %q, want %q", err, got, code)
+	}
+}
+
+func TestParseURL(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name    string
+		url     string
+		want    []string // substrings of the DSN
+		notWant []string
+		memory  bool
+		err     string // substring of the error
+	}{
+		{name: "plain path", url: filepath.Join(dir, "k.db"),
+			want: []string{"file:" + dir + "/k.db?", "_journal_mode=WAL", "_busy_timeout=5000", "_foreign_keys=on", "_txlock=immediate", "_synchronous=FULL"}},
+		{name: "path with query characters", url: filepath.Join(dir, "a?b#c%d.db"), want: []string{"/a%3fb%23c%25d.db?"}},
+		{name: "file URL keeps its parameters", url: "file:" + dir + "/k.db?_busy_timeout=100&cache=private",
+			want: []string{"_busy_timeout=100", "cache=private", "_txlock=immediate"}, notWant: []string{"_busy_timeout=5000"}},
+		{name: "alias counts as set", url: "file:k.db?_fk=1", want: []string{"_fk=1"}, notWant: []string{"_foreign_keys"}},
+		{name: "memory", url: ":memory:", memory: true, want: []string{"_foreign_keys=on"}, notWant: []string{"_journal_mode"}},
+		{name: "memory URL", url: "file:x?mode=memory", memory: true},
+		{name: "spaces trimmed", url: "  " + filepath.Join(dir, "k.db") + "\n", want: []string{"file:" + dir + "/k.db?"}},
+		{name: "empty", url: " ", err: "database URL is empty: want a SQLite file path"},
+		{name: "postgres", url: "postgres://u:secret@db/k", err: "PostgreSQL is not supported yet"},
+		{name: "postgresql", url: "postgresql://db/k", err: "PostgreSQL is not supported yet"},
+		{name: "other scheme", url: "mysql://db/k", err: `scheme "mysql" is not supported`},
+		{name: "missing directory", url: filepath.Join(dir, "nope", "k.db"), err: "database directory"},
+		{name: "bad query", url: "file:k.db?a=%zz", err: "want key=value pairs"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseURL(tt.url)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("parseURL(%q) error %v, want %q", tt.url, err, tt.err)
+				}
+				if strings.Contains(err.Error(), "secret") {
+					t.Fatalf("error %q repeats the password", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.memory != tt.memory {
+				t.Errorf("memory = %v, want %v", got.memory, tt.memory)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(got.dsn, w) {
+					t.Errorf("DSN %q lacks %q", got.dsn, w)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(got.dsn, w) {
+					t.Errorf("DSN %q has %q", got.dsn, w)
+				}
+			}
+		})
+	}
+}
+
+func TestOpenSettings(t *testing.T) {
+	d, _ := newDB(t)
+	ctx := context.Background()
+	// Pin one connection: pragmas are per connection.
+	err := d.gdb.Connection(func(c *gorm.DB) error {
+		for _, p := range []struct{ pragma, want string }{
+			{"journal_mode", "wal"},
+			{"foreign_keys", "1"},
+			{"busy_timeout", "5000"},
+			{"synchronous", "2"},
+		} {
+			var got string
+			if err := c.WithContext(ctx).Raw("PRAGMA " + p.pragma).Scan(&got).Error; err != nil {
+				return err
+			}
+			if got != p.want {
+				t.Errorf("PRAGMA %s = %s, want %s", p.pragma, got, p.want)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	ctx := context.Background()
+	if _, err := Open(ctx, "postgres://u:p@h/db"); err == nil || !strings.Contains(err.Error(), "PostgreSQL is not supported yet") {
+		t.Errorf("postgres: %v", err)
+	}
+	if _, err := Open(ctx, filepath.Join(t.TempDir(), "missing", "k.db")); err == nil || !strings.Contains(err.Error(), "create it") {
+		t.Errorf("missing dir: %v", err)
+	}
+	if _, err := Open(ctx, "file:"+t.TempDir()+"/k.db?_foreign_keys=off"); err == nil || !strings.Contains(err.Error(), "foreign keys are off") {
+		t.Errorf("foreign keys off: %v", err)
+	}
+}
+
+func TestMemory(t *testing.T) {
+	d, _ := openPath(t, ":memory:")
+	ctx := context.Background()
+	inv := testInvoice()
+	if err := d.CreateInvoice(ctx, inv); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Invoice(ctx, inv.ID); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSchemaMatchesRows checks that every live row type reads and writes
+// only columns the migrations created.
+func TestSchemaMatchesRows(t *testing.T) {
+	d, _ := newDB(t)
+	m := d.gdb.Migrator()
+	for _, row := range []any{&invoiceRow{}, &qrRow{}, &paymentRow{}, &eventRow{}, &messageRow{}, &userRow{}, &apiCallRow{}, &settingRow{}, &migrationRow{}} {
+		if !m.HasTable(row) {
+			t.Errorf("%T: no table", row)
+			continue
+		}
+		stmt := &gorm.Statement{DB: d.gdb}
+		if err := stmt.Parse(row); err != nil {
+			t.Fatal(err)
+		}
+		cols, err := m.ColumnTypes(row)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cols) != len(stmt.Schema.DBNames) {
+			t.Errorf("%T: table has %d columns, row %d", row, len(cols), len(stmt.Schema.DBNames))
+		}
+		for _, c := range stmt.Schema.DBNames {
+			if !m.HasColumn(row, c) {
+				t.Errorf("%T: no column %s", row, c)
+			}
+		}
+	}
+	for _, ix := range []struct {
+		table any
+		name  string
+	}{
+		{&invoiceRow{}, "ux_invoices_number"}, {&invoiceRow{}, "ux_invoices_token"},
+		{&qrRow{}, "ux_qrs_md5"}, {&qrRow{}, "ux_qrs_bill_number"}, {&qrRow{}, "ix_qrs_due"},
+		{&paymentRow{}, "ux_payments_hash"}, {&messageRow{}, "ux_messages_qr"},
+	} {
+		if !m.HasIndex(ix.table, ix.name) {
+			t.Errorf("no index %s", ix.name)
+		}
+	}
+}
+
+func TestDueQRsUsesIndex(t *testing.T) {
+	d, _ := newDB(t)
+	var plan []struct{ Detail string }
+	err := d.gdb.Raw("EXPLAIN QUERY PLAN SELECT * FROM qrs WHERE status = ? AND next_check_at <= ? ORDER BY next_check_at, id LIMIT 50", "pending", t0).Scan(&plan).Error
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan) == 0 || !strings.Contains(plan[0].Detail, "ix_qrs_due") {
+		t.Errorf("plan %v does not use ix_qrs_due", plan)
+	}
+}
+
+func TestReopenKeepsData(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "k.db")
+	ctx := context.Background()
+	d, _ := openPath(t, path)
+	inv := testInvoice()
+	if err := d.CreateInvoice(ctx, inv); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.SetSetting(ctx, "bakong_token", "tok"); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		d2, _ := openPath(t, path)
+		got, err := d2.Invoice(ctx, inv.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, inv) {
+			t.Errorf("after reopen %+v, want %+v", got, inv)
+		}
+		if v, _ := d2.Setting(ctx, "bakong_token"); v != "tok" {
+			t.Errorf("setting %q after reopen", v)
+		}
+		var n int64
+		d2.gdb.Model(&migrationRow{}).Count(&n)
+		if v, err := d2.SchemaVersion(ctx); err != nil || v != LatestSchemaVersion() || n != int64(len(migrations)) {
+			t.Errorf("version %d (%v) in %d rows, want %d", v, err, n, LatestSchemaVersion())
+		}
+		d2.Close()
+	}
+}
+
+func TestMigrations(t *testing.T) {
+	ctx := context.Background()
+	addNote := migration{2, "add invoice notes", func(tx *gorm.DB) error {
+		return tx.Exec("ALTER TABLE invoices ADD COLUMN note text NOT NULL DEFAULT ''").Error
+	}}
+	failing := migration{2, "half done", func(tx *gorm.DB) error {
+		if err := tx.Exec("CREATE TABLE half (id integer)").Error; err != nil {
+			return err
+		}
+		return errors.New("boom")
+	}}
+	tests := []struct {
+		name    string
+		steps   []migration
+		version int    // after migrate
+		err     string // substring of migrate's error
+		reopen  string // substring of Open's error afterwards, "" for success
+	}{
+		{name: "idempotent", steps: migrations, version: 1},
+		{name: "upgrade keeps rows", steps: append(migrations[:1:1], addNote), version: 2,
+			reopen: "database schema is version 2 but this khqrbot knows only up to version 1"},
+		{name: "failed step rolls back", steps: append(migrations[:1:1], failing), version: 1, err: "migrate to version 2 (half done): boom"},
+		{name: "gap", steps: []migration{migrations[0], {3, "skip", addNote.up}}, version: 1, err: "has version 3, want 2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "k.db")
+			d, clk := openPath(t, path)
+			inv := testInvoice()
+			if err := d.CreateInvoice(ctx, inv); err != nil {
+				t.Fatal(err)
+			}
+			err := migrate(ctx, d.gdb, tt.steps, clk)
+			if tt.err == "" && err != nil || tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)) {
+				t.Fatalf("migrate: %v, want %q", err, tt.err)
+			}
+			if v, err := d.SchemaVersion(ctx); err != nil || v != tt.version {
+				t.Errorf("version %d (%v), want %d", v, err, tt.version)
+			}
+			if d.gdb.Migrator().HasTable("half") {
+				t.Error("a failed step left a table behind")
+			}
+			if got, err := d.Invoice(ctx, inv.ID); err != nil || !reflect.DeepEqual(got, inv) {
+				t.Errorf("invoice after migrate: %+v %v", got, err)
+			}
+			d.Close()
+			d2, err := Open(ctx, path)
+			if tt.reopen == "" && err != nil || tt.reopen != "" && (err == nil || !strings.Contains(err.Error(), tt.reopen)) {
+				t.Fatalf("reopen: %v, want %q", err, tt.reopen)
+			}
+			if d2 != nil {
+				d2.Close()
+			}
+		})
+	}
+}
+
+// TestConcurrentFirstOpen has two processes create the schema of a new file at once.
+func TestConcurrentFirstOpen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "k.db")
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Go(func() {
+			d, err := Open(context.Background(), path)
+			if err == nil {
+				err = d.Close()
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	d, _ := openPath(t, path)
+	var n int64
+	d.gdb.Model(&migrationRow{}).Count(&n)
+	if n != int64(len(migrations)) {
+		t.Errorf("%d migration rows, want %d", n, len(migrations))
+	}
+}
