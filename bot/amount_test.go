@@ -104,10 +104,10 @@ func TestParseAmountErrors(t *testing.T) {
 // languages and says what would have been accepted.
 func TestAmountErrorText(t *testing.T) {
 	tests := []struct {
-		in   string
-		def  payments.Currency
-		en   string // a fragment of the English text
-		km   string // a fragment of the Khmer text
+		in  string
+		def payments.Currency
+		en  string // a fragment of the English text
+		km  string // a fragment of the Khmer text
 	}{
 		{"", payments.USD, "/pay 10000 KHR", "សូមប្រាប់ចំនួនទឹកប្រាក់"},
 		{"abc", payments.USD, "I understand 5, 5.50, $5", "ខ្ញុំយល់ 5, 5.50, $5"},

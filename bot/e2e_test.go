@@ -495,3 +495,44 @@ func TestLanguage(t *testing.T) {
 		t.Errorf("Khmer QR message: %q %+v", m.Caption, m.Buttons())
 	}
 }
+
+// TestReviewAndDuplicate: a short payment goes to review (receipt card,
+// "checking" caption, admin buttons, admins told why); a second payment for
+// a paid invoice is recorded and flagged to the admins, and its message no
+// longer offers a QR.
+func TestReviewAndDuplicate(t *testing.T) {
+	h := newHarness(t, options{admins: []int64{admin, 101}})
+	h.tg.SendText(admin, admin, "/pay 5")
+	m := h.waitPhoto(admin, 1)
+	if _, err := h.sim.PayQR(scanQR(t, m.Photo), sim.Payment{Amount: 400}); err != nil {
+		t.Fatal(err)
+	}
+	r := h.waitCaption(admin, m.ID, "the shop is checking")
+	if !hasButton(r, "Check") || !hasButton(r, "Cancel") || !strings.Contains(r.PhotoName, "review") {
+		t.Errorf("review message: photo %q, buttons %+v", r.PhotoName, r.Buttons())
+	}
+	for _, a := range []int64{admin, 101} {
+		h.waitText(a, "amount 4.00 USD, expected 5.00 USD")
+	}
+
+	h.tg.SendText(admin, admin, "/invoice 3 USD stickers")
+	link := h.waitText(admin, "stickers")
+	tok := regexp.MustCompile(`start=inv_([A-Za-z0-9_-]+)`).FindStringSubmatch(link.Text)[1]
+	h.tg.SendText(customer, customer, "/start inv_"+tok)
+	h.tg.SendText(stranger, stranger, "/start inv_"+tok)
+	q1, q2 := h.waitPhoto(customer, 1), h.waitPhoto(stranger, 1)
+	if _, err := h.sim.PayQR(scanQR(t, q1.Photo), sim.Payment{}); err != nil {
+		t.Fatal(err)
+	}
+	h.waitCaption(customer, q1.ID, "Paid")
+	h.waitCaption(stranger, q2.ID, "another QR")
+	if _, err := h.sim.PayQR(scanQR(t, q2.Photo), sim.Payment{}); err != nil {
+		t.Fatal(err)
+	}
+	h.waitText(admin, "second payment arrived for invoice INV-000002")
+	h.waitText(101, "second payment arrived for invoice INV-000002")
+	pays, err := h.store.ListPayments(context.Background(), payments.PaymentFilter{InvoiceID: 2})
+	if err != nil || len(pays) != 2 {
+		t.Errorf("%d payments for INV-000002 (%v), want both recorded", len(pays), err)
+	}
+}

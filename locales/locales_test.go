@@ -8,7 +8,10 @@ import (
 	"unicode"
 )
 
-var verb = regexp.MustCompile(`%[-+# 0-9.]*[a-zA-Z%]`)
+var (
+	verb      = regexp.MustCompile(`%[-+# 0-9.]*[a-zA-Z%]`)
+	latinWord = regexp.MustCompile(`[A-Za-z]{4,}`)
+)
 
 // TestComplete checks that both languages have the same keys with the same
 // format verbs in the same order, so no text falls back or misprints.
@@ -45,7 +48,7 @@ func TestComplete(t *testing.T) {
 func TestKhmerIsKhmer(t *testing.T) {
 	for k, s := range tables[Khmer] {
 		letters := verb.ReplaceAllString(s, "")
-		hasLatinWord := regexp.MustCompile(`[A-Za-z]{4,}`).MatchString(letters)
+		hasLatinWord := latinWord.MatchString(letters)
 		hasKhmer := strings.ContainsFunc(letters, func(r rune) bool { return unicode.Is(unicode.Khmer, r) })
 		if hasLatinWord && !hasKhmer {
 			t.Errorf("%s: %q looks untranslated", k, s)

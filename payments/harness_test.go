@@ -2,7 +2,6 @@ package payments_test
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -274,7 +273,15 @@ func wantCode(t testing.TB, err error, code string) {
 	}
 }
 
-func isCode(err error, code string) bool {
-	var e *payments.Error
-	return errors.As(err, &e) && e.Code == code
+// waitFor polls cond, for the rare progress that has no signal (a goroutine's
+// write after a callback returned).
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 5s")
+		}
+		time.Sleep(time.Millisecond)
+	}
 }

@@ -325,6 +325,10 @@ func TestRestart(t *testing.T) {
 	h.wantQR(qb.ID, payments.QRPending)
 	h.clk.Advance(interval)
 	h.tick()
+	t.Logf("QR a: %+v", h.getQR(qa.ID))
+	for _, c := range h.sim.Calls() {
+		t.Logf("call %s %d %v", c.Endpoint, c.HTTPStatus, c.At)
+	}
 	h.wantInvoice(a.ID, payments.InvoicePaid)
 	h.wantKinds(a.ID, payments.EventSettled)
 	h.wantKinds(c.ID, payments.EventCancelled) // written before the restart, still undelivered

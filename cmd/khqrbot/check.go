@@ -450,7 +450,8 @@ func runCompare(ctx context.Context, e *env, c *bakong.Client, asJSON bool, md5 
 		printOutcome(e.stdout, outs[0])
 		return code
 	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	var table strings.Builder
+	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "\tby md5\tby hash\tby short hash\t")
 	row := func(name string, vals []string, differs bool) {
 		mark := ""
@@ -471,16 +472,23 @@ func runCompare(ctx context.Context, e *env, c *bakong.Client, asJSON bool, md5 
 	for j, f := range fields[0] {
 		vals := make([]string, len(outs))
 		for i := range outs {
-			if fields[i] != nil {
-				vals[i] = fields[i][j][1]
-			}
-			if vals[i] == "" {
+			switch {
+			case fields[i] == nil:
 				vals[i] = "-"
+			case i > 0 && fields[i][j][1] == f[1]:
+				vals[i] = "same"
+			case fields[i][j][1] == "":
+				vals[i] = "-"
+			default:
+				vals[i] = fields[i][j][1]
 			}
 		}
 		row(f[0], vals, slices.Contains(diff, f[0]))
 	}
 	tw.Flush()
+	for l := range strings.Lines(table.String()) {
+		fmt.Fprintln(e.stdout, strings.TrimRight(l, " \n"))
+	}
 	for _, o := range outs {
 		if o.status() == "error" {
 			fmt.Fprintf(e.stdout, "by %s: %v\n", o.by, o.err)

@@ -24,6 +24,11 @@ func TestDispatch(t *testing.T) {
 		{"unknown command", []string{"frobnicate"}, 2, nil, []string{`unknown command "frobnicate"`, "Usage: khqrbot"}},
 		{"version", []string{"version"}, 0, []string{"khqrbot "}, nil},
 		{"version extra", []string{"version", "x"}, 2, nil, []string{"unexpected argument"}},
+		{"run without token", []string{"run"}, 2, nil, []string{"TELEGRAM_BOT_TOKEN is not set: want the bot token from @BotFather"}},
+		{"no command means run", []string{}, 2, nil, []string{"TELEGRAM_BOT_TOKEN is not set"}},
+		{"run unknown flag", []string{"run", "--bogus"}, 2, nil, []string{"flag provided but not defined: -bogus"}},
+		{"top-level flag goes to run", []string{"--bogus"}, 2, nil, []string{"flag provided but not defined: -bogus"}},
+		{"help run", []string{"help", "run"}, 0, []string{"Usage: khqrbot run [flags]", "TELEGRAM_BOT_TOKEN", "WEBHOOK_SECRET"}, nil},
 		{"version unknown flag", []string{"version", "--json"}, 2, nil, []string{"flag provided but not defined: -json"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

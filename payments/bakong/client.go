@@ -206,6 +206,9 @@ func (c *Client) post(ctx context.Context, r request) (answer, error) {
 		return a, err
 	}
 	fresh, rerr := c.tokens.Renew(ctx, tok)
+	if errors.Is(rerr, errStatic) {
+		return a, err
+	}
 	if rerr != nil {
 		var e *Error
 		errors.As(err, &e)

@@ -25,10 +25,12 @@ type StaticToken string
 // Token returns the token; an empty one sends no Authorization header.
 func (t StaticToken) Token(context.Context) (string, error) { return string(t), nil }
 
-// Renew always fails: a fixed token cannot be renewed.
+// Renew always fails: a fixed token is never renewed, so a 401 stays an error.
 func (t StaticToken) Renew(context.Context, string) (string, error) {
-	return "", errNoEmail
+	return "", errStatic
 }
+
+var errStatic = errors.New("a fixed token is not renewed")
 
 var errNoEmail = errors.New("renewal not possible: no registered email configured (BAKONG_EMAIL)")
 

@@ -1,0 +1,238 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/khqrbot/khqrbot/internal/telegramtest"
+	"github.com/khqrbot/khqrbot/payments/bakong/sim"
+)
+
+// lockedBuffer is an io.Writer for logs written from many goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// startRun runs `khqrbot run` in-process with vars as its environment and
+// returns a function that stops it (as SIGTERM does) and returns its exit code.
+func startRun(t *testing.T, vars map[string]string) (stop func() int, logs *lockedBuffer) {
+	t.Helper()
+	logs = &lockedBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	e := &env{stdin: strings.NewReader(""), stdout: logs, stderr: logs, getenv: func(k string) string { return vars[k] }}
+	done := make(chan int, 1)
+	go func() { done <- runBot(ctx, e, nil) }()
+	var once sync.Once
+	code := -1
+	stop = func() int {
+		once.Do(func() {
+			cancel()
+			select {
+			case code = <-done:
+			case <-time.After(30 * time.Second):
+				t.Error("khqrbot run did not stop")
+			}
+		})
+		return code
+	}
+	t.Cleanup(func() {
+		stop()
+		if t.Failed() {
+			t.Logf("logs:\n%s", logs)
+		}
+	})
+	return stop, logs
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// waitPhoto waits for the bot's n-th photo in chat.
+func waitPhoto(t *testing.T, tg *telegramtest.Server, chat int64, n int) telegramtest.Message {
+	t.Helper()
+	var m telegramtest.Message
+	ok := tg.WaitFor(20*time.Second, func() bool {
+		k := 0
+		for _, x := range tg.Messages(chat) {
+			if x.FromBot && x.PhotoFileID != "" {
+				if k++; k == n {
+					m = x
+					return true
+				}
+			}
+		}
+		return false
+	})
+	if !ok {
+		t.Fatalf("no photo %d in chat %d", n, chat)
+	}
+	return m
+}
+
+func waitBotText(t *testing.T, tg *telegramtest.Server, chat int64, s string) {
+	t.Helper()
+	ok := tg.WaitFor(20*time.Second, func() bool {
+		for _, x := range tg.Messages(chat) {
+			if x.FromBot && strings.Contains(x.Text, s) {
+				return true
+			}
+		}
+		return false
+	})
+	if !ok {
+		t.Fatalf("no bot message with %q in chat %d: %+v", s, chat, tg.Messages(chat))
+	}
+}
+
+func waitCaption(t *testing.T, tg *telegramtest.Server, chat int64, id int, s string) telegramtest.Message {
+	t.Helper()
+	var m telegramtest.Message
+	if !tg.WaitFor(20*time.Second, func() bool { m, _ = tg.Message(chat, id); return strings.Contains(m.Caption, s) }) {
+		t.Fatalf("message %d never showed %q; it shows %q", id, s, m.Caption)
+	}
+	return m
+}
+
+// TestRunSandbox: with only a Telegram token, `khqrbot run` serves the whole
+// flow on its built-in simulator, answers /healthz, and stops cleanly.
+func TestRunSandbox(t *testing.T) {
+	tg := telegramtest.New(t)
+	addr := freeAddr(t)
+	stop, logs := startRun(t, map[string]string{
+		"TELEGRAM_BOT_TOKEN": tg.Token(),
+		"TELEGRAM_API_URL":   tg.URL(),
+		"DATABASE_URL":       filepath.Join(t.TempDir(), "bot.db"),
+		"POLL_INTERVAL":      "1s",
+		"LISTEN_ADDR":        addr,
+	})
+	const user = 4242
+	tg.SendText(user, user, "/start")
+	waitBotText(t, tg, user, "Your Telegram id is 4242")
+	tg.SendText(user, user, "/pay 5")
+	m := waitPhoto(t, tg, user, 1)
+	if !strings.Contains(m.Caption, "SANDBOX") {
+		t.Errorf("caption %q", m.Caption)
+	}
+	var sim string
+	for _, b := range m.Buttons() {
+		if strings.Contains(b.Text, "Simulate") {
+			sim = b.CallbackData
+		}
+	}
+	if sim == "" {
+		t.Fatalf("no Simulate button: %+v", m.Buttons())
+	}
+	tg.PressButton(user, user, m.ID, sim)
+	if paid := waitCaption(t, tg, user, m.ID, "Paid"); paid.Keyboard != nil {
+		t.Errorf("paid message keeps %+v", paid.Buttons())
+	}
+
+	resp, err := http.Get("http://" + addr + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st map[string]any
+	json.NewDecoder(resp.Body).Decode(&st)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || st["database"] != "ok" || st["sandbox"] != true {
+		t.Errorf("/healthz %d %v", resp.StatusCode, st)
+	}
+	if code := stop(); code != 0 {
+		t.Errorf("exit %d, want 0", code)
+	}
+	if strings.Contains(logs.String(), tg.Token()) || strings.Contains(logs.String(), "TEST-TOKEN") {
+		t.Error("the bot token reached the logs")
+	}
+}
+
+// TestRunExternalSimulator: `khqrbot run` against any Open API-compatible
+// server, given by BAKONG_API_URL and BAKONG_TOKEN alone.
+func TestRunExternalSimulator(t *testing.T) {
+	tg := telegramtest.New(t)
+	s := sim.New(sim.Options{Accounts: []string{"shop@aclb"}})
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	token := s.IssueToken("shop@example.com")
+	stop, logs := startRun(t, map[string]string{
+		"TELEGRAM_BOT_TOKEN": tg.Token(),
+		"TELEGRAM_API_URL":   tg.URL(),
+		"BAKONG_API_URL":     srv.URL,
+		"BAKONG_TOKEN":       token,
+		"BAKONG_ACCOUNT_ID":  "shop@aclb",
+		"MERCHANT_NAME":      "Sokha Coffee",
+		"ADMIN_IDS":          "100",
+		"DATABASE_URL":       filepath.Join(t.TempDir(), "bot.db"),
+		"POLL_INTERVAL":      "1s",
+	})
+	tg.SendText(300, 300, "/pay 5")
+	waitBotText(t, tg, 300, "only this shop's admins")
+	tg.SendText(100, 100, "/pay 10000 KHR noodles")
+	m := waitPhoto(t, tg, 100, 1)
+	if strings.Contains(m.Caption, "SANDBOX") || strings.Contains(m.Caption, "Simulate") {
+		t.Errorf("live QR marked as sandbox: %q", m.Caption)
+	}
+	for _, b := range m.Buttons() {
+		if strings.Contains(b.Text, "Simulate") {
+			t.Errorf("live QR offers %q", b.Text)
+		}
+	}
+	var payload string
+	for _, c := range s.Calls() {
+		if c.Endpoint == "generate_deeplink_by_qr" {
+			var body struct{ QR string }
+			json.Unmarshal([]byte(c.Body), &body)
+			payload = body.QR
+		}
+	}
+	if payload == "" {
+		t.Fatal("the bot never asked the simulator for a deeplink")
+	}
+	if _, err := s.PayQR(payload, sim.Payment{}); err != nil {
+		t.Fatal(err)
+	}
+	waitCaption(t, tg, 100, m.ID, "Paid")
+	tg.SendText(100, 100, "/token")
+	waitBotText(t, tg, 100, "expires on")
+	if code := stop(); code != 0 {
+		t.Errorf("exit %d, want 0", code)
+	}
+	if strings.Contains(logs.String(), token) {
+		t.Error("the Bakong token reached the logs")
+	}
+}
+
+func TestRunConfigError(t *testing.T) {
+	code, _, errOut := runCmd(t, map[string]string{"TELEGRAM_BOT_TOKEN": ""}, "run")
+	if code != 2 || !strings.Contains(errOut, "TELEGRAM_BOT_TOKEN") {
+		t.Errorf("exit %d, stderr %q; want 2 naming TELEGRAM_BOT_TOKEN", code, errOut)
+	}
+}

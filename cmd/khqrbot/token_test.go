@@ -1,0 +1,101 @@
+package main
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// toolJWT is a token expiring at exp, for status checks that make no call.
+func toolJWT(exp time.Time) string {
+	enc := base64.RawURLEncoding.EncodeToString
+	return enc([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." + enc([]byte(fmt.Sprintf(`{"data":{"id":"ab"},"exp":%d}`, exp.Unix()))) + ".c2ln"
+}
+
+func TestTokenStatus(t *testing.T) {
+	soon := time.Now().Add(30*24*time.Hour + time.Hour)
+	tests := []struct {
+		name string
+		vars map[string]string
+		args []string
+		code int
+		want []string
+	}{
+		{"valid, renewable", map[string]string{"BAKONG_TOKEN": toolJWT(soon), "BAKONG_EMAIL": "me@shop.kh"}, nil, 0,
+			[]string{"days left   30", "renewable   yes", soon.UTC().Format("2006-01-02")}},
+		{"valid, no email", map[string]string{"BAKONG_TOKEN": toolJWT(soon)}, nil, 0, []string{"renewable   no: set BAKONG_EMAIL"}},
+		{"expired", map[string]string{"BAKONG_TOKEN": toolJWT(time.Now().Add(-48 * time.Hour))}, nil, 1, []string{"EXPIRED"}},
+		{"token flag", nil, []string{"--token", toolJWT(soon)}, 0, []string{"days left   30"}},
+		{"json", map[string]string{"BAKONG_TOKEN": toolJWT(soon)}, []string{"--json"}, 0, []string{`"daysLeft": 30`, `"renewable": false`, "renewal not possible"}},
+		{"no token", nil, nil, 2, []string{"no token"}},
+		{"unreadable", map[string]string{"BAKONG_TOKEN": "not-a-jwt"}, nil, 2, []string{"cannot be read"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runTool(t, tt.vars, "", append([]string{"token", "status"}, tt.args...)...)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d\n%s%s", code, tt.code, out, errOut)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out+errOut, w) {
+					t.Errorf("output lacks %q:\n%s%s", w, out, errOut)
+				}
+			}
+			if tok := tt.vars["BAKONG_TOKEN"]; tok != "" && strings.Contains(out+errOut, tok) {
+				t.Error("status shows the token")
+			}
+		})
+	}
+}
+
+func TestTokenCalls(t *testing.T) {
+	ts := newToolSim(t)
+	code, out, errOut := runTool(t, ts.vars, "", "token", "renew")
+	if code != 0 || !strings.HasPrefix(out, "BAKONG_TOKEN=ey") || !strings.Contains(out, "# expires 2026-04-10") {
+		t.Fatalf("renew: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = runTool(t, ts.vars, "", "token", "renew", "--email", "who@shop.kh")
+	if code != 3 || !strings.Contains(errOut, "Not registered yet") {
+		t.Fatalf("renew unknown: exit %d\n%s%s", code, out, errOut)
+	}
+	vars := map[string]string{"BAKONG_API_URL": ts.vars["BAKONG_API_URL"]}
+	if code, _, _ := runTool(t, vars, "", "token", "renew"); code != 2 {
+		t.Fatalf("renew without email: exit %d", code)
+	}
+	code, out, errOut = runTool(t, vars, "", "token", "request", "--email", "new@shop.kh", "--org", "Shop", "--project", "khqrbot")
+	if code != 0 || !strings.Contains(out, "khqrbot token verify CODE") {
+		t.Fatalf("request: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, _, _ := runTool(t, vars, "", "token", "request", "--email", "new@shop.kh"); code != 2 {
+		t.Fatalf("request without org: exit %d", code)
+	}
+	codeStr, found := ts.sim.LastCode("new@shop.kh")
+	if !found {
+		t.Fatal("no code sent")
+	}
+	code, out, errOut = runTool(t, vars, "", "token", "verify", codeStr, "--json")
+	var j struct {
+		Token     string
+		ExpiresAt time.Time
+	}
+	if err := json.Unmarshal([]byte(out), &j); err != nil || code != 0 || j.Token == "" || !j.ExpiresAt.Equal(toolStart.Add(90*24*time.Hour)) {
+		t.Fatalf("verify: exit %d %v\n%s%s", code, err, out, errOut)
+	}
+	if code, _, _ := runTool(t, vars, "", "token", "verify"); code != 2 {
+		t.Fatalf("verify without code: exit %d", code)
+	}
+	if code, _, _ := runTool(t, vars, "", "token", "verify", "short"); code != 2 {
+		t.Fatalf("verify short code: exit %d", code)
+	}
+	for _, args := range [][]string{{"token"}, {"token", "bogus"}} {
+		if code, _, _ := runTool(t, vars, "", args...); code != 2 {
+			t.Fatalf("%v: exit %d", args, code)
+		}
+	}
+	if code, out, _ := runTool(t, vars, "", "token", "-h"); code != 0 || !strings.Contains(out, "token renew") {
+		t.Fatalf("token -h: exit %d %s", code, out)
+	}
+}
