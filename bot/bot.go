@@ -144,6 +144,9 @@ func New(cfg Config) (*Bot, error) {
 	if cfg.OutboxInterval <= 0 {
 		cfg.OutboxInterval = defaultOutbox
 	}
+	if cfg.WebhookURL != "" && cfg.Listener == nil && cfg.ListenAddr == "" {
+		return nil, errors.New("bot config: webhook mode needs ListenAddr (or Listener) to receive updates on")
+	}
 	if cfg.WebhookURL != "" && cfg.WebhookSecret == "" {
 		k := make([]byte, 16)
 		rand.Read(k)
@@ -194,7 +197,10 @@ func (b *Bot) Run(ctx context.Context) error {
 	if err := b.whoAmI(ctx); err != nil {
 		return err
 	}
-	var srv *http.Server
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // before wg.Wait: ends the server and consumer on early returns
 	if b.cfg.Listener != nil || b.cfg.ListenAddr != "" {
 		ln := b.cfg.Listener
 		if ln == nil {
@@ -203,33 +209,32 @@ func (b *Bot) Run(ctx context.Context) error {
 				return fmt.Errorf("listen on %s: %w", b.cfg.ListenAddr, err)
 			}
 		}
-		srv = &http.Server{Handler: b.Handler(), ReadHeaderTimeout: 10 * time.Second}
-		go func() {
+		srv := &http.Server{Handler: b.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		wg.Go(func() {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				b.log.Error("http server", "addr", ln.Addr().String(), "err", err)
 			}
-		}()
+		})
+		// On shutdown, stop taking webhook posts first; handlers then drain.
+		wg.Go(func() {
+			<-ctx.Done()
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			srv.Shutdown(sctx)
+		})
 		b.log.Info("http server", "addr", ln.Addr().String(), "webhook", b.cfg.WebhookURL != "")
 	}
 	if err := b.setUpdateMode(ctx); err != nil {
-		if srv != nil {
-			srv.Close()
-		}
 		return err
 	}
 
-	var wg sync.WaitGroup
 	wg.Go(func() { b.consume(ctx) })
 	if b.cfg.WebhookURL != "" {
 		b.tg.StartWebhook(ctx)
 	} else {
 		b.tg.Start(ctx)
 	}
-	if srv != nil {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		srv.Shutdown(sctx)
-		cancel()
-	}
+	cancel()
 	wg.Wait()
 	b.log.Info("bot stopped")
 	return nil

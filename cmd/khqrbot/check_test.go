@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"io"
@@ -218,5 +219,62 @@ func TestCheckCompareDisagree(t *testing.T) {
 		if strings.HasSuffix(strings.TrimSuffix(l, "\n"), " ") {
 			t.Errorf("trailing space in %q", l)
 		}
+	}
+}
+
+// TestSimAndCheckTogether plays the README's shell session: khqrbot sim in
+// the background, then qr encode, check, pay through /_sim/pay, check again.
+func TestSimAndCheckTogether(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	outR, outW := io.Pipe()
+	var simErr strings.Builder
+	e := &env{stdin: strings.NewReader(""), stdout: outW, stderr: &simErr, getenv: func(string) string { return "" }}
+	done := make(chan int, 1)
+	go func() {
+		done <- dispatch(ctx, e, []string{"sim", "--addr", "127.0.0.1:0", "--quiet"})
+		outW.Close()
+	}()
+	vars := map[string]string{}
+	lines := bufio.NewScanner(outR)
+	for len(vars) < 3 && lines.Scan() {
+		if k, v, found := strings.Cut(lines.Text(), "="); found && !strings.HasPrefix(k, "#") {
+			vars[k] = v
+		}
+	}
+	go io.Copy(io.Discard, outR)
+
+	code, out, errOut := runTool(t, vars, "", "qr", "encode", "--account", "shop@devb", "--name", "Shop", "--currency", "USD", "--amount", "1.50", "--json")
+	var q struct{ QR, MD5 string }
+	if err := json.Unmarshal([]byte(out), &q); code != 0 || err != nil {
+		t.Fatalf("qr encode: exit %d %v\n%s%s", code, err, out, errOut)
+	}
+	if code, out, _ := runTool(t, vars, "", "check", "--md5", q.MD5); code != exitNo {
+		t.Fatalf("before paying: exit %d\n%s", code, out)
+	}
+	resp, err := http.Post(vars["BAKONG_API_URL"]+"/_sim/pay", "application/json", strings.NewReader(`{"qr":"`+q.QR+`"}`))
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("pay: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if code, out, _ := runTool(t, vars, "", "check", "--md5", q.MD5); code != exitOK || !strings.Contains(out, "1.50 USD") {
+		t.Fatalf("after paying: exit %d\n%s", code, out)
+	}
+	if code, out, _ := runTool(t, vars, "", "check", "--compare", q.MD5); code != exitOK {
+		t.Fatalf("compare: exit %d\n%s", code, out)
+	}
+	for _, args := range [][]string{{"token", "status"}, {"account", "check", "shop@devb"}, {"deeplink", q.QR}, {"token", "renew"}} {
+		if code, out, errOut := runTool(t, vars, "", args...); code != exitOK {
+			t.Errorf("%v: exit %d\n%s%s", args, code, out, errOut)
+		}
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("sim exit %d: %s", code, simErr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("sim did not stop")
 	}
 }

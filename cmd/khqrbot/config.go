@@ -159,12 +159,11 @@ func (e *configError) has(vars ...string) bool {
 
 // loadConfig defines a flag on fs for every setting, parses args, and reads
 // each setting from its flag when given, else from getenv, else its default.
-// needTelegram makes TELEGRAM_BOT_TOKEN required. Unless the command set its
-// own fs.Usage, -h shows the command's flags and the table of settings.
-// Problems are reported all
+// needTelegram makes TELEGRAM_BOT_TOKEN required. Problems are reported all
 // together in a *configError; a bad flag or -h returns fs.Parse's error
 // (flag.ErrHelp for -h). Commands turn any error into an exit code with
-// exitConfig. fs.Args() holds what follows the flags.
+// exitConfig. fs.Args() holds what follows the flags. Unless the command set
+// its own fs.Usage, -h shows the command's flags and the table of settings.
 func loadConfig(getenv func(string) string, fs *flag.FlagSet, args []string, needTelegram bool) (*config, error) {
 	cfg, err := readConfig(getenv, fs, args, needTelegram)
 	if err != nil {
@@ -309,6 +308,9 @@ func (r *configReader) get(env string) (string, string) {
 // bad records a problem with env's value.
 func (r *configReader) bad(env, want string) {
 	v, src := r.get(env)
+	if u, err := url.Parse(v); err == nil && u.User != nil {
+		v = u.Redacted() // a proxy or database URL may carry a password
+	}
 	for _, s := range configSettings {
 		if s.env == env && s.secret && v != "" {
 			v = "(set)"

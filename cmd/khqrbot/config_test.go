@@ -198,7 +198,8 @@ func TestConfigRules(t *testing.T) {
 }
 
 func TestConfigErrorText(t *testing.T) {
-	env := with(live(), "BAKONG_TOKEN", "secret token", "BAKONG_MAX_RPS", "0", "DATABASE_URL", "postgres://x")
+	env := with(live(), "BAKONG_TOKEN", "secret token", "BAKONG_MAX_RPS", "0", "DATABASE_URL", "postgres://x",
+		"BAKONG_PROXY_URL", "socks5://bob:hunter2@proxy.example.kh:1080")
 	env["TELEGRAM_BOT_TOKEN"] = "notatoken"
 	_, err := load(t, env)
 	if err == nil {
@@ -206,7 +207,8 @@ func TestConfigErrorText(t *testing.T) {
 	}
 	msg := err.Error()
 	for _, want := range []string{
-		"invalid configuration (4 problems):",
+		"invalid configuration (5 problems):",
+		`BAKONG_PROXY_URL="socks5://bob:xxxxx@proxy.example.kh:1080": want an http:// or https:// URL with a host`,
 		"TELEGRAM_BOT_TOKEN=(set): want the bot token from @BotFather",
 		"BAKONG_TOKEN=(set): want",
 		`BAKONG_MAX_RPS="0": want a whole number from 1 to 100`,
@@ -216,7 +218,7 @@ func TestConfigErrorText(t *testing.T) {
 			t.Errorf("error lacks %q:\n%s", want, msg)
 		}
 	}
-	for _, secret := range []string{"notatoken", "secret token"} {
+	for _, secret := range []string{"notatoken", "secret token", "hunter2"} {
 		if strings.Contains(msg, secret) {
 			t.Errorf("error shows a secret %q:\n%s", secret, msg)
 		}

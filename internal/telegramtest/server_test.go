@@ -503,3 +503,71 @@ func TestWebhook(t *testing.T) {
 		t.Errorf("getUpdates after deleteWebhook: %d", code)
 	}
 }
+
+func TestEditTextAndMarkup(t *testing.T) {
+	s := telegramtest.New(t)
+	b := newBot(t, s, bot.WithSkipGetMe())
+	ctx := context.Background()
+	kb := &models.InlineKeyboardMarkup{InlineKeyboard: [][]models.InlineKeyboardButton{{{Text: "Cancel", CallbackData: "cancel:1"}}}}
+	sent, err := b.SendMessage(ctx, &bot.SendMessageParams{ChatID: 3, Text: "pending", ReplyMarkup: kb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.EditMessageText(ctx, &bot.EditMessageTextParams{ChatID: 3, MessageID: sent.ID, Text: "pending", ReplyMarkup: kb}); err == nil {
+		t.Error("identical text edit accepted")
+	}
+	if _, err := b.EditMessageText(ctx, &bot.EditMessageTextParams{ChatID: 3, MessageID: sent.ID, Text: "paid", ReplyMarkup: kb}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.EditMessageReplyMarkup(ctx, &bot.EditMessageReplyMarkupParams{ChatID: 3, MessageID: sent.ID,
+		ReplyMarkup: &models.InlineKeyboardMarkup{InlineKeyboard: [][]models.InlineKeyboardButton{}}}); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := s.Message(3, sent.ID)
+	if m.Text != "paid" || m.Keyboard != nil || m.Edits != 2 {
+		t.Errorf("after edits %+v", m)
+	}
+	if _, err := b.EditMessageCaption(ctx, &bot.EditMessageCaptionParams{ChatID: 3, MessageID: sent.ID, Caption: "x"}); err == nil {
+		t.Error("caption edit of a text message accepted")
+	}
+	user := s.SendText(3, 9, "hello")
+	if _, err := b.EditMessageText(ctx, &bot.EditMessageTextParams{ChatID: 3, MessageID: user, Text: "hijacked"}); err == nil ||
+		!strings.Contains(err.Error(), "message can't be edited") {
+		t.Errorf("edit of a user's message: %v", err)
+	}
+	if ok, err := b.SendChatAction(ctx, &bot.SendChatActionParams{ChatID: 3, Action: models.ChatActionUploadPhoto}); !ok || err != nil {
+		t.Errorf("sendChatAction: %v %v", ok, err)
+	}
+}
+
+func TestWebhookRetriesFailedDelivery(t *testing.T) {
+	s := telegramtest.New(t)
+	var mu sync.Mutex
+	attempts := 0
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		attempts++
+		if attempts == 1 {
+			w.WriteHeader(http.StatusInternalServerError)
+		}
+	}))
+	defer hook.Close()
+	if code, _ := call(t, s, "setWebhook", map[string]string{"url": hook.URL}); code != 200 {
+		t.Fatalf("setWebhook %d", code)
+	}
+	s.SendText(1, 1, "/start")
+	if !s.WaitFor(wait, func() bool { return s.Pending() == 0 }) {
+		t.Fatal("not delivered after a failure")
+	}
+	_, env := call(t, s, "getWebhookInfo", nil)
+	info := env["result"].(map[string]any)
+	if info["last_error_message"] != "Wrong response from the webhook: 500 Internal Server Error" || info["pending_update_count"].(float64) != 0 {
+		t.Errorf("webhook info %v", info)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if attempts != 2 {
+		t.Errorf("%d attempts, want 2", attempts)
+	}
+}

@@ -397,7 +397,7 @@ func TestStaticToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	c = newClient(t, srv.URL, Options{Tokens: StaticToken("old")})
-	if _, err := c.CheckMD5(ctx, md5A); !IsKind(err, KindUnauthorized) || as.renews.Load() != 0 {
+	if _, err := c.CheckMD5(ctx, md5A); !IsKind(err, KindUnauthorized) || as.renews.Load() != 0 || strings.Contains(err.Error(), "renew") {
 		t.Fatalf("err = %v", err)
 	}
 }
