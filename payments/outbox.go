@@ -99,6 +99,9 @@ func backoff(base, max time.Duration, n int) time.Duration {
 // eventBatch is how many events ConsumeEvents reads at a time.
 const eventBatch = 100
 
+// markTimeout bounds recording a delivery once its handler returned.
+const markTimeout = 5 * time.Second
+
 // ConsumeEvents delivers the outbox to handle until ctx is done, then returns
 // nil. It reads due events after every Wake signal and at least every poll
 // (default 5s; events of other processes and retries need it). An event
@@ -139,12 +142,16 @@ func (s *Service) drain(ctx context.Context, handle func(context.Context, Event)
 				continue
 			}
 			seen[e.ID], fresh = true, fresh+1
-			if herr := handle(ctx, e); herr != nil {
+			herr := handle(ctx, e)
+			// What the handler did is recorded even if ctx ends meanwhile.
+			mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
+			if herr != nil {
 				s.log.Warn("outbox delivery failed", "event", e.ID, "kind", e.Kind, "attempts", e.Attempts+1, "err", herr)
-				err = s.Retry(ctx, e.ID, RetryDelay(e.Attempts))
+				err = s.Retry(mctx, e.ID, RetryDelay(e.Attempts))
 			} else {
-				err = s.Delivered(ctx, e.ID)
+				err = s.Delivered(mctx, e.ID)
 			}
+			cancel()
 			if err != nil {
 				s.log.Warn("outbox", "err", err)
 			}

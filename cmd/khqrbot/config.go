@@ -337,6 +337,7 @@ var (
 	cfgSchemeRe        = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]*)://`)
 )
 
+// read reads every setting, applying defaults and the sandbox rules.
 func (r *configReader) read(needTelegram bool) *config {
 	c := &config{
 		TelegramToken:   r.str("TELEGRAM_BOT_TOKEN", ""),
