@@ -38,6 +38,7 @@ type harness struct {
 	path string
 	cfg  payments.Config
 	rc   payments.ReconcilerConfig
+	wait time.Duration // the client's timeout
 	*node
 
 	// arrived receives the path of a request as it reaches the simulator
@@ -57,6 +58,15 @@ type option func(*harness)
 
 func withReconciler(rc payments.ReconcilerConfig) option {
 	return func(h *harness) { h.rc = rc }
+}
+
+// withTimeout sets the client's timeout; the default is generous, for loaded machines.
+func withTimeout(d time.Duration) option {
+	return func(h *harness) { h.wait = d }
+}
+
+func withTTL(d time.Duration) option {
+	return func(h *harness) { h.cfg.QRTTL = d }
 }
 
 func withMerchant(m payments.Merchant) option {
@@ -87,6 +97,7 @@ func newHarness(t testing.TB, opts ...option) *harness {
 		path: filepath.Join(t.TempDir(), "khqrbot.db"),
 		cfg:  payments.Config{Merchant: payments.Merchant{AccountID: shop, Name: "Coffee Shop", City: "Phnom Penh"}, QRTTL: ttl, Grace: grace, Sandbox: true},
 		rc:   payments.ReconcilerConfig{Interval: interval, MaxRPS: 100, MaxBackoff: time.Minute},
+		wait: 5 * time.Second,
 	}
 	for _, o := range opts {
 		o(h)
@@ -106,7 +117,7 @@ func (h *harness) start() *node {
 	api, err := bakong.New(bakong.Options{
 		BaseURL:  h.url,
 		Tokens:   bakong.StaticToken(h.tok),
-		Timeout:  time.Second,
+		Timeout:  h.wait,
 		Observer: payments.CallLogger(db, nil),
 	})
 	if err != nil {

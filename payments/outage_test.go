@@ -15,7 +15,7 @@ var faults = []struct {
 	name string
 	f    sim.Fault
 }{
-	{"timeout", sim.Fault{Latency: 10 * time.Second}}, // the client gives up after 1s
+	{"timeout", sim.Fault{Latency: 10 * time.Second}}, // the client gives up after 500ms
 	{"500", sim.Fault{Status: http.StatusInternalServerError}},
 	{"503", sim.Fault{Status: http.StatusServiceUnavailable}},
 	{"429", sim.Fault{RetryAfter: 2 * time.Second}},
@@ -29,7 +29,7 @@ var faults = []struct {
 // paid in time. Nothing says "expired" or "unpaid"; once Bakong answers within
 // the grace, the invoice settles.
 func TestOutageThroughValidity(t *testing.T) {
-	h := newHarness(t)
+	h := newHarness(t, withTimeout(500*time.Millisecond))
 	inv := h.invoice(usd5)
 	q := h.qr(inv.ID)
 	two := h.qr(inv.ID) // a list call needs two QRs
