@@ -88,16 +88,16 @@ func newHarness(t testing.TB, opts ...option) *harness {
 	t.Cleanup(srv.Close)
 	h := &harness{
 		arrived: arrived,
-		t:    t,
-		ctx:  t.Context(),
-		clk:  clk,
-		sim:  s,
-		url:  srv.URL,
-		tok:  s.IssueToken("dev@shop.example"),
-		path: filepath.Join(t.TempDir(), "khqrbot.db"),
-		cfg:  payments.Config{Merchant: payments.Merchant{AccountID: shop, Name: "Coffee Shop", City: "Phnom Penh"}, QRTTL: ttl, Grace: grace, Sandbox: true},
-		rc:   payments.ReconcilerConfig{Interval: interval, MaxRPS: 100, MaxBackoff: time.Minute},
-		wait: 5 * time.Second,
+		t:       t,
+		ctx:     t.Context(),
+		clk:     clk,
+		sim:     s,
+		url:     srv.URL,
+		tok:     s.IssueToken("dev@shop.example"),
+		path:    filepath.Join(t.TempDir(), "khqrbot.db"),
+		cfg:     payments.Config{Merchant: payments.Merchant{AccountID: shop, Name: "Coffee Shop", City: "Phnom Penh"}, QRTTL: ttl, Grace: grace, Sandbox: true},
+		rc:      payments.ReconcilerConfig{Interval: interval, MaxRPS: 100, MaxBackoff: time.Minute},
+		wait:    5 * time.Second,
 	}
 	for _, o := range opts {
 		o(h)

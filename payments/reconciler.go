@@ -38,8 +38,9 @@ const (
 // listSize is the most md5s one check_transaction_by_md5_list call takes.
 const listSize = 50
 
-// pageSize is how many due QRs a tick reads from the store at a time.
-const pageSize = 1000
+// maxDue bounds the QRs one tick considers (and holds in memory); more wait
+// for the next tick, oldest NextCheckAt first.
+const maxDue = 25_000
 
 // Reconciler polls Bakong for every pending QR and applies what it finds.
 //
@@ -59,7 +60,9 @@ const pageSize = 1000
 //     has passed, until Bakong answers.
 //   - QRs of an invoice that another QR settled keep being polled until
 //     their own final check, so a second payment is flagged (EventDuplicate),
-//     never lost; their expiry writes no event (see Service.close).
+//     never lost. Their expiry, like any expiry or failure of a QR whose
+//     invoice is not open, writes no event: customers never see "expired"
+//     for a paid invoice.
 //
 // Calls go in md5 lists of 50; when the list endpoint is refused
 // (bakong.KindListRefused), single md5 checks replace it for ListRetry. All
@@ -83,6 +86,7 @@ type Reconciler struct {
 	pauseUntil  time.Time                                 // no calls before this (after a 429)
 	wait        func(context.Context, time.Duration) bool // nil: a tick never waits for budget
 	first       error                                     // the tick's first error
+	notes       []checkNote                               // the tick's check records, stored at its end
 }
 
 // NewReconciler returns a Reconciler over svc.
@@ -113,8 +117,9 @@ func (r *Reconciler) log() *slog.Logger { return r.svc.log }
 
 // Tick runs one reconciliation cycle over the QRs due now. It never sleeps:
 // when the request budget runs out, the QRs left stay due for the next tick.
-// Tests drive it with a fake clock. Errors of single QRs are logged and the
-// tick goes on; it returns the first of them, or a store error that stopped it.
+// Tests drive it with a fake clock. Errors are logged, and those of single
+// QRs do not stop the tick; it returns the first, or ctx's error when ctx
+// ended it.
 func (r *Reconciler) Tick(ctx context.Context) error { return r.tick(ctx, nil) }
 
 // Run ticks every Interval until ctx is done, then returns nil. Unlike Tick,
@@ -125,15 +130,12 @@ func (r *Reconciler) Run(ctx context.Context) error {
 	defer t.Stop()
 	for {
 		deadline := time.Now().Add(r.cfg.Interval)
-		err := r.tick(ctx, func(ctx context.Context, d time.Duration) bool {
+		_ = r.tick(ctx, func(ctx context.Context, d time.Duration) bool { // its errors are logged
 			if time.Now().Add(d).After(deadline) {
 				return false
 			}
 			return sleep(ctx, d)
 		})
-		if err != nil && ctx.Err() == nil {
-			r.log().Warn("reconcile", "err", err)
-		}
 		select {
 		case <-ctx.Done():
 			return nil
@@ -156,32 +158,21 @@ func sleep(ctx context.Context, d time.Duration) bool {
 func (r *Reconciler) tick(ctx context.Context, wait func(context.Context, time.Duration) bool) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.wait, r.first = wait, nil
-	now := r.svc.clock.Now()
-	seen := make(map[int64]bool)
-	for {
-		qrs, err := r.svc.store.DueQRs(ctx, now, pageSize)
-		if err != nil {
-			return fmt.Errorf("due QRs: %w", err)
-		}
-		todo := qrs[:0]
-		for _, q := range qrs {
-			if !seen[q.ID] {
-				seen[q.ID] = true
-				todo = append(todo, q)
-			}
-		}
-		if len(todo) == 0 {
-			return r.first
-		}
-		more := r.check(ctx, todo)
+	r.wait, r.first, r.notes = wait, nil, r.notes[:0]
+	qrs, err := r.svc.store.DueQRs(ctx, r.svc.clock.Now(), maxDue)
+	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if !more || len(qrs) < pageSize {
-			return r.first
-		}
+		r.keep(fmt.Errorf("due QRs: %w", err))
+		return r.first
 	}
+	r.check(ctx, qrs)
+	if ctx.Err() != nil {
+		return ctx.Err() // the QRs not recorded are simply due again
+	}
+	r.record(ctx)
+	return r.first
 }
 
 // keep logs err and keeps the first of a tick.
@@ -196,12 +187,12 @@ func (r *Reconciler) keep(err error) {
 }
 
 // check asks Bakong about qrs, in lists while the list endpoint works, and
-// applies the answers. It reports false when it had to stop early: budget
-// spent, a 429, or ctx done.
-func (r *Reconciler) check(ctx context.Context, qrs []QR) bool {
+// applies the answers. It stops early when the budget is spent, on a 429, or
+// when ctx is done.
+func (r *Reconciler) check(ctx context.Context, qrs []QR) {
 	for len(qrs) > 0 {
 		if !r.take(ctx) {
-			return false
+			return
 		}
 		at := r.svc.clock.Now()
 		if len(qrs) > 1 && !at.Before(r.listRetryAt) {
@@ -209,7 +200,7 @@ func (r *Reconciler) check(ctx context.Context, qrs []QR) bool {
 			chunk := qrs[:n]
 			res, err := r.svc.api.CheckMD5List(ctx, md5s(chunk))
 			if ctx.Err() != nil {
-				return false
+				return
 			}
 			if bakong.IsKind(err, bakong.KindListRefused) {
 				r.listRetryAt = at.Add(r.cfg.ListRetry)
@@ -221,23 +212,22 @@ func (r *Reconciler) check(ctx context.Context, qrs []QR) bool {
 			r.apply(ctx, chunk, ans, at)
 			qrs = qrs[n:]
 			if bakong.IsKind(err, bakong.KindRateLimited) {
-				return false
+				return
 			}
 			continue
 		}
 		tx, err := r.svc.api.CheckMD5(ctx, qrs[0].MD5)
 		if ctx.Err() != nil {
-			return false
+			return
 		}
 		a := answer{tx: tx, err: err}
 		r.keep(r.called(ctx, a.answered(), err, at))
 		r.apply(ctx, qrs[:1], []answer{a}, at)
 		qrs = qrs[1:]
 		if bakong.IsKind(err, bakong.KindRateLimited) {
-			return false
+			return
 		}
 	}
-	return true
 }
 
 // take spends one request of the budget, waiting for one if the tick may.
@@ -309,20 +299,21 @@ func md5s(qrs []QR) []string {
 	return out
 }
 
-// check is one check record to store.
+// checkNote is one check record to store.
 type checkNote struct {
 	id       int64
+	at       time.Time
 	next     time.Time
 	failures int
 	lastErr  string
 	alert    string // non-empty: write this alert with the record
 }
 
-// apply acts on the answers for qrs, asked at `at`: payments, failures and
-// final expiries each in their own transaction, the check records of the
-// rest together in one.
+// apply acts on the answers for qrs, asked at `at`. Payments, failures and
+// final expiries are applied at once, each in its own transaction, so a
+// payment settles as soon as it is seen; the check records of the rest are
+// kept for record.
 func (r *Reconciler) apply(ctx context.Context, qrs []QR, ans []answer, at time.Time) {
-	notes := make([]checkNote, 0, len(qrs))
 	final := at.Add(-r.cfg.Grace) // a QR that expired at or before this has had its grace
 	for i := range qrs {
 		q, a := &qrs[i], ans[i]
@@ -330,48 +321,56 @@ func (r *Reconciler) apply(ctx context.Context, qrs []QR, ans []answer, at time.
 		case a.err == nil:
 			if _, err := r.svc.Apply(ctx, q, a.tx, SourcePoll); err != nil {
 				r.keep(err)
-				notes = append(notes, r.failed(q, at, err))
+				r.notes = append(r.notes, r.failed(q, at, err))
 			}
 		case errors.Is(a.err, bakong.ErrFailed):
-			r.keep(r.svc.close(ctx, q, QRFailed, EventFailed, at))
+			r.keep(r.svc.closeQR(ctx, q, QRFailed, EventFailed, at))
 		case errors.Is(a.err, bakong.ErrNotFound) && !q.ExpiresAt.After(final):
-			r.keep(r.svc.close(ctx, q, QRExpired, EventExpired, at))
+			r.keep(r.svc.closeQR(ctx, q, QRExpired, EventExpired, at))
 		case errors.Is(a.err, bakong.ErrNotFound):
-			notes = append(notes, checkNote{id: q.ID, next: r.next(q, at, r.cfg.Interval)})
+			r.notes = append(r.notes, checkNote{id: q.ID, at: at, next: r.next(q, at, r.cfg.Interval)})
 		default:
-			notes = append(notes, r.failed(q, at, a.err))
+			r.notes = append(r.notes, r.failed(q, at, a.err))
 		}
 	}
-	if len(notes) == 0 {
-		return
-	}
-	var told bool
-	err := r.svc.store.WithTx(ctx, func(st Store) error {
-		told = false
-		for _, n := range notes {
-			if err := st.SetQRCheck(ctx, n.id, at, n.next, n.failures, n.lastErr); err != nil {
-				return err
-			}
-			if n.alert != "" {
-				if err := st.AddEvent(ctx, &Event{Kind: EventAlert, QRID: n.id, Detail: n.alert, CreatedAt: at}); err != nil {
+}
+
+// recordBatch is how many check records share a transaction.
+const recordBatch = 500
+
+// record stores the tick's check records (and per-QR alerts), in batches.
+func (r *Reconciler) record(ctx context.Context) {
+	for notes := r.notes; len(notes) > 0; {
+		batch := notes[:min(recordBatch, len(notes))]
+		notes = notes[len(batch):]
+		var told bool
+		err := r.svc.store.WithTx(ctx, func(st Store) error {
+			told = false
+			for _, n := range batch {
+				if err := st.SetQRCheck(ctx, n.id, n.at, n.next, n.failures, n.lastErr); err != nil {
 					return err
 				}
-				told = true
+				if n.alert != "" {
+					if err := st.AddEvent(ctx, &Event{Kind: EventAlert, QRID: n.id, Detail: n.alert, CreatedAt: n.at}); err != nil {
+						return err
+					}
+					told = true
+				}
 			}
+			return nil
+		})
+		if err != nil {
+			r.keep(fmt.Errorf("record checks: %w", err))
 		}
-		return nil
-	})
-	if err != nil {
-		r.keep(fmt.Errorf("record checks: %w", err))
-	}
-	if told {
-		r.svc.notify()
+		if told {
+			r.svc.notify()
+		}
 	}
 }
 
 // failed is the check record of a failed check of q.
 func (r *Reconciler) failed(q *QR, at time.Time, err error) checkNote {
-	n := checkNote{id: q.ID, failures: q.CheckFailures + 1, lastErr: err.Error()}
+	n := checkNote{id: q.ID, at: at, failures: q.CheckFailures + 1, lastErr: err.Error()}
 	d := backoff(r.cfg.Interval, r.cfg.MaxBackoff, n.failures-1)
 	var rl *bakong.Error
 	if errors.As(err, &rl) && rl.Kind == bakong.KindRateLimited {

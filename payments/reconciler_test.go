@@ -325,10 +325,6 @@ func TestRestart(t *testing.T) {
 	h.wantQR(qb.ID, payments.QRPending)
 	h.clk.Advance(interval)
 	h.tick()
-	t.Logf("QR a: %+v", h.getQR(qa.ID))
-	for _, c := range h.sim.Calls() {
-		t.Logf("call %s %d %v", c.Endpoint, c.HTTPStatus, c.At)
-	}
 	h.wantInvoice(a.ID, payments.InvoicePaid)
 	h.wantKinds(a.ID, payments.EventSettled)
 	h.wantKinds(c.ID, payments.EventCancelled) // written before the restart, still undelivered
@@ -347,4 +343,24 @@ func drain(c chan string) {
 			return
 		}
 	}
+}
+
+func TestRun(t *testing.T) {
+	h := newHarness(t, withReconciler(payments.ReconcilerConfig{Interval: 10 * time.Millisecond, MaxRPS: 100}))
+	inv := h.invoice(usd5)
+	q := h.qr(inv.ID)
+	h.pay(q, sim.Payment{})
+	ctx, cancel := context.WithCancel(h.ctx)
+	done := make(chan error, 1)
+	go func() { done <- h.rec.Run(ctx) }()
+	select {
+	case <-h.svc.Wake():
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run settled nothing within 5s")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v, want nil after its context ended", err)
+	}
+	h.wantInvoice(inv.ID, payments.InvoicePaid)
 }

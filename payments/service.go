@@ -77,6 +77,7 @@ const (
 //
 // Every state change it makes writes its outbox Event in the same
 // transaction; after the commit it signals Wake, so the bot delivers at once.
+// It is safe for concurrent use, and several processes may serve one database.
 type Service struct {
 	store Store
 	api   Bakong
@@ -377,10 +378,10 @@ func (s *Service) CheckQR(ctx context.Context, qrID int64) (*QR, error) {
 	case errors.Is(apiErr, bakong.ErrNotFound):
 		err = s.noteCheck(ctx, q, at, q.NextCheckAt, 0, "")
 		if err == nil && s.finalCheck(q, at) {
-			err = s.close(ctx, q, QRExpired, EventExpired, at)
+			err = s.closeQR(ctx, q, QRExpired, EventExpired, at)
 		}
 	case errors.Is(apiErr, bakong.ErrFailed):
-		err = s.close(ctx, q, QRFailed, EventFailed, at)
+		err = s.closeQR(ctx, q, QRFailed, EventFailed, at)
 	default:
 		if q.Status == QRPending {
 			err = s.noteCheck(ctx, q, at, q.NextCheckAt, q.CheckFailures+1, apiErr.Error())

@@ -203,11 +203,11 @@ func (s *Service) mismatches(inv *Invoice, q *QR, tx *bakong.Transaction, source
 	return r
 }
 
-// close moves a pending QR to `to` (expired or failed). The event `kind` is
+// closeQR moves a pending QR to `to` (expired or failed). The event `kind` is
 // written only when the invoice is still open: a sibling QR of a paid,
 // reviewed or cancelled invoice closes silently, so customers never see
 // "expired" or "failed" for an invoice that is settled or in an admin's hands.
-func (s *Service) close(ctx context.Context, q *QR, to QRStatus, kind EventKind, at time.Time) error {
+func (s *Service) closeQR(ctx context.Context, q *QR, to QRStatus, kind EventKind, at time.Time) error {
 	var told bool
 	err := s.store.WithTx(ctx, func(st Store) error {
 		ok, err := st.SetQRStatus(ctx, q.ID, []QRStatus{QRPending}, to, at)

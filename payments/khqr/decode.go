@@ -46,6 +46,9 @@ type Decoded struct {
 // that is not 2 digits or runs past the end or into a character, invalid
 // UTF-8, a repeated tag, both tags 29 and 30.
 func Decode(s string) (*Decoded, error) {
+	if !utf8.ValidString(s) {
+		return nil, invalidUTF8(s)
+	}
 	var buf [32]field
 	fields, err := scan(buf[:0], s, 0, "")
 	if err != nil {
@@ -64,6 +67,19 @@ func Decode(s string) (*Decoded, error) {
 		}
 	}
 	return d, nil
+}
+
+// invalidUTF8 reports the first invalid UTF-8 byte of s.
+func invalidUTF8(s string) *Error {
+	i := 0
+	for i < len(s) {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			break
+		}
+		i += size
+	}
+	return at(sdkErr(CodeInvalid, "", "invalid UTF-8"), i)
 }
 
 // set stores one top-level field.

@@ -105,7 +105,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"length not digits", "00020101x2", "tag 01", 6, "length \"x2\""},
 		{"runs past", "000201010512", "tag 01", 6, "runs past the end"},
 		{"splits a surrogate pair", "5901😀", "tag 59", 0, "inside a character"},
-		{"invalid UTF-8", "59020\xff", "tag 59", 5, "UTF-8"},
+		{"invalid UTF-8", "59020\xff", "", 5, "UTF-8"},
 		{"repeated", "000201000201", "tag 00", 6, "repeated"},
 		{"repeated apart", "000201010211000201", "tag 00", 12, "twice"},
 		{"29 and 30", "2904000030040000", "tag 30", 8, "twice"},

@@ -25,6 +25,44 @@ const (
 	msDigits    = 13 // tag 99 timestamps: milliseconds since 1970
 )
 
+// Indexes of the variable fields in a plan's lengths.
+const (
+	lUPI = iota
+	lAccount
+	lSub01 // account information or merchant ID
+	lBank
+	lName
+	lCity
+	lBill
+	lMobile
+	lStore
+	lTerminal
+	lPurpose
+	lLanguage
+	lNameAlt
+	lCityAlt
+	lCount
+)
+
+// plan is what validation learns and building needs, so that each field is
+// measured once.
+type plan struct {
+	typ    MerchantType
+	cur    Currency
+	sub01  string
+	n      [lCount]int // UTF-16 length of each field
+	amount [24]byte    // tag 54 value
+	amtLen int
+}
+
+// tlen is the length of a TLV of a value n units long, 0 when it is absent.
+func tlen(n int) int {
+	if n == 0 {
+		return 0
+	}
+	return 4 + n
+}
+
 // merchantType resolves Info.Type: an empty Type is Merchant when a
 // MerchantID is given, Individual otherwise.
 func merchantType(info *Info) (MerchantType, error) {
@@ -48,32 +86,25 @@ func merchantType(info *Info) (MerchantType, error) {
 	return "", ourErr("type", "Merchant type "+strconv.Quote(string(info.Type))+" is invalid: want 29 (individual) or 30 (merchant)")
 }
 
-// rule is one length check on an optional field: its SDK code when too long.
-type rule struct {
-	name  string
-	value string
-	max   int
-	code  int
-}
-
-// check applies r: the value must be valid UTF-8 and at most max units long.
-func (r rule) check() error {
-	if !utf8.ValidString(r.value) {
-		return ourErr(r.name, "Field is not valid UTF-8")
+// measure checks that v is valid UTF-8 and at most max units long (else
+// the SDK's code), and records its length at index i of p.
+func (p *plan) measure(i int, name, v string, max, code int) error {
+	if !utf8.ValidString(v) {
+		return ourErr(name, "Field is not valid UTF-8")
 	}
-	if n := units(r.value); n > r.max {
-		return sdkErr(r.code, r.name, strconv.Itoa(n)+" characters, want at most "+strconv.Itoa(r.max))
+	n := units(v)
+	if n > max {
+		return sdkErr(code, name, strconv.Itoa(n)+" characters, want at most "+strconv.Itoa(max))
 	}
+	p.n[i] = n
 	return nil
 }
 
-// templateLen is the length of a template holding the non-empty values.
-func templateLen(values ...string) int {
+// template is the length of the template holding fields first to last.
+func (p *plan) template(first, last int) int {
 	n := 0
-	for _, v := range values {
-		if v != "" {
-			n += 4 + units(v)
-		}
+	for i := first; i <= last; i++ {
+		n += tlen(p.n[i])
 	}
 	return n
 }
@@ -93,16 +124,21 @@ func tooLong(tag string, n int, what string) error {
 // name or city without a language preference) are refused. Errors are
 // *Error. Only the checks against the clock are left to Encode.
 func (info Info) Validate() error {
-	if info.UPI != "" {
-		if err := (rule{"UPI merchant account", info.UPI, maxLen, CodeUPILength}).check(); err != nil {
-			return err
-		}
+	var p plan
+	return p.validate(&info)
+}
+
+// validate is Validate, filling p.
+func (p *plan) validate(info *Info) error {
+	if err := p.measure(lUPI, "UPI merchant account", info.UPI, maxLen, CodeUPILength); err != nil {
+		return err
 	}
-	typ, err := merchantType(&info)
+	typ, err := merchantType(info)
 	if err != nil {
 		return err
 	}
-	if err := validateAccount(&info, typ); err != nil {
+	p.typ = typ
+	if err := p.validateAccount(info); err != nil {
 		return err
 	}
 	if mcc := info.MCC; mcc != "" {
@@ -115,33 +151,37 @@ func (info Info) Validate() error {
 			return sdkErr(CodeMCCLength, "merchant category code", strconv.Quote(mcc)+": want 4 digits (ISO 18245), zero-padded")
 		}
 	}
-	cur := currencyOf(&info)
-	if err := cur.Validate(); err != nil {
+	p.cur = info.Currency
+	if p.cur == "" {
+		p.cur = KHR
+	}
+	if err := p.cur.Validate(); err != nil {
 		return sdkErr(CodeUnsupportedCurrency, "currency", err.Error())
 	}
-	if info.UPI != "" && cur == USD {
+	if info.UPI != "" && p.cur == USD {
 		return sdkErr(CodeUPICurrency, "UPI merchant account", "tag 15 is for KHR only")
 	}
 	if info.Amount < 0 {
 		return sdkErr(CodeAmountInvalid, "amount", "must not be negative")
 	}
-	var buf [24]byte
-	if a := appendAmount(buf[:0], info.Amount, cur, info.FixedDecimals); len(a) > maxAmount {
+	a := appendAmount(p.amount[:0], info.Amount, p.cur, info.FixedDecimals)
+	if len(a) > maxAmount {
 		return sdkErr(CodeAmountInvalid, "amount", string(a)+" is "+strconv.Itoa(len(a))+" characters, want at most 13")
 	}
+	p.amtLen = len(a)
 	if info.MerchantName == "" {
 		return sdkErr(CodeNameRequired, "merchant name", "")
 	}
-	if err := (rule{"merchant name", info.MerchantName, maxName, CodeNameLength}).check(); err != nil {
+	if err := p.measure(lName, "merchant name", info.MerchantName, maxName, CodeNameLength); err != nil {
 		return err
 	}
-	if err := (rule{"merchant city", info.MerchantCity, maxCity, CodeCityLength}).check(); err != nil {
+	if err := p.measure(lCity, "merchant city", info.MerchantCity, maxCity, CodeCityLength); err != nil {
 		return err
 	}
-	if err := validateAdditional(&info); err != nil {
+	if err := p.validateAdditional(info); err != nil {
 		return err
 	}
-	if err := validateLanguage(&info); err != nil {
+	if err := p.validateLanguage(info); err != nil {
 		return err
 	}
 	if info.Amount == 0 {
@@ -150,49 +190,51 @@ func (info Info) Validate() error {
 	if info.ExpiresAt.IsZero() {
 		return sdkErr(CodeExpirationRequired, "expiration", "a dynamic KHQR (with an amount) needs ExpiresAt")
 	}
-	if !is13Digits(info.ExpiresAt.UnixMilli()) {
-		return sdkErr(CodeExpirationLength, "expiration", strconv.FormatInt(info.ExpiresAt.UnixMilli(), 10)+": want 13 digits of milliseconds")
+	if ms := info.ExpiresAt.UnixMilli(); !is13Digits(ms) {
+		return sdkErr(CodeExpirationLength, "expiration", strconv.FormatInt(ms, 10)+": want 13 digits of milliseconds")
 	}
 	return nil
 }
 
 // validateAccount checks tag 29 or 30.
-func validateAccount(info *Info, typ MerchantType) error {
+func (p *plan) validateAccount(info *Info) error {
 	acc := info.AccountID
 	if acc == "" {
 		return sdkErr(CodeAccountRequired, "account ID", "")
 	}
-	if err := (rule{"account ID", acc, maxAccount, CodeAccountLength}).check(); err != nil {
+	if err := p.measure(lAccount, "account ID", acc, maxAccount, CodeAccountLength); err != nil {
 		return err
 	}
 	if err := checkAccount(acc); err != nil {
 		return err
 	}
-	if typ == Merchant {
+	if p.typ == Merchant {
+		p.sub01 = info.MerchantID
 		if info.MerchantID == "" {
 			return sdkErr(CodeMerchantIDRequired, "merchant ID", "")
 		}
-		if err := (rule{"merchant ID", info.MerchantID, maxAccount, CodeMerchantIDLength}).check(); err != nil {
+		if err := p.measure(lSub01, "merchant ID", info.MerchantID, maxAccount, CodeMerchantIDLength); err != nil {
 			return err
 		}
 		if info.AcquiringBank == "" {
 			return sdkErr(CodeAcquiringBankRequired, "acquiring bank", "")
 		}
-		if err := (rule{"acquiring bank", info.AcquiringBank, maxAccount, CodeAcquiringBankLength}).check(); err != nil {
+		if err := p.measure(lBank, "acquiring bank", info.AcquiringBank, maxAccount, CodeAcquiringBankLength); err != nil {
 			return err
 		}
-		if n := templateLen(acc, info.MerchantID, info.AcquiringBank); n > maxLen {
+		if n := p.template(lAccount, lBank); n > maxLen {
 			return tooLong("tag 30", n, "the account ID, merchant ID or acquiring bank")
 		}
 		return nil
 	}
-	if err := (rule{"account information", info.AccountInformation, maxAccount, CodeAccountInformationLength}).check(); err != nil {
+	p.sub01 = info.AccountInformation
+	if err := p.measure(lSub01, "account information", info.AccountInformation, maxAccount, CodeAccountInformationLength); err != nil {
 		return err
 	}
-	if err := (rule{"acquiring bank", info.AcquiringBank, maxAccount, CodeAcquiringBankLength}).check(); err != nil {
+	if err := p.measure(lBank, "acquiring bank", info.AcquiringBank, maxAccount, CodeAcquiringBankLength); err != nil {
 		return err
 	}
-	if n := templateLen(acc, info.AccountInformation, info.AcquiringBank); n > maxLen {
+	if n := p.template(lAccount, lBank); n > maxLen {
 		return tooLong("tag 29", n, "the account ID, account information or acquiring bank")
 	}
 	return nil
@@ -208,26 +250,31 @@ func checkAccount(acc string) *Error {
 }
 
 // validateAdditional checks tag 62.
-func validateAdditional(info *Info) error {
-	for _, r := range [...]rule{
-		{"bill number", info.BillNumber, maxName, CodeBillLength},
-		{"mobile number", info.MobileNumber, maxName, CodeMobileLength},
-		{"store label", info.StoreLabel, maxName, CodeStoreLength},
-		{"terminal label", info.TerminalLabel, maxName, CodeTerminalLength},
-		{"purpose of transaction", info.Purpose, maxName, CodePurposeLength},
+func (p *plan) validateAdditional(info *Info) error {
+	for _, f := range [...]struct {
+		i    int
+		name string
+		v    string
+		code int
+	}{
+		{lBill, "bill number", info.BillNumber, CodeBillLength},
+		{lMobile, "mobile number", info.MobileNumber, CodeMobileLength},
+		{lStore, "store label", info.StoreLabel, CodeStoreLength},
+		{lTerminal, "terminal label", info.TerminalLabel, CodeTerminalLength},
+		{lPurpose, "purpose of transaction", info.Purpose, CodePurposeLength},
 	} {
-		if err := r.check(); err != nil {
+		if err := p.measure(f.i, f.name, f.v, maxName, f.code); err != nil {
 			return err
 		}
 	}
-	if n := templateLen(info.BillNumber, info.MobileNumber, info.StoreLabel, info.TerminalLabel, info.Purpose); n > maxLen {
+	if n := p.template(lBill, lPurpose); n > maxLen {
 		return tooLong("tag 62", n, "the bill number, mobile number, store label, terminal label or purpose")
 	}
 	return nil
 }
 
 // validateLanguage checks tag 64.
-func validateLanguage(info *Info) error {
+func (p *plan) validateLanguage(info *Info) error {
 	pref, name, city := info.LanguagePreference, info.MerchantNameAlt, info.MerchantCityAlt
 	if pref != "" && name == "" {
 		return sdkErr(CodeNameAltRequired, "merchant name (alternate language)", "a language preference comes with the merchant name in that language")
@@ -235,24 +282,13 @@ func validateLanguage(info *Info) error {
 	if pref == "" && (name != "" || city != "") {
 		return ourErr("language preference", "Language preference is required with an alternate merchant name or city")
 	}
-	for _, r := range [...]rule{
-		{"language preference", pref, maxLanguage, CodeLanguageLength},
-		{"merchant name (alternate language)", name, maxName, CodeNameAltLength},
-		{"merchant city (alternate language)", city, maxCity, CodeCityAltLength},
-	} {
-		if err := r.check(); err != nil {
-			return err
-		}
+	if err := p.measure(lLanguage, "language preference", pref, maxLanguage, CodeLanguageLength); err != nil {
+		return err
 	}
-	return nil
-}
-
-// currency is Info.Currency, KHR when empty.
-func currencyOf(info *Info) Currency {
-	if info.Currency == "" {
-		return KHR
+	if err := p.measure(lNameAlt, "merchant name (alternate language)", name, maxName, CodeNameAltLength); err != nil {
+		return err
 	}
-	return info.Currency
+	return p.measure(lCityAlt, "merchant city (alternate language)", city, maxCity, CodeCityAltLength)
 }
 
 // is13Digits reports whether ms is written with exactly 13 digits.
@@ -268,7 +304,8 @@ func is13Digits(ms int64) bool {
 // which needs an ExpiresAt at or after now; a static QR ignores ExpiresAt.
 // Errors are *Error with the SDK's code; see Validate.
 func Encode(info Info, now time.Time) (QR, error) {
-	if err := info.Validate(); err != nil {
+	var p plan
+	if err := p.validate(&info); err != nil {
 		return QR{}, err
 	}
 	dynamic := info.Amount != 0
@@ -281,63 +318,49 @@ func Encode(info Info, now time.Time) (QR, error) {
 			return QR{}, sdkErr(CodeExpirationPast, "expiration", info.ExpiresAt.UTC().Format(time.RFC3339Nano)+" is before the creation time "+now.UTC().Format(time.RFC3339Nano))
 		}
 	}
-	typ, _ := merchantType(&info)
 	var buf [512]byte
-	b := buf[:0]
-	b = append(b, "000201010211"...)
+	b := append(buf[:0], "000201010211"...)
 	if dynamic {
 		b[len(b)-1] = '2'
 	}
-	if info.UPI != "" {
-		b = appendTLV(b, "15", info.UPI)
+	b = appendTLV(b, "15", info.UPI, p.n[lUPI])
+	b = appendLen(append(b, p.typ...), p.template(lAccount, lBank))
+	b = appendTLV(b, "00", info.AccountID, p.n[lAccount])
+	b = appendTLV(b, "01", p.sub01, p.n[lSub01])
+	b = appendTLV(b, "02", info.AcquiringBank, p.n[lBank])
+	if info.MCC == "" {
+		b = append(b, "5204"+DefaultMCC...)
+	} else {
+		b = appendTLV(b, "52", info.MCC, len(info.MCC))
 	}
-	sub01 := info.AccountInformation
-	if typ == Merchant {
-		sub01 = info.MerchantID
-	}
-	b = append(b, typ[0], typ[1])
-	b = appendLen(b, templateLen(info.AccountID, sub01, info.AcquiringBank))
-	b = appendTLV(b, "00", info.AccountID)
-	b = appendOpt(b, "01", sub01)
-	b = appendOpt(b, "02", info.AcquiringBank)
-	mcc := info.MCC
-	if mcc == "" {
-		mcc = DefaultMCC
-	}
-	b = appendTLV(b, "52", mcc)
-	b = append(b, "5303"...)
-	b = append(b, currencyOf(&info).Code()...)
+	b = append(append(b, "5303"...), p.cur.Code()...)
 	if dynamic {
-		var buf [24]byte
-		a := appendAmount(buf[:0], info.Amount, currencyOf(&info), info.FixedDecimals)
-		b = append(appendLen(append(b, "54"...), len(a)), a...)
+		b = append(appendLen(append(b, "54"...), p.amtLen), p.amount[:p.amtLen]...)
 	}
 	b = append(b, "5802KH"...)
-	b = appendTLV(b, "59", info.MerchantName)
-	city := info.MerchantCity
-	if city == "" {
-		city = DefaultCity
+	b = appendTLV(b, "59", info.MerchantName, p.n[lName])
+	if info.MerchantCity == "" {
+		b = append(b, "6010"+DefaultCity...)
+	} else {
+		b = appendTLV(b, "60", info.MerchantCity, p.n[lCity])
 	}
-	b = appendTLV(b, "60", city)
-	if n := templateLen(info.BillNumber, info.MobileNumber, info.StoreLabel, info.TerminalLabel, info.Purpose); n > 0 {
+	if n := p.template(lBill, lPurpose); n > 0 {
 		b = appendLen(append(b, "62"...), n)
-		b = appendOpt(b, "01", info.BillNumber)
-		b = appendOpt(b, "02", info.MobileNumber)
-		b = appendOpt(b, "03", info.StoreLabel)
-		b = appendOpt(b, "07", info.TerminalLabel)
-		b = appendOpt(b, "08", info.Purpose)
+		b = appendTLV(b, "01", info.BillNumber, p.n[lBill])
+		b = appendTLV(b, "02", info.MobileNumber, p.n[lMobile])
+		b = appendTLV(b, "03", info.StoreLabel, p.n[lStore])
+		b = appendTLV(b, "07", info.TerminalLabel, p.n[lTerminal])
+		b = appendTLV(b, "08", info.Purpose, p.n[lPurpose])
 	}
-	if info.LanguagePreference != "" {
-		b = appendLen(append(b, "64"...), templateLen(info.LanguagePreference, info.MerchantNameAlt, info.MerchantCityAlt))
-		b = appendTLV(b, "00", info.LanguagePreference)
-		b = appendTLV(b, "01", info.MerchantNameAlt)
-		b = appendOpt(b, "02", info.MerchantCityAlt)
+	if n := p.template(lLanguage, lCityAlt); n > 0 {
+		b = appendLen(append(b, "64"...), n)
+		b = appendTLV(b, "00", info.LanguagePreference, p.n[lLanguage])
+		b = appendTLV(b, "01", info.MerchantNameAlt, p.n[lNameAlt])
+		b = appendTLV(b, "02", info.MerchantCityAlt, p.n[lCityAlt])
 	}
 	if dynamic {
-		b = append(b, "99340013"...)
-		b = strconv.AppendInt(b, created, 10)
-		b = append(b, "0113"...)
-		b = strconv.AppendInt(b, expires, 10)
+		b = strconv.AppendInt(append(b, "99340013"...), created, 10)
+		b = strconv.AppendInt(append(b, "0113"...), expires, 10)
 	}
 	b = append(b, "6304"...)
 	b = appendCRC(b, b)
@@ -352,10 +375,10 @@ func appendLen(b []byte, n int) []byte {
 	return append(b, byte('0'+n/10), byte('0'+n%10))
 }
 
-// appendOpt appends a TLV unless v is empty.
-func appendOpt(b []byte, tag, v string) []byte {
+// appendTLV appends tag, the 2-digit length n and v, unless v is empty.
+func appendTLV(b []byte, tag, v string, n int) []byte {
 	if v == "" {
 		return b
 	}
-	return appendTLV(b, tag, v)
+	return append(appendLen(append(b, tag...), n), v...)
 }

@@ -44,13 +44,6 @@ func units(s string) int {
 	return n
 }
 
-// appendTLV appends tag, the 2-digit length of v in UTF-16 units, and v.
-// Callers have checked that the length fits.
-func appendTLV(b []byte, tag string, v string) []byte {
-	n := units(v)
-	return append(append(b, tag[0], tag[1], byte('0'+n/10), byte('0'+n%10)), v...)
-}
-
 // isDigits2 reports whether s holds exactly two ASCII digits.
 func isDigits2(s string) bool {
 	return len(s) == 2 && s[0] >= '0' && s[0] <= '9' && s[1] >= '0' && s[1] <= '9'
@@ -75,7 +68,7 @@ func tagName(parent, tag string) string {
 }
 
 // scan appends to dst the TLVs of s, found at byte offset base of the QR
-// inside template parent ("" at the top). It stops at the first malformed
+// inside template parent ("" at the top). s must be valid UTF-8. It stops at the first malformed
 // TLV and at a tag equal to the one before it (where the SDK's reader stops
 // too), returning the TLVs read so far and the error. Each step consumes at
 // least 4 bytes, so it always ends.
@@ -104,13 +97,12 @@ func scan(dst []field, s string, base int, parent string) ([]field, *Error) {
 				u++
 				continue
 			}
-			r, size := utf8.DecodeRuneInString(s[j:])
-			if r == utf8.RuneError && size == 1 {
-				return fields, scanErr(parent, tag, base+j, "invalid UTF-8")
-			}
-			w := 1
-			if r > 0xFFFF {
-				w = 2
+			size, w := 2, 1 // s is valid UTF-8: the lead byte gives the size
+			switch {
+			case s[j] >= 0xF0:
+				size, w = 4, 2
+			case s[j] >= 0xE0:
+				size = 3
 			}
 			if u+w > n {
 				return fields, scanErr(parent, tag, off, "length "+l+" ends inside a character")

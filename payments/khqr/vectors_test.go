@@ -171,7 +171,11 @@ func infoFromInput(typ string, raw json.RawMessage) (Info, error) {
 	if a := opt["amount"]; a != nil {
 		s := str("amount", a)
 		_, isString := a.(string)
-		n, perr := ParseAmount(s, currencyOf(&info))
+		cur := info.Currency
+		if cur == "" {
+			cur = KHR
+		}
+		n, perr := ParseAmount(s, cur)
 		switch {
 		case perr != nil:
 			info.Amount = -1

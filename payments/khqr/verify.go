@@ -60,7 +60,7 @@ func Verify(s string, now time.Time) error {
 // everything before them.
 func checkCRC(s string) *Error {
 	if !utf8.ValidString(s) {
-		return sdkErr(CodeInvalid, "", "not valid UTF-8")
+		return invalidUTF8(s)
 	}
 	n := len(s)
 	if n < 8 || s[n-8:n-4] != "6304" || !isHex(s[n-4:]) {
