@@ -16,6 +16,8 @@ const (
 	actNew    action = "new" // ID: the expired or failed QR; issue a fresh one
 	actSim    action = "sim" // ID: QR; sandbox only
 	actPage   action = "pg"  // ID: page of /pending; admins only
+	actAccept action = "acc" // ID: payment in review; admins only: it settles the invoice
+	actReject action = "rej" // ID: payment in review; admins only: refused, to be refunded
 )
 
 // maxCallbackData is Telegram's limit on callback_data, in bytes.
@@ -37,7 +39,7 @@ func parseCallback(s string) (callback, error) {
 		return callback{}, fmt.Errorf("callback data %q: want action:id", s)
 	}
 	switch action(a) {
-	case actCheck, actCancel, actNew, actSim, actPage:
+	case actCheck, actCancel, actNew, actSim, actPage, actAccept, actReject:
 	default:
 		return callback{}, fmt.Errorf("callback data %q: unknown action %q", s, a)
 	}

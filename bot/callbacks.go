@@ -15,6 +15,7 @@ type press struct {
 	from  int64
 	chat  int64 // 0 when the message is no longer accessible
 	msgID int
+	text  string // the pressed message's text; empty for a photo
 	p     *locales.Printer
 	admin bool
 }
@@ -25,7 +26,7 @@ func (b *Bot) onCallback(ctx context.Context, cq *models.CallbackQuery) {
 	p := b.printer(ctx, &cq.From)
 	r := &press{from: cq.From.ID, p: p, admin: b.isAdmin(cq.From.ID)}
 	if m := cq.Message.Message; m != nil {
-		r.chat, r.msgID = m.Chat.ID, m.ID
+		r.chat, r.msgID, r.text = m.Chat.ID, m.ID, m.Text
 	} else if m := cq.Message.InaccessibleMessage; m != nil {
 		r.chat, r.msgID = m.Chat.ID, m.MessageID
 	}
@@ -48,6 +49,10 @@ func (b *Bot) onCallback(ctx context.Context, cq *models.CallbackQuery) {
 		text = b.pressCancel(ctx, r, c.ID)
 	case actPage:
 		text = b.pressPage(ctx, r, int(c.ID))
+	case actAccept:
+		text = b.pressResolve(ctx, r, c.ID, b.cfg.Service.Accept)
+	case actReject:
+		text = b.pressResolve(ctx, r, c.ID, b.cfg.Service.Reject)
 	}
 }
 
@@ -197,6 +202,35 @@ func (b *Bot) pressPage(ctx context.Context, r *press, page int) string {
 	return ""
 }
 
+// pressResolve accepts or rejects a payment in review; admins only. On a QR
+// message the outbox then shows the outcome; on an admin's review notice
+// the outcome is written under the notice, in place of its buttons.
+func (b *Bot) pressResolve(ctx context.Context, r *press, paymentID int64, resolve func(ctx context.Context, paymentID, by int64) (*payments.Invoice, error)) string {
+	if !r.admin {
+		b.log.Info("button refused", "payment", paymentID, "user", r.from, "chat", r.chat)
+		return r.p.T("deny.button")
+	}
+	inv, err := resolve(ctx, paymentID, r.from)
+	if err != nil {
+		return b.errText(r.p, err)
+	}
+	b.nudge()
+	pay, err := b.cfg.Store.Payment(ctx, paymentID)
+	if err != nil {
+		return b.errText(r.p, err)
+	}
+	outcome := r.p.T("review.accepted", pay.ShortHash, inv.Number)
+	if pay.Status == payments.PaymentRejected {
+		outcome = r.p.T("review.rejected", pay.ShortHash, pay.Amount.String(), pay.FromAccount, inv.Number, r.p.T("state."+string(inv.Status)))
+	}
+	if r.text != "" && r.chat != 0 {
+		if err := b.editText(ctx, r.chat, r.msgID, r.text+"\n\n"+outcome, nil); err != nil {
+			b.log.Warn("edit review notice", "chat", r.chat, "message", r.msgID, "err", err)
+		}
+	}
+	return outcome
+}
+
 // checkFailed phrases a failed check for the presser.
 func (b *Bot) checkFailed(p *locales.Printer, qrID int64, err error) string {
 	if payments.ErrorCode(err) == payments.EUnavailable {
@@ -226,6 +260,9 @@ func (b *Bot) standing(ctx context.Context, p *locales.Printer, q *payments.QR) 
 	case payments.QRCancelled:
 		return p.T("cb.cancelled")
 	case payments.QRReview:
+		if pay, err := b.paymentOf(ctx, q.InvoiceID, 0, q.ID); err == nil && pay != nil && pay.Status == payments.PaymentRejected {
+			return p.T("cb.rejected")
+		}
 		return p.T("cb.review")
 	}
 	return p.T("cb.pending")

@@ -70,6 +70,7 @@ func FuzzParseCommand(f *testing.F) {
 func TestCallbackData(t *testing.T) {
 	tests := []callback{
 		{actCheck, 1}, {actCancel, 42}, {actNew, 9223372036854775807}, {actSim, 7}, {actPage, 0}, {actPage, 3},
+		{actAccept, 5}, {actReject, 9223372036854775807},
 	}
 	for _, c := range tests {
 		s := c.String()
@@ -82,7 +83,7 @@ func TestCallbackData(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"", "chk", "chk:", "chk:x", "chk:0", "chk:-1", "zzz:1", "chk:99999999999999999999", ":1",
-		"pg:-1", "chk:1:2", "chk:" + string(make([]byte, 70))} {
+		"pg:-1", "chk:1:2", "acc:0", "rej:", "acc:-3", "chk:" + string(make([]byte, 70))} {
 		if c, err := parseCallback(bad); err == nil {
 			t.Errorf("parseCallback(%q) = %+v; want an error", bad, c)
 		}

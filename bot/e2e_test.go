@@ -19,14 +19,16 @@ import (
 
 // TestPayFlow: /pay 5 sends a KHQR card that scans to a valid KHQR for 5.00
 // USD to the merchant; once the simulator pays it, the reconciler settles
-// it and the same message becomes the receipt, without buttons.
+// it within two poll intervals and the same message becomes the receipt,
+// without buttons. The reconciler runs on the fake clock, so "two poll
+// intervals" is two ticks, counted, never a wall-clock measurement.
 func TestPayFlow(t *testing.T) {
-	h := newHarness(t, options{})
+	h := newHarness(t, options{fakeClock: true, noPolling: true})
 	h.tg.SendText(admin, admin, "/pay 5 iced coffee")
 	m := h.waitPhoto(admin, 1)
 
 	payload := scanQR(t, m.Photo)
-	if err := khqr.Verify(payload, time.Now()); err != nil {
+	if err := khqr.Verify(payload, h.fake.Now()); err != nil {
 		t.Fatalf("the QR does not verify: %v\n%s", err, payload)
 	}
 	d, err := khqr.Decode(payload)
@@ -52,13 +54,26 @@ func TestPayFlow(t *testing.T) {
 		}
 	}
 
-	start := time.Now()
+	// The reconciler has been polling since the QR was issued (it is due at
+	// once): unpaid, it changes nothing.
+	if err := h.rec.Tick(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st := h.invoiceStatus("INV-000001"); st != payments.InvoiceOpen {
+		t.Fatalf("unpaid invoice is %s after a tick", st)
+	}
 	tx, err := h.sim.PayQR(payload, sim.Payment{FromAccount: "payer@wing"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	ticks := h.poll(2, func() bool { return h.invoiceStatus("INV-000001") == payments.InvoicePaid })
+	if ticks > 2 {
+		t.Fatalf("not settled within two poll intervals of the payment (status %s)", h.invoiceStatus("INV-000001"))
+	}
+	// The edit follows from that tick alone: no more ticks, the clock stands
+	// still, and the outbox is driven only by the Service's wake-up.
 	paid := h.waitCaption(admin, m.ID, "Paid")
-	t.Logf("paid edit %v after the payment (poll interval %v)", time.Since(start).Round(time.Millisecond), pollInterval)
+	t.Logf("paid edit after %d poll interval(s)", ticks)
 	if paid.Keyboard != nil {
 		t.Errorf("paid message keeps buttons %+v", paid.Buttons())
 	}
@@ -67,6 +82,12 @@ func TestPayFlow(t *testing.T) {
 	}
 	if !strings.Contains(paid.PhotoName, "paid") || string(paid.Photo) == string(m.Photo) {
 		t.Errorf("photo not replaced by the receipt (name %q)", paid.PhotoName)
+	}
+	if s, err := readQR(paid.Photo); err == nil && s == payload {
+		t.Error("the receipt still shows the payable QR")
+	}
+	if edits := h.tg.CallsTo("editMessageMedia"); len(edits) != 1 || edits[0].ErrorCode != 0 {
+		t.Errorf("editMessageMedia calls %v; want one that replaced media, caption and keyboard together", edits)
 	}
 	if n := len(h.botMessages(admin)); n != 1 {
 		t.Errorf("%d bot messages, want the one edited", n)
@@ -123,10 +144,12 @@ func TestExpiryAndNewQR(t *testing.T) {
 	if _, err := h.sim.PayQR(second, sim.Payment{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.rec.Tick(ctx); err != nil {
-		t.Fatal(err)
+	if ticks := h.poll(2, func() bool { return h.invoiceStatus("INV-000001") == payments.InvoicePaid }); ticks > 2 {
+		t.Fatal("the new QR's payment was not settled within two poll intervals")
 	}
-	h.waitCaption(admin, m2.ID, "Paid")
+	if p := h.waitCaption(admin, m2.ID, "✅ Paid"); p.Keyboard != nil || !strings.Contains(p.PhotoName, "paid") {
+		t.Errorf("new QR's paid message: photo %q, buttons %+v", p.PhotoName, p.Buttons())
+	}
 	// The expired message no longer offers a QR: its invoice is paid.
 	h.waitFor("old message paid elsewhere", func() bool {
 		old, _ := h.tg.Message(admin, m.ID)
@@ -150,6 +173,16 @@ func TestPermissions(t *testing.T) {
 		if !strings.Contains(m.Text, "only this shop's admins") || !strings.Contains(m.Text, "300") {
 			t.Errorf("stranger got %q", m.Text)
 		}
+	}
+	for _, c := range []int64{stranger, customer} {
+		for _, m := range h.botMessages(c) {
+			if m.HasMedia() {
+				t.Errorf("a refused /pay sent a photo to %d", c)
+			}
+		}
+	}
+	if invs, err := h.store.ListInvoices(context.Background(), payments.InvoiceFilter{}); err != nil || len(invs) != 0 {
+		t.Errorf("refused commands left %d invoices (%v)", len(invs), err)
 	}
 
 	h.tg.SendText(group, admin, "/pay 5")
@@ -261,8 +294,12 @@ func TestDoubleTapCheck(t *testing.T) {
 			edits++
 		}
 	}
-	if edits != 1 {
-		t.Errorf("%d media edits, want 1", edits)
+	if calls := h.tg.CallsTo("editMessageMedia"); edits != 1 || len(calls) != 1 {
+		// A second settlement would also try an edit, which Telegram answers "not modified".
+		t.Errorf("%d media edits in %d calls, want exactly 1: %v", edits, len(calls), calls)
+	}
+	if st := h.invoiceStatus("INV-000001"); st != payments.InvoicePaid {
+		t.Errorf("invoice %s", st)
 	}
 }
 
@@ -285,22 +322,35 @@ func TestRateLimitedEdit(t *testing.T) {
 	}
 }
 
-// TestRestart: stopped with a pending QR that is paid while the bot is down,
-// a new process on the same database still edits the same message.
+// TestRestart: stopped with two pending QRs, one paid while the bot is down
+// and one after it is back, a new process on the same database still edits
+// both messages.
 func TestRestart(t *testing.T) {
 	h := newHarness(t, options{})
 	h.tg.SendText(admin, admin, "/pay 5")
 	m := h.waitPhoto(admin, 1)
-	h.waitFor("update confirmed", func() bool { return h.tg.Pending() == 0 })
+	h.tg.SendText(admin, admin, "/pay 7")
+	m2 := h.waitPhoto(admin, 2)
+	h.waitFor("updates confirmed", func() bool { return h.tg.Pending() == 0 })
 	h.shutdown()
 
 	if _, err := h.sim.PayQR(scanQR(t, m.Photo), sim.Payment{}); err != nil {
 		t.Fatal(err)
 	}
 	h.start()
-	h.waitCaption(admin, m.ID, "Paid")
-	if n := len(h.botMessages(admin)); n != 1 {
-		t.Errorf("%d bot messages after the restart, want 1", n)
+	for _, x := range []telegramtest.Message{m, m2} {
+		if x.ID == m2.ID {
+			// Paid after the restart: the new process polls it too.
+			if _, err := h.sim.PayQR(scanQR(t, x.Photo), sim.Payment{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if p := h.waitCaption(admin, x.ID, "✅ Paid"); p.Keyboard != nil || !strings.Contains(p.PhotoName, "paid") {
+			t.Errorf("message %d after the restart: photo %q, buttons %+v", x.ID, p.PhotoName, p.Buttons())
+		}
+	}
+	if n := len(h.botMessages(admin)); n != 2 {
+		t.Errorf("%d bot messages after the restart, want the 2 edited", n)
 	}
 }
 
@@ -494,6 +544,21 @@ func TestLanguage(t *testing.T) {
 	if !strings.Contains(m.Caption, "វិក្កយបត្រ INV-000001") || !hasButton(m, "ពិនិត្យស្ថានភាព") {
 		t.Errorf("Khmer QR message: %q %+v", m.Caption, m.Buttons())
 	}
+
+	// The longest note, in Khmer, fits every caption of the message (the
+	// fake Bot API refuses captions over 1024 characters, as Telegram does).
+	note := strings.Repeat("ខ្មែរ", payments.MaxDescription/5)
+	h.tg.SendText(admin, admin, "/pay 5 "+note)
+	long := h.waitPhoto(admin, 2)
+	if !strings.Contains(long.Caption, note) {
+		t.Errorf("caption %q lacks the note", long.Caption)
+	}
+	h.press(admin, admin, long.ID, button(t, long, "សាកល្បងបង់ប្រាក់"))
+	if p := h.waitCaption(admin, long.ID, "បានបង់រួចរាល់"); !strings.Contains(p.Caption, note) || !strings.Contains(p.PhotoName, "paid") {
+		t.Errorf("paid message with the longest note: photo %q, caption %q", p.PhotoName, p.Caption)
+	}
+	h.tg.SendText(admin, admin, "/pay 5 "+note+"ក")
+	h.waitText(admin, "យ៉ាងច្រើន 200 តួអក្សរ")
 }
 
 // TestReviewAndDuplicate: a short payment goes to review (receipt card,

@@ -3,6 +3,7 @@ package bot_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	_ "image/png"
 	"log/slog"
@@ -126,6 +127,11 @@ func (h *harness) start() {
 		Clock: h.clock, Log: log,
 		PollTimeout: 3 * time.Second, OutboxInterval: pollInterval,
 	}
+	if h.o.fakeClock {
+		// Only the Service's wake-up drives the outbox, so an edit seen after
+		// a Tick was caused by that Tick, not by a timer running on real time.
+		cfg.OutboxInterval = time.Hour
+	}
 	if !h.o.noSimulate {
 		cfg.Simulate = func(_ context.Context, payload string) error {
 			_, err := h.sim.PayQR(payload, sim.Payment{})
@@ -177,6 +183,35 @@ func (h *harness) waitFor(what string, cond func() bool) {
 	if !h.tg.WaitFor(waitLong, cond) {
 		h.t.Fatalf("timed out waiting for %s", what)
 	}
+}
+
+// poll runs the reconciler as Run would, but on the fake clock: each cycle
+// moves the clock one poll interval and ticks once. It stops after the
+// first cycle after which done holds, and returns the number of cycles run,
+// or max+1 when done still fails after max cycles. Progress is counted in
+// poll intervals, never in wall time.
+func (h *harness) poll(max int, done func() bool) int {
+	h.t.Helper()
+	for n := 1; n <= max; n++ {
+		h.fake.Advance(pollInterval)
+		if err := h.rec.Tick(context.Background()); err != nil {
+			h.t.Fatalf("tick %d: %v", n, err)
+		}
+		if done() {
+			return n
+		}
+	}
+	return max + 1
+}
+
+// invoiceStatus returns the stored status of the invoice numbered number.
+func (h *harness) invoiceStatus(number string) payments.InvoiceStatus {
+	h.t.Helper()
+	inv, err := h.store.InvoiceByNumber(context.Background(), number)
+	if err != nil {
+		h.t.Fatalf("invoice %s: %v", number, err)
+	}
+	return inv.Status
 }
 
 // botMessages returns the bot's messages in chat.
@@ -274,19 +309,28 @@ func hasButton(m telegramtest.Message, s string) bool {
 // scanQR reads the QR in a photo with gozxing, a reader independent of our encoder.
 func scanQR(t *testing.T, png []byte) string {
 	t.Helper()
-	img, _, err := image.Decode(bytes.NewReader(png))
-	if err != nil {
-		t.Fatalf("decode photo: %v", err)
-	}
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	s, err := readQR(png)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+// readQR returns the text of the QR code in a photo, or why there is none.
+func readQR(png []byte) (string, error) {
+	img, _, err := image.Decode(bytes.NewReader(png))
+	if err != nil {
+		return "", fmt.Errorf("decode photo: %w", err)
+	}
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		return "", fmt.Errorf("bitmap: %w", err)
+	}
 	res, err := qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_CHARACTER_SET: "UTF-8"})
 	if err != nil {
-		t.Fatalf("scan QR: %v", err)
+		return "", fmt.Errorf("scan QR: %w", err)
 	}
-	return res.GetText()
+	return res.GetText(), nil
 }
 
 // syncBuffer collects logs from many goroutines.

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-telegram/bot/models"
+
 	"github.com/khqrbot/khqrbot/locales"
 	"github.com/khqrbot/khqrbot/payments"
 )
@@ -124,6 +126,8 @@ func (b *Bot) deliver(ctx context.Context, ev payments.Event) error {
 			return b.tellCreator(ctx, ev)
 		}
 		return nil
+	case payments.EventRejected:
+		return b.refreshInvoice(ctx, ev.InvoiceID, ev.QRID)
 	case payments.EventExpired, payments.EventFailed:
 		return b.refreshQR(ctx, ev.QRID, true)
 	case payments.EventReview:
@@ -228,8 +232,8 @@ func (b *Bot) tellCreator(ctx context.Context, ev payments.Event) error {
 		return fmt.Errorf("invoice %d: %w", ev.InvoiceID, err)
 	}
 	pay, err := b.paymentOf(ctx, inv.ID, inv.PaymentID, 0)
-	if err != nil || pay == nil || inv.CreatedBy == 0 {
-		return err
+	if err != nil || pay == nil || pay.QRID == 0 || inv.CreatedBy == 0 {
+		return err // no QR: settled by an admin's /verify, who knows
 	}
 	q, err := b.cfg.Store.QR(ctx, pay.QRID)
 	if err != nil {
@@ -248,7 +252,8 @@ func (b *Bot) tellCreator(ctx context.Context, ev payments.Event) error {
 }
 
 // tellAdmins sends a review, duplicate or alert notice to every admin in
-// their private chat (to the invoice's creator when no admins are set).
+// their private chat (to the invoice's creator when no admins are set). A
+// review notice carries Accept and Reject while its payment awaits them.
 func (b *Bot) tellAdmins(ctx context.Context, ev payments.Event) error {
 	var inv *payments.Invoice
 	var pay *payments.Payment
@@ -273,8 +278,12 @@ func (b *Bot) tellAdmins(ctx context.Context, ev payments.Event) error {
 	}
 	var errs []error
 	for _, admin := range to {
-		text := notice(b.printerOf(ctx, admin), ev, inv, pay)
-		if _, err := b.sendText(ctx, admin, text, nil); err != nil {
+		p := b.printerOf(ctx, admin)
+		var kb models.ReplyMarkup
+		if rows := reviewButtons(p, inv, pay); ev.Kind == payments.EventReview && rows != nil {
+			kb = &models.InlineKeyboardMarkup{InlineKeyboard: rows}
+		}
+		if _, err := b.sendText(ctx, admin, notice(p, ev, inv, pay), kb); err != nil {
 			if undeliverable(err) {
 				b.log.Warn("cannot tell admin", "admin", admin, "err", err)
 				continue

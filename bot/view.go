@@ -26,7 +26,8 @@ const (
 	lookExpired   look = "expired"
 	lookFailed    look = "failed"
 	lookCancelled look = "cancelled"
-	lookReview    look = "review" // a payment arrived that an admin must judge
+	lookReview    look = "review"   // a payment arrived that an admin must judge
+	lookRejected  look = "rejected" // an admin refused this QR's payment; the shop refunds it
 )
 
 // view is one QR message's content: its look and what it shows.
@@ -34,7 +35,7 @@ type view struct {
 	Look    look
 	Invoice *payments.Invoice
 	QR      *payments.QR
-	Payment *payments.Payment // paid, paid_other and review: the payment shown
+	Payment *payments.Payment // paid, paid_other, review and rejected: the payment shown
 }
 
 // viewOf derives what the message of q must show now.
@@ -59,6 +60,9 @@ func (b *Bot) viewOf(ctx context.Context, q *payments.QR) (view, error) {
 		v.Look = lookReview
 		if v.Payment, err = b.paymentOf(ctx, inv.ID, 0, q.ID); err != nil {
 			return view{}, err
+		}
+		if v.Payment != nil && v.Payment.Status == payments.PaymentRejected {
+			v.Look = lookRejected
 		}
 	case q.Status == payments.QRExpired:
 		v.Look = lookExpired
@@ -94,8 +98,13 @@ func (b *Bot) caption(p *locales.Printer, v view) string {
 		lookPaid: "qr.paid", lookPaidOther: "qr.paid_other", lookExpired: "qr.expired",
 		lookFailed: "qr.failed", lookCancelled: "qr.cancelled", lookReview: "qr.review",
 	}
-	if k, ok := head[v.Look]; ok {
+	switch k, ok := head[v.Look]; {
+	case ok:
 		add(k)
+	case v.Look == lookRejected && v.Invoice.Status == payments.InvoiceOpen:
+		add("qr.rejected_open")
+	case v.Look == lookRejected:
+		add("qr.rejected")
 	}
 	add("qr.invoice", v.Invoice.Number)
 	add("qr.amount", v.QR.Amount.String())
@@ -105,7 +114,7 @@ func (b *Bot) caption(p *locales.Printer, v view) string {
 	switch v.Look {
 	case lookPending:
 		add("qr.expires", v.QR.ExpiresAt.In(b.loc).Format("15:04"))
-	case lookPaid, lookReview:
+	case lookPaid, lookReview, lookRejected:
 		if v.Payment != nil {
 			add("qr.paid_at", v.Payment.PaidAt.In(b.loc).Format("2006-01-02 15:04"))
 			add("qr.hash", v.Payment.ShortHash)
@@ -117,9 +126,10 @@ func (b *Bot) caption(p *locales.Printer, v view) string {
 	return strings.Join(lines, "\n")
 }
 
-// keyboard returns v's buttons, or nil for none. Cancel is shown only in
-// the chat where an admin made the invoice: the message is seen by everyone
-// there, and every press is checked again anyway.
+// keyboard returns v's buttons, or nil for none. Cancel on a pending QR, and
+// Accept and Reject on a payment in review, are shown only in the chat where
+// an admin made the invoice: the message is seen by everyone there, and
+// every press is checked again anyway.
 func (b *Bot) keyboard(p *locales.Printer, v view) models.ReplyMarkup {
 	var rows [][]models.InlineKeyboardButton
 	q := v.QR
@@ -136,7 +146,7 @@ func (b *Bot) keyboard(p *locales.Printer, v view) models.ReplyMarkup {
 		if b.cfg.Sandbox && q.Sandbox {
 			rows = append(rows, []models.InlineKeyboardButton{{Text: p.T("btn.simulate"), CallbackData: callback{actSim, q.ID}.String()}})
 		}
-	case lookExpired, lookFailed:
+	case lookExpired, lookFailed, lookRejected:
 		if v.Invoice.Status == payments.InvoiceOpen {
 			rows = append(rows, []models.InlineKeyboardButton{{Text: p.T("btn.new"), CallbackData: callback{actNew, q.ID}.String()}})
 		}
@@ -145,6 +155,9 @@ func (b *Bot) keyboard(p *locales.Printer, v view) models.ReplyMarkup {
 			{Text: p.T("btn.check"), CallbackData: callback{actCheck, q.ID}.String()},
 			{Text: p.T("btn.cancel"), CallbackData: callback{actCancel, v.Invoice.ID}.String()},
 		})
+		if q.ChatID == v.Invoice.ChatID {
+			rows = append(rows, reviewButtons(p, v.Invoice, v.Payment)...)
+		}
 	}
 	if len(rows) == 0 {
 		return nil
@@ -152,8 +165,24 @@ func (b *Bot) keyboard(p *locales.Printer, v view) models.ReplyMarkup {
 	return &models.InlineKeyboardMarkup{InlineKeyboard: rows}
 }
 
+// reviewButtons returns the admin's Accept and Reject buttons for a payment
+// in review, Accept only while it can still settle the invoice; none for
+// any other payment.
+func reviewButtons(p *locales.Printer, inv *payments.Invoice, pay *payments.Payment) [][]models.InlineKeyboardButton {
+	if pay == nil || pay.Status != payments.PaymentReview {
+		return nil
+	}
+	var row []models.InlineKeyboardButton
+	if inv.Status == payments.InvoiceReview || inv.Status == payments.InvoiceOpen {
+		row = append(row, models.InlineKeyboardButton{Text: p.T("btn.accept"), CallbackData: callback{actAccept, pay.ID}.String()})
+	}
+	row = append(row, models.InlineKeyboardButton{Text: p.T("btn.reject"), CallbackData: callback{actReject, pay.ID}.String()})
+	return [][]models.InlineKeyboardButton{row}
+}
+
 // card draws v's image: the QR while pending, a receipt once paid (or in
-// review), else the expired, failed or cancelled card.
+// review), the failed card for a rejected payment, else the expired, failed
+// or cancelled card.
 func (b *Bot) card(v view) ([]byte, error) {
 	c := card.Card{
 		MerchantName:  b.cfg.MerchantName,
@@ -176,7 +205,7 @@ func (b *Bot) card(v view) ([]byte, error) {
 		c.Amount, c.Currency = v.Payment.Amount.Number(), string(v.Payment.Amount.Currency)
 	case lookExpired:
 		c.State = card.StateExpired
-	case lookFailed:
+	case lookFailed, lookRejected:
 		c.State = card.StateFailed
 	default:
 		c.State = card.StateCancelled

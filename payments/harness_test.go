@@ -32,6 +32,7 @@ type harness struct {
 	t    testing.TB
 	ctx  context.Context
 	clk  *clocktest.Clock
+	now  payments.Clock // what the simulator, store and Service read: clk unless withClock
 	sim  *sim.Server
 	url  string
 	tok  string
@@ -69,6 +70,11 @@ func withTTL(d time.Duration) option {
 	return func(h *harness) { h.cfg.QRTTL = d }
 }
 
+// withClock runs the simulator, the store and the Service on c instead of clk.
+func withClock(c payments.Clock) option {
+	return func(h *harness) { h.now = c }
+}
+
 func withMerchant(m payments.Merchant) option {
 	return func(h *harness) { h.cfg.Merchant = m }
 }
@@ -76,24 +82,12 @@ func withMerchant(m payments.Merchant) option {
 func newHarness(t testing.TB, opts ...option) *harness {
 	t.Helper()
 	clk := clocktest.New(time.Time{})
-	s := sim.New(sim.Options{Clock: clk.Now, Accounts: []string{shop}})
-	arrived := make(chan string, 1)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case arrived <- r.URL.Path:
-		default:
-		}
-		s.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
 	h := &harness{
-		arrived: arrived,
+		arrived: make(chan string, 1),
 		t:       t,
 		ctx:     t.Context(),
 		clk:     clk,
-		sim:     s,
-		url:     srv.URL,
-		tok:     s.IssueToken("dev@shop.example"),
+		now:     clk,
 		path:    filepath.Join(t.TempDir(), "khqrbot.db"),
 		cfg:     payments.Config{Merchant: payments.Merchant{AccountID: shop, Name: "Coffee Shop", City: "Phnom Penh"}, QRTTL: ttl, Grace: grace, Sandbox: true},
 		rc:      payments.ReconcilerConfig{Interval: interval, MaxRPS: 100, MaxBackoff: time.Minute},
@@ -102,6 +96,16 @@ func newHarness(t testing.TB, opts ...option) *harness {
 	for _, o := range opts {
 		o(h)
 	}
+	h.sim = sim.New(sim.Options{Clock: h.now.Now, Accounts: []string{shop}})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case h.arrived <- r.URL.Path:
+		default:
+		}
+		h.sim.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	h.url, h.tok = srv.URL, h.sim.IssueToken("dev@shop.example")
 	h.node = h.start()
 	return h
 }
@@ -109,7 +113,7 @@ func newHarness(t testing.TB, opts ...option) *harness {
 // start opens another node on the harness's database file.
 func (h *harness) start() *node {
 	h.t.Helper()
-	db, err := storage.Open(h.ctx, h.path, storage.WithClock(h.clk))
+	db, err := storage.Open(h.ctx, h.path, storage.WithClock(h.now))
 	if err != nil {
 		h.t.Fatalf("open database: %v", err)
 	}
@@ -123,7 +127,7 @@ func (h *harness) start() *node {
 	if err != nil {
 		h.t.Fatalf("bakong client: %v", err)
 	}
-	svc, err := payments.NewService(db, api, h.clk, h.cfg, nil)
+	svc, err := payments.NewService(db, api, h.now, h.cfg, nil)
 	if err != nil {
 		h.t.Fatalf("NewService: %v", err)
 	}

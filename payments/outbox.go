@@ -10,7 +10,7 @@ import (
 )
 
 // The outbox: every state change (settled, expired, failed, review,
-// duplicate, cancelled, alert) writes an Event in the same transaction, so a
+// duplicate, rejected, cancelled, alert) writes an Event in the same transaction, so a
 // crash between "settled" and "message edited" loses nothing. A subscriber
 // (the bot) consumes it:
 //

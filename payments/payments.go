@@ -115,11 +115,13 @@ func (q *QR) Live(t time.Time) bool { return q.Status == QRPending && !t.After(q
 // PaymentStatus says what a recorded payment did to its invoice.
 type PaymentStatus string
 
-// Payment statuses.
+// Payment statuses. An admin resolves a payment in review: Service.Accept
+// settles the invoice with it, Service.Reject refuses it.
 const (
-	PaymentSettled   PaymentStatus = "settled"   // it settled the invoice
+	PaymentSettled   PaymentStatus = "settled"   // it settled the invoice (by itself, or accepted by an admin)
 	PaymentReview    PaymentStatus = "review"    // late or mismatched: an admin decides
-	PaymentDuplicate PaymentStatus = "duplicate" // the invoice was already settled
+	PaymentDuplicate PaymentStatus = "duplicate" // the invoice was already settled: refund it
+	PaymentRejected  PaymentStatus = "rejected"  // an admin refused it; the merchant refunds it outside the bot
 )
 
 // Payment is a Bakong transaction found for a QR. Every one is recorded, even
@@ -140,7 +142,7 @@ type Payment struct {
 	PaidAt         time.Time // Bakong's createdDateMs
 	AcknowledgedAt time.Time
 	Status         PaymentStatus
-	Reason         string // why it is in review or duplicate, for admins
+	Reason         string // why it is in review or duplicate, then who resolved it and when, for admins
 	Source         string // "poll", "check", "verify"
 	CreatedAt      time.Time
 }
@@ -150,11 +152,12 @@ type EventKind string
 
 // Event kinds written to the outbox.
 const (
-	EventSettled   EventKind = "settled"   // invoice paid
+	EventSettled   EventKind = "settled"   // invoice paid (Detail names the admin when one accepted a payment in review)
 	EventExpired   EventKind = "expired"   // a QR expired unpaid
 	EventFailed    EventKind = "failed"    // a QR's transaction failed
 	EventReview    EventKind = "review"    // a payment needs an admin
 	EventDuplicate EventKind = "duplicate" // a second payment for a settled invoice
+	EventRejected  EventKind = "rejected"  // an admin rejected a payment in review; its invoice may be open again
 	EventCancelled EventKind = "cancelled" // invoice cancelled
 	EventAlert     EventKind = "alert"     // checks keep failing, token expiring: admins only
 )

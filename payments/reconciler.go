@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/khqrbot/khqrbot/payments/bakong"
@@ -49,14 +50,18 @@ const maxDue = 25_000
 // payment seen by two reconcilers still settles once (see Service.Apply).
 //
 // The rules, per pending QR:
-//   - It is checked every Interval while it lives, and once more at
-//     ExpiresAt+Grace (the final check). Only a successful "not found" at or
+//   - It is checked every Interval while it lives (in every cycle: its next
+//     check is one Interval after the cycle began, not after the call, so
+//     however long a cycle takes it never pushes a QR past the next one),
+//     and once more at ExpiresAt+Grace (the final check). Only a successful "not found" at or
 //     after ExpiresAt+Grace expires it; after that it is never asked about again.
 //   - A found transaction goes to Service.Apply; "failed" fails the QR.
 //   - Anything else (HTTP errors, timeouts, 429, STATIC_QR, SERVICE_FAILED,
 //     other error codes) changes no state but the check record: the QR is
 //     retried after a backoff (Interval, doubled per failure, capped by
-//     MaxBackoff, never past the final check time), however long its expiry
+//     MaxBackoff, counted from the cycle's start like the Interval, at
+//     least the Retry-After of a 429, never past the final check time),
+//     however long its expiry
 //     has passed, until Bakong answers.
 //   - QRs of an invoice that another QR settled keep being polled until
 //     their own final check, so a second payment is flagged (EventDuplicate),
@@ -78,7 +83,10 @@ type Reconciler struct {
 	svc *Service
 	cfg ReconcilerConfig
 
+	lastTick atomic.Pointer[time.Time] // when the last tick finished
+
 	mu          sync.Mutex // one tick at a time; guards the fields below
+	start       time.Time  // the tick's start: the base of the next checks
 	budget      bucket
 	listRetryAt time.Time                                 // when the md5 list endpoint may be tried again
 	failStreak  int                                       // failed calls in a row
@@ -120,17 +128,36 @@ func (r *Reconciler) log() *slog.Logger { return r.svc.log }
 // Tests drive it with a fake clock. Errors are logged, and those of single
 // QRs do not stop the tick; it returns the first, or ctx's error when ctx
 // ended it.
-func (r *Reconciler) Tick(ctx context.Context) error { return r.tick(ctx, nil) }
+func (r *Reconciler) Tick(ctx context.Context) error { return r.tick(ctx, r.svc.clock.Now(), nil) }
+
+// LastTick returns when the last tick finished, by the Service's clock,
+// whatever its errors (they are logged and alerted): its age tells whether
+// the polling loop is alive. It is zero before the first tick finishes, and
+// safe to call while a tick runs.
+func (r *Reconciler) LastTick() time.Time {
+	if t := r.lastTick.Load(); t != nil {
+		return *t
+	}
+	return time.Time{}
+}
 
 // Run ticks every Interval until ctx is done, then returns nil. Unlike Tick,
 // a cycle that runs out of request budget waits (in real time) for more,
 // until the next cycle would begin. Use Tick with a fake clock.
+//
+// A cycle's start, the base of its QRs' next checks, is taken on a grid of
+// Intervals from Run's first cycle, not from the moment the ticker fired:
+// a ticker that fires a little later one cycle than the one before cannot
+// leave the QRs a cycle checked not yet due at the next.
 func (r *Reconciler) Run(ctx context.Context) error {
+	base := r.svc.clock.Now() // before the ticker, so its ticks fall on or after the grid
 	t := time.NewTicker(r.cfg.Interval)
 	defer t.Stop()
 	for {
 		deadline := time.Now().Add(r.cfg.Interval)
-		_ = r.tick(ctx, func(ctx context.Context, d time.Duration) bool { // its errors are logged
+		now := r.svc.clock.Now()
+		start := now.Add(-now.Sub(base) % r.cfg.Interval)
+		_ = r.tick(ctx, start, func(ctx context.Context, d time.Duration) bool { // its errors are logged
 			if time.Now().Add(d).After(deadline) {
 				return false
 			}
@@ -155,10 +182,15 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-func (r *Reconciler) tick(ctx context.Context, wait func(context.Context, time.Duration) bool) error {
+// tick runs one cycle that began at start (at or before the clock's now).
+func (r *Reconciler) tick(ctx context.Context, start time.Time, wait func(context.Context, time.Duration) bool) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.wait, r.first, r.notes = wait, nil, r.notes[:0]
+	defer func() {
+		t := r.svc.clock.Now()
+		r.lastTick.Store(&t)
+	}()
+	r.start, r.wait, r.first, r.notes = start, wait, nil, r.notes[:0]
 	qrs, err := r.svc.store.DueQRs(ctx, r.svc.clock.Now(), maxDue)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -328,7 +360,7 @@ func (r *Reconciler) apply(ctx context.Context, qrs []QR, ans []answer, at time.
 		case errors.Is(a.err, bakong.ErrNotFound) && !q.ExpiresAt.After(final):
 			r.keep(r.svc.closeQR(ctx, q, QRExpired, EventExpired, at))
 		case errors.Is(a.err, bakong.ErrNotFound):
-			r.notes = append(r.notes, checkNote{id: q.ID, at: at, next: r.next(q, at, r.cfg.Interval)})
+			r.notes = append(r.notes, checkNote{id: q.ID, at: at, next: r.next(q, at, r.start.Add(r.cfg.Interval))})
 		default:
 			r.notes = append(r.notes, r.failed(q, at, a.err))
 		}
@@ -371,22 +403,21 @@ func (r *Reconciler) record(ctx context.Context) {
 // failed is the check record of a failed check of q.
 func (r *Reconciler) failed(q *QR, at time.Time, err error) checkNote {
 	n := checkNote{id: q.ID, at: at, failures: q.CheckFailures + 1, lastErr: err.Error()}
-	d := backoff(r.cfg.Interval, r.cfg.MaxBackoff, n.failures-1)
+	t := r.start.Add(backoff(r.cfg.Interval, r.cfg.MaxBackoff, n.failures-1))
 	var rl *bakong.Error
 	if errors.As(err, &rl) && rl.Kind == bakong.KindRateLimited {
-		d = max(d, rl.RetryAfter)
+		t = later(t, at.Add(rl.RetryAfter))
 	}
-	n.next = r.next(q, at, d)
+	n.next = r.next(q, at, t)
 	if n.failures == r.cfg.AlertAfter && !r.outage {
 		n.alert = fmt.Sprintf("checks of QR %s failed %d times in a row: %v", q.BillNumber, n.failures, err)
 	}
 	return n
 }
 
-// next is when to check q again, d after at, but no later than its final
-// check while that is still ahead.
-func (r *Reconciler) next(q *QR, at time.Time, d time.Duration) time.Time {
-	t := at.Add(d)
+// next is when to check q, checked at `at`, again: t, but no later than its
+// final check while that is still ahead.
+func (r *Reconciler) next(q *QR, at, t time.Time) time.Time {
 	if final := q.ExpiresAt.Add(r.cfg.Grace); at.Before(final) && t.After(final) {
 		return final
 	}
@@ -418,6 +449,13 @@ func (r *Reconciler) called(ctx context.Context, ok bool, err error, at time.Tim
 		return r.alert(ctx, at, fmt.Sprintf("Bakong checks failed %d times in a row; payments are not being confirmed: %v", r.failStreak, err))
 	}
 	return nil
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 func (r *Reconciler) alert(ctx context.Context, at time.Time, detail string) error {

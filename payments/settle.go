@@ -30,7 +30,8 @@ const maxRaceRetries = 3
 //     QR goes to review and an EventDuplicate flags it: never lost.
 //   - Otherwise (late, wrong receiver, amount or currency, or a cancelled
 //     invoice) it is a PaymentReview with a Reason, the invoice and the QR go
-//     to review, and an EventReview tells the admins.
+//     to review, and an EventReview tells the admins, who then Accept or
+//     Reject it (review.go).
 //
 // All of it happens in one transaction, and the move to paid is a conditional
 // update (open or review -> paid): from two goroutines or two processes, the
@@ -118,7 +119,7 @@ func (s *Service) recordTx(ctx context.Context, st Store, invoiceID, qrID int64,
 		p.Reason = strings.Join(append([]string{"invoice " + inv.Number + " is already paid"}, problems...), "; ")
 	case inv.Status == InvoiceCancelled:
 		p.Status = PaymentReview
-		p.Reason = strings.Join(append([]string{"invoice " + inv.Number + " was cancelled"}, problems...), "; ")
+		p.Reason = strings.Join(append([]string{cancelledReason(inv.Number)}, problems...), "; ")
 	case len(problems) > 0:
 		p.Status = PaymentReview
 		p.Reason = strings.Join(problems, "; ")
@@ -171,6 +172,10 @@ func (s *Service) recordTx(ctx context.Context, st Store, invoiceID, qrID int64,
 	}
 	return p, true, nil
 }
+
+// cancelledReason starts the Reason of a payment that arrived after its
+// invoice was cancelled; Reject reads it to cancel the invoice again.
+func cancelledReason(number string) string { return "invoice " + number + " was cancelled" }
 
 // mismatches lists why tx cannot settle inv by itself; none means it can.
 func (s *Service) mismatches(inv *Invoice, q *QR, tx *bakong.Transaction, source string) []string {

@@ -45,7 +45,14 @@ type Store interface {
 	// CreatePayment inserts p and sets its ID. A payment whose Hash is already
 	// stored returns an *Error with EConflict and changes nothing.
 	CreatePayment(ctx context.Context, p *Payment) error
+	Payment(ctx context.Context, id int64) (*Payment, error)
 	PaymentByHash(ctx context.Context, hash string) (*Payment, error)
+	// SetPaymentStatus moves payment id to `to` only if its status is one of
+	// `from`, and reports whether it did. A non-empty note (who resolved it),
+	// dated `at`, is appended to the payment's Reason, so the payment keeps
+	// why it went to review and how that ended. Like SetInvoiceStatus, this
+	// conditional update makes an admin's decision happen once.
+	SetPaymentStatus(ctx context.Context, id int64, from []PaymentStatus, to PaymentStatus, note string, at time.Time) (bool, error)
 	ListPayments(ctx context.Context, f PaymentFilter) ([]Payment, error)
 
 	// AddEvent appends e to the outbox and sets its ID.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -59,6 +61,48 @@ func (d *DB) CreatePayment(ctx context.Context, p *payments.Payment) error {
 	*p = row.domain()
 	return nil
 }
+
+// Payment returns payment id.
+func (d *DB) Payment(ctx context.Context, id int64) (*payments.Payment, error) {
+	var row paymentRow
+	err := d.gdb.WithContext(ctx).Where("id = ?", id).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, payments.Errorf(payments.ENotFound, "payment %d not found", id)
+	}
+	if err != nil {
+		return nil, dbErr(err, "get payment %d", id)
+	}
+	p := row.domain()
+	return &p, nil
+}
+
+// SetPaymentStatus moves payment id from one of `from` to `to` in one
+// conditional UPDATE, and reports whether it did. A non-empty note is
+// appended to Reason ("; " after any reason there) with `at` (the store's
+// clock when zero) in UTC, in the same statement. A missing payment is
+// ENotFound; an empty `from` is EInvalid.
+func (d *DB) SetPaymentStatus(ctx context.Context, id int64, from []payments.PaymentStatus, to payments.PaymentStatus, note string, at time.Time) (bool, error) {
+	if len(from) == 0 {
+		return false, payments.Errorf(payments.EInvalid, "set payment %d status to %s: no status to move from", id, to)
+	}
+	set := map[string]any{"status": string(to)}
+	if note = strings.TrimSpace(note); note != "" {
+		note += " at " + d.orNow(at).Format(noteTime)
+		set["reason"] = gorm.Expr("CASE WHEN reason = '' THEN ? ELSE reason || ? END", note, "; "+note)
+	}
+	res := d.gdb.WithContext(ctx).Model(&paymentRow{}).
+		Where("id = ? AND status IN ?", id, asStrings(from)).Updates(set)
+	if res.Error != nil {
+		return false, dbErr(res.Error, "set payment %d status to %s", id, to)
+	}
+	if res.RowsAffected == 1 {
+		return true, nil
+	}
+	return false, d.exists(ctx, &paymentRow{}, id, fmt.Sprintf("payment %d", id))
+}
+
+// noteTime dates the notes SetPaymentStatus appends.
+const noteTime = "2006-01-02 15:04:05Z"
 
 // PaymentByHash returns the payment with the full transaction hash.
 func (d *DB) PaymentByHash(ctx context.Context, hash string) (*payments.Payment, error) {

@@ -45,6 +45,7 @@ func runQR(_ context.Context, e *env, args []string) int {
 	return 2
 }
 
+// qrUsage lists the qr subcommands.
 func qrUsage(w io.Writer) {
 	fmt.Fprint(w, `Usage: khqrbot qr SUBCOMMAND [flags]
 
@@ -93,7 +94,7 @@ func qrFlagExit(err error) int {
 	return 2
 }
 
-// usageErr reports a usage problem and returns exit code 2.
+// qrUsageErr reports a usage problem and returns exit code 2.
 func qrUsageErr(e *env, fs *flag.FlagSet, format string, a ...any) int {
 	fmt.Fprintf(e.stderr, "khqrbot %s: %s\n", fs.Name(), fmt.Sprintf(format, a...))
 	fmt.Fprintf(e.stderr, "Run 'khqrbot %s -h' for usage.\n", fs.Name())
@@ -116,6 +117,7 @@ func qrArg(e *env, fs *flag.FlagSet, pos []string) (string, int) {
 	return strings.TrimRight(string(b), "\r\n"), 0
 }
 
+// qrEncode is "qr encode": flags to Info, Encode, print.
 func qrEncode(e *env, args []string) int {
 	fs := qrFlags(e, "encode", "--account ID --name NAME [flags]",
 		`Builds a KHQR exactly as NBC's bakong-khqr SDK 1.0.20 does and prints it.
@@ -137,7 +139,7 @@ explicit point, like the SDK given the string "5.00", "5.00" is written 5.00.`)
 	fs.StringVar(&i.AccountID, "account", "", "Bakong account `ID`, name@bank (required)")
 	fs.StringVar(&i.MerchantName, "name", "", "merchant `NAME`, at most 25 characters (required)")
 	fs.StringVar(&i.MerchantCity, "city", "", "merchant `CITY` (default \"Phnom Penh\")")
-	fs.StringVar(&cur, "currency", "KHR", "`KHR or USD`")
+	fs.StringVar(&cur, "currency", "KHR", "`CURRENCY`: KHR or USD")
 	fs.StringVar(&amount, "amount", "", "`AMOUNT` as a decimal; absent or 0 makes a static QR")
 	fs.StringVar(&i.MerchantID, "merchant-id", "", "merchant `ID`: makes a merchant KHQR (tag 30 sub 01)")
 	fs.StringVar(&i.AcquiringBank, "bank", "", "acquiring `BANK` (tag 29/30 sub 02); required with --merchant-id")
@@ -216,6 +218,7 @@ explicit point, like the SDK given the string "5.00", "5.00" is written 5.00.`)
 	return 0
 }
 
+// qrDecode is "qr decode": print the SDK decode() object.
 func qrDecode(e *env, args []string) int {
 	fs := qrFlags(e, "decode", "QR",
 		`Prints the fields of a KHQR as one JSON object with the keys of the SDK's
@@ -253,6 +256,7 @@ string whose TLV structure is broken, saying where.`)
 	return 0
 }
 
+// qrVerify is "qr verify": print valid, or the reason and exit 1.
 func qrVerify(e *env, args []string) int {
 	fs := qrFlags(e, "verify", "QR [--at MS]",
 		`Checks a KHQR's CRC and rules as the SDK's verify() does, and the stricter
@@ -281,6 +285,7 @@ including its expiration millisecond.`)
 	return 0
 }
 
+// qrImage is "qr image": draw the card of a dynamic KHQR.
 func qrImage(e *env, args []string) int {
 	fs := qrFlags(e, "image", "QR [-o FILE] [--state STATE]",
 		`Draws the card the bot sends for a dynamic KHQR: merchant name, amount,

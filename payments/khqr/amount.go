@@ -13,17 +13,13 @@ const maxAmountDigits = 16
 // numeric amount: riel as an integer ("50000"); dollars without decimals when
 // whole ("5") and with two otherwise ("10.50", "0.01").
 func FormatAmount(minor int64, c Currency) string {
-	return formatAmount(minor, c, false)
-}
-
-// formatAmount is FormatAmount; fixed writes whole dollars as "5.00", as the
-// SDK does for an amount given as a string with decimals.
-func formatAmount(minor int64, c Currency, fixed bool) string {
 	var b [24]byte
-	return string(appendAmount(b[:0], minor, c, fixed))
+	return string(appendAmount(b[:0], minor, c, false))
 }
 
-// appendAmount appends formatAmount's result to b.
+// appendAmount appends FormatAmount's result to b; fixed writes whole
+// dollars as "5.00", as the SDK does for an amount given as a string with
+// decimals.
 func appendAmount(b []byte, minor int64, c Currency, fixed bool) []byte {
 	if c.Decimals() == 0 {
 		return strconv.AppendInt(b, minor, 10)

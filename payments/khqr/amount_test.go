@@ -142,13 +142,22 @@ func TestCRCSlicing(t *testing.T) {
 
 // TestUnits: UTF-16 length, checked against unicode/utf16.
 func TestUnits(t *testing.T) {
-	for _, s := range []string{"", "a", "Phnom Penh", "ភ្នំពេញ", "Shop 😀", "😀😀😀😀😀", "ab😀cdefghភ្ន😀ំពេញ1234567", strings.Repeat("ក😀x", 9)} {
+	for _, s := range []string{"\xff", "abcdefgh\xe1\x9e", "\xf0\x9f\x98", "\xe1\x9ex", "\xed\xa0\x80", "\xe0\x80\x80"} {
+		if _, ok := validUnits(s); ok {
+			t.Errorf("validUnits(%q): valid", s)
+		}
+	}
+	for _, s := range []string{"", "a", "Phnom Penh", "ÀāƀȀ߿ࠀ\ue000\uffff𐀀", "ភ្នំពេញ", "Shop 😀", "😀😀😀😀😀", "ab😀cdefghភ្ន😀ំពេញ1234567", strings.Repeat("ក😀x", 9)} {
 		for i := range len(s) + 1 {
 			if !utf8.ValidString(s[i:]) {
 				continue
 			}
-			if got, want := units(s[i:]), len(utf16.Encode([]rune(s[i:]))); got != want {
+			want := len(utf16.Encode([]rune(s[i:])))
+			if got := units(s[i:]); got != want {
 				t.Errorf("units(%q) = %d, want %d", s[i:], got, want)
+			}
+			if got, ok := validUnits(s[i:]); got != want || !ok {
+				t.Errorf("validUnits(%q) = %d, %v, want %d", s[i:], got, ok, want)
 			}
 		}
 	}

@@ -42,8 +42,9 @@
 //     checked for 13 digits and against the creation time like a dynamic
 //     one's (ver-lenient-static-expired-99).
 //   - tag 00 must be 01 (code 0); no tag may appear twice, nor tags 29 and
-//     30 together (code 0); tag 15 is refused with USD (code 44); the
-//     account, MCC and tag 64 rules of Encode apply (codes 3, 18, 0).
+//     30 together, and the CRC must be the last field (code 0); tag 15 is
+//     refused with USD (code 44); the account, MCC and tag 64 rules of
+//     Encode apply (codes 3, 18, 0).
 //
 // Every error is an *Error: Code is the SDK's where one applies (Code*
 // constants), 0 for a rule of ours, and Message is then ours.

@@ -68,10 +68,10 @@ func tagName(parent, tag string) string {
 }
 
 // scan appends to dst the TLVs of s, found at byte offset base of the QR
-// inside template parent ("" at the top). s must be valid UTF-8. It stops at the first malformed
-// TLV and at a tag equal to the one before it (where the SDK's reader stops
-// too), returning the TLVs read so far and the error. Each step consumes at
-// least 4 bytes, so it always ends.
+// inside template parent ("" at the top); s must be valid UTF-8. It stops at
+// the first malformed TLV and at a tag equal to the one before it (where the
+// SDK's reader stops too), returning the TLVs read so far and the error.
+// Each step consumes at least 4 bytes, so it always ends.
 func scan(dst []field, s string, base int, parent string) ([]field, *Error) {
 	fields := dst
 	for i := 0; i < len(s); {

@@ -53,6 +53,9 @@ func Verify(s string, now time.Time) error {
 	if !v.hasPOI {
 		return sdkErr(CodePOIInvalid, "tag 01", "point of initiation method is missing: want 11 (static) or 12 (dynamic)")
 	}
+	if last := fields[len(fields)-1]; last.tag != "63" || last.off != len(s)-8 {
+		return failOurs("", last, "The CRC (tag 63) must be the last field, covering all before it")
+	}
 	return nil
 }
 

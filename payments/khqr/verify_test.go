@@ -172,6 +172,7 @@ func TestVerifyRules(t *testing.T) {
 		{"POI empty", withCRC("0002010100" + acc + "520459995303116" + tail), CodePOILength, ""},
 		{"account without @", withCRC("00020101021129130009jonhsmith520459995303116" + tail), CodeAccountInvalid, ""},
 		{"tag 29 without account", withCRC("00020101021129060102ab520459995303116" + tail), CodeAccountRequired, ""},
+		{"CRC inside another field", withCRC(static[:len(static)-14] + "6304abcd" + "6010PP"), CodeNone, "must be the last"},
 		{"city too long", withCRC("000201010211" + acc + "520459995303116" + "5802KH5910Jonh Smith6016" + strings.Repeat("C", 16)), CodeCityLength, ""},
 	}
 	for _, tt := range tests {
