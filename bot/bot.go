@@ -50,6 +50,10 @@ type Config struct {
 	TokenStatus func() bakong.TokenStatus
 	// LastTick reports when the reconciler last finished a cycle, for /healthz; optional.
 	LastTick func() time.Time
+	// Started, when set, is called by Run with the bot's username from getMe,
+	// before any update is handled: for set-up that needs the username, such
+	// as the deeplinks' sourceInfo (https://t.me/<username>). Optional.
+	Started func(username string)
 
 	DefaultCurrency payments.Currency // when an amount names none; default USD
 	Location        *time.Location    // for times shown; default Asia/Phnom_Penh
@@ -196,6 +200,9 @@ func New(cfg Config) (*Bot, error) {
 func (b *Bot) Run(ctx context.Context) error {
 	if err := b.whoAmI(ctx); err != nil {
 		return err
+	}
+	if b.cfg.Started != nil {
+		b.cfg.Started(b.username)
 	}
 	var wg sync.WaitGroup
 	defer wg.Wait()

@@ -594,8 +594,11 @@ func TestReviewAndDuplicate(t *testing.T) {
 	if _, err := h.sim.PayQR(scanQR(t, q2.Photo), sim.Payment{}); err != nil {
 		t.Fatal(err)
 	}
-	h.waitText(admin, "second payment arrived for invoice INV-000002")
-	h.waitText(101, "second payment arrived for invoice INV-000002")
+	for _, a := range []int64{admin, 101} {
+		if d := h.waitText(a, "second payment arrived for invoice INV-000002"); !strings.Contains(d.Text, "refund it to the payer") || d.Keyboard != nil {
+			t.Errorf("duplicate notice %q with buttons %+v; want a refund asked for, no Accept", d.Text, d.Buttons())
+		}
+	}
 	pays, err := h.store.ListPayments(context.Background(), payments.PaymentFilter{InvoiceID: 2})
 	if err != nil || len(pays) != 2 {
 		t.Errorf("%d payments for INV-000002 (%v), want both recorded", len(pays), err)

@@ -15,12 +15,12 @@ import (
 
 // Telegram's limits on what the bot sends with a QR message.
 const (
-	tgMaxCaption = 1024 // characters (UTF-16 code units) of a photo caption
+	tgMaxCaption  = 1024 // characters (UTF-16 code units) of a photo caption
 	tgMaxCallback = 64   // bytes of callback_data
 )
 
 // allLooks lists every look a QR message can have.
-var allLooks = []look{lookPending, lookPaid, lookPaidOther, lookExpired, lookFailed, lookCancelled, lookReview}
+var allLooks = []look{lookPending, lookPaid, lookPaidOther, lookExpired, lookFailed, lookCancelled, lookReview, lookRejected}
 
 // worstView is a view of look l with the largest ids, amount and invoice
 // number there can be, and note as its description.
@@ -32,13 +32,15 @@ func worstView(l look, note string) view {
 		Amount: inv.Amount, Sandbox: true, Deeplink: "https://bakong.page.link/" + strings.Repeat("x", 64),
 		ExpiresAt: time.Date(2026, 12, 31, 23, 59, 0, 0, time.UTC)}
 	v := view{Look: l, Invoice: inv, QR: q}
+	pay := &payments.Payment{ID: math.MaxInt64, QRID: math.MaxInt64, ShortHash: "1a2b3c4d", Amount: inv.Amount,
+		Status: payments.PaymentSettled, PaidAt: time.Date(2026, 12, 31, 23, 58, 0, 0, time.UTC)}
 	switch l {
-	case lookPaid, lookPaidOther, lookReview:
-		v.Payment = &payments.Payment{ID: math.MaxInt64, QRID: math.MaxInt64, ShortHash: "1a2b3c4d", Amount: inv.Amount,
-			PaidAt: time.Date(2026, 12, 31, 23, 58, 0, 0, time.UTC)}
-		if l != lookReview {
-			inv.Status = payments.InvoicePaid
-		}
+	case lookPaid, lookPaidOther:
+		v.Payment, inv.Status = pay, payments.InvoicePaid
+	case lookReview: // with Accept and Reject
+		v.Payment, inv.Status, pay.Status = pay, payments.InvoiceReview, payments.PaymentReview
+	case lookRejected:
+		v.Payment, pay.Status = pay, payments.PaymentRejected
 	}
 	return v
 }
@@ -78,6 +80,7 @@ func TestCaptionLimit(t *testing.T) {
 func TestCallbackDataLimit(t *testing.T) {
 	p := locales.New(locales.English)
 	b := &Bot{cfg: Config{Sandbox: true}}
+	seen := map[string]bool{}
 	for _, l := range allLooks {
 		v := worstView(l, "x")
 		v.QR.ChatID = v.Invoice.ChatID // the admin's own chat: every button shows
@@ -91,10 +94,17 @@ func TestCallbackDataLimit(t *testing.T) {
 					continue
 				}
 				checkCallbackData(t, string(l)+" "+btn.Text, btn.CallbackData)
+				a, _, _ := strings.Cut(btn.CallbackData, ":")
+				seen[a] = true
 			}
 		}
 	}
-	for _, a := range []action{actCheck, actCancel, actNew, actSim, actPage} {
+	for _, a := range []action{actCheck, actCancel, actNew, actSim, actAccept, actReject} {
+		if !seen[string(a)] {
+			t.Errorf("no look shows a %q button: the worst cases miss one", a)
+		}
+	}
+	for _, a := range []action{actCheck, actCancel, actNew, actSim, actPage, actAccept, actReject} {
 		checkCallbackData(t, string(a), callback{a, math.MaxInt64}.String())
 	}
 }

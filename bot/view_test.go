@@ -17,11 +17,17 @@ func testView(l look) view {
 	q := &payments.QR{ID: 9, InvoiceID: 42, ChatID: 7, Amount: inv.Amount, Sandbox: true, Deeplink: "https://bakong.page.link/x",
 		ExpiresAt: time.Date(2026, 3, 1, 7, 32, 0, 0, time.UTC)}
 	v := view{Look: l, Invoice: inv, QR: q}
-	if l == lookPaid || l == lookReview || l == lookPaidOther {
-		v.Payment = &payments.Payment{ShortHash: "1a2b3c4d", Amount: inv.Amount, PaidAt: time.Date(2026, 3, 1, 7, 30, 0, 0, time.UTC)}
+	if l == lookPaid || l == lookReview || l == lookPaidOther || l == lookRejected {
+		v.Payment = &payments.Payment{ID: 5, ShortHash: "1a2b3c4d", Amount: inv.Amount, Status: payments.PaymentSettled,
+			PaidAt: time.Date(2026, 3, 1, 7, 30, 0, 0, time.UTC)}
 	}
-	if l == lookPaid || l == lookPaidOther {
+	switch l {
+	case lookPaid, lookPaidOther:
 		inv.Status = payments.InvoicePaid
+	case lookReview:
+		inv.Status, v.Payment.Status = payments.InvoiceReview, payments.PaymentReview
+	case lookRejected:
+		v.Payment.Status = payments.PaymentRejected
 	}
 	return v
 }
@@ -54,6 +60,8 @@ func TestCaption(t *testing.T) {
 		{lookFailed, "km", []string{"បរាជ័យ"}, nil},
 		{lookCancelled, "en", []string{"cancelled"}, nil},
 		{lookReview, "en", []string{"the shop is checking", "1a2b3c4d"}, nil},
+		{lookRejected, "en", []string{"did not accept this payment", "Press New QR", "1a2b3c4d"}, []string{"checking"}},
+		{lookRejected, "km", []string{"ហាងមិនបានទទួលយក", "QR ថ្មី"}, nil},
 	}
 	for _, tt := range tests {
 		got := b.caption(locales.New(tt.lang), testView(tt.look))
@@ -88,6 +96,14 @@ func TestKeyboard(t *testing.T) {
 	noLink.QR.Deeplink = ""
 	closed := testView(lookExpired)
 	closed.Invoice.Status = payments.InvoiceCancelled
+	reviewCustomer := testView(lookReview)
+	reviewCustomer.QR.ChatID = 99
+	reviewPaid := testView(lookReview) // a correct payment settled the invoice meanwhile
+	reviewPaid.Invoice.Status = payments.InvoicePaid
+	reviewDecided := testView(lookReview)
+	reviewDecided.Payment.Status = payments.PaymentSettled
+	rejectedStill := testView(lookRejected) // another payment still awaits review
+	rejectedStill.Invoice.Status = payments.InvoiceReview
 	tests := []struct {
 		name string
 		b    *Bot
@@ -104,7 +120,12 @@ func TestKeyboard(t *testing.T) {
 		{"failed", sandbox, testView(lookFailed), []string{"New QR|new:9"}},
 		{"expired, invoice cancelled", sandbox, closed, nil},
 		{"cancelled", sandbox, testView(lookCancelled), nil},
-		{"review", sandbox, testView(lookReview), []string{"Check status|chk:9", "Cancel|cnl:42"}},
+		{"review", sandbox, testView(lookReview), []string{"Check status|chk:9", "Cancel|cnl:42", "Accept payment|acc:5", "Reject|rej:5"}},
+		{"review in a customer's chat", sandbox, reviewCustomer, []string{"Check status|chk:9", "Cancel|cnl:42"}},
+		{"review, invoice paid", sandbox, reviewPaid, []string{"Check status|chk:9", "Cancel|cnl:42", "Reject|rej:5"}},
+		{"review, payment decided", sandbox, reviewDecided, []string{"Check status|chk:9", "Cancel|cnl:42"}},
+		{"rejected, invoice open", sandbox, testView(lookRejected), []string{"New QR|new:9"}},
+		{"rejected, invoice in review", sandbox, rejectedStill, nil},
 	}
 	for _, tt := range tests {
 		kb := tt.b.keyboard(p, tt.v)
@@ -120,7 +141,7 @@ func TestKeyboard(t *testing.T) {
 
 func TestCardPerLook(t *testing.T) {
 	b := &Bot{cfg: Config{MerchantName: "Test Shop"}, loc: phnomPenh}
-	for _, l := range []look{lookPaid, lookPaidOther, lookExpired, lookFailed, lookCancelled, lookReview} {
+	for _, l := range []look{lookPaid, lookPaidOther, lookExpired, lookFailed, lookCancelled, lookReview, lookRejected} {
 		png, err := b.card(testView(l))
 		if err != nil || len(png) < 8 || string(png[1:4]) != "PNG" {
 			t.Errorf("%s card: %d bytes, %v", l, len(png), err)

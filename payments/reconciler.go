@@ -95,6 +95,7 @@ type Reconciler struct {
 	wait        func(context.Context, time.Duration) bool // nil: a tick never waits for budget
 	first       error                                     // the tick's first error
 	notes       []checkNote                               // the tick's check records, stored at its end
+	checks      []QRCheck                                 // record's buffer
 }
 
 // NewReconciler returns a Reconciler over svc.
@@ -333,12 +334,8 @@ func md5s(qrs []QR) []string {
 
 // checkNote is one check record to store.
 type checkNote struct {
-	id       int64
-	at       time.Time
-	next     time.Time
-	failures int
-	lastErr  string
-	alert    string // non-empty: write this alert with the record
+	QRCheck
+	alert string // non-empty: write this alert with the record
 }
 
 // apply acts on the answers for qrs, asked at `at`. Payments, failures and
@@ -360,34 +357,40 @@ func (r *Reconciler) apply(ctx context.Context, qrs []QR, ans []answer, at time.
 		case errors.Is(a.err, bakong.ErrNotFound) && !q.ExpiresAt.After(final):
 			r.keep(r.svc.closeQR(ctx, q, QRExpired, EventExpired, at))
 		case errors.Is(a.err, bakong.ErrNotFound):
-			r.notes = append(r.notes, checkNote{id: q.ID, at: at, next: r.next(q, at, r.start.Add(r.cfg.Interval))})
+			r.notes = append(r.notes, checkNote{QRCheck: QRCheck{QRID: q.ID, CheckedAt: at, Next: r.next(q, at, r.start.Add(r.cfg.Interval))}})
 		default:
 			r.notes = append(r.notes, r.failed(q, at, a.err))
 		}
 	}
 }
 
-// recordBatch is how many check records share a transaction.
-const recordBatch = 500
+// recordBatch is how many check records share a transaction: few
+// commits (each waits for the disk), yet the write lock is never held long.
+const recordBatch = 2000
 
 // record stores the tick's check records (and per-QR alerts), in batches.
 func (r *Reconciler) record(ctx context.Context) {
 	for notes := r.notes; len(notes) > 0; {
 		batch := notes[:min(recordBatch, len(notes))]
 		notes = notes[len(batch):]
+		r.checks = r.checks[:0]
+		for _, n := range batch {
+			r.checks = append(r.checks, n.QRCheck)
+		}
 		var told bool
 		err := r.svc.store.WithTx(ctx, func(st Store) error {
 			told = false
+			if err := st.SetQRChecks(ctx, r.checks); err != nil {
+				return err
+			}
 			for _, n := range batch {
-				if err := st.SetQRCheck(ctx, n.id, n.at, n.next, n.failures, n.lastErr); err != nil {
+				if n.alert == "" {
+					continue
+				}
+				if err := st.AddEvent(ctx, &Event{Kind: EventAlert, QRID: n.QRID, Detail: n.alert, CreatedAt: n.CheckedAt}); err != nil {
 					return err
 				}
-				if n.alert != "" {
-					if err := st.AddEvent(ctx, &Event{Kind: EventAlert, QRID: n.id, Detail: n.alert, CreatedAt: n.at}); err != nil {
-						return err
-					}
-					told = true
-				}
+				told = true
 			}
 			return nil
 		})
@@ -402,15 +405,15 @@ func (r *Reconciler) record(ctx context.Context) {
 
 // failed is the check record of a failed check of q.
 func (r *Reconciler) failed(q *QR, at time.Time, err error) checkNote {
-	n := checkNote{id: q.ID, at: at, failures: q.CheckFailures + 1, lastErr: err.Error()}
-	t := r.start.Add(backoff(r.cfg.Interval, r.cfg.MaxBackoff, n.failures-1))
+	n := checkNote{QRCheck: QRCheck{QRID: q.ID, CheckedAt: at, Failures: q.CheckFailures + 1, LastError: err.Error()}}
+	t := r.start.Add(backoff(r.cfg.Interval, r.cfg.MaxBackoff, n.Failures-1))
 	var rl *bakong.Error
 	if errors.As(err, &rl) && rl.Kind == bakong.KindRateLimited {
 		t = later(t, at.Add(rl.RetryAfter))
 	}
-	n.next = r.next(q, at, t)
-	if n.failures == r.cfg.AlertAfter && !r.outage {
-		n.alert = fmt.Sprintf("checks of QR %s failed %d times in a row: %v", q.BillNumber, n.failures, err)
+	n.Next = r.next(q, at, t)
+	if n.Failures == r.cfg.AlertAfter && !r.outage {
+		n.alert = fmt.Sprintf("checks of QR %s failed %d times in a row: %v", q.BillNumber, n.Failures, err)
 	}
 	return n
 }

@@ -31,7 +31,9 @@ type Store interface {
 	QRByMD5(ctx context.Context, md5 string) (*QR, error)
 	ListQRs(ctx context.Context, f QRFilter) ([]QR, error)
 	// DueQRs returns up to limit pending QRs whose NextCheckAt is at or before
-	// now, oldest NextCheckAt first.
+	// now, oldest NextCheckAt first. For speed (a reconciler cycle reads
+	// thousands) each QR holds only ID, InvoiceID, BillNumber, MD5, Status,
+	// ExpiresAt, NextCheckAt and CheckFailures; read the QR for the rest.
 	DueQRs(ctx context.Context, now time.Time, limit int) ([]QR, error)
 	// SetQRStatus moves QR id to `to` only if its status is one of `from`, and
 	// reports whether it did; `at` becomes ClosedAt when `to` is not pending.
@@ -41,6 +43,10 @@ type Store interface {
 	// SetQRCheck records the outcome of a check: when to check next, the
 	// consecutive failure count and the last error ("" on success).
 	SetQRCheck(ctx context.Context, id int64, checkedAt, next time.Time, failures int, lastErr string) error
+	// SetQRChecks records many checks at once, all or none, far cheaper than
+	// as many SetQRCheck calls: a reconciler cycle records thousands. A QR
+	// that does not exist is ENotFound, an invalid check EInvalid.
+	SetQRChecks(ctx context.Context, checks []QRCheck) error
 
 	// CreatePayment inserts p and sets its ID. A payment whose Hash is already
 	// stored returns an *Error with EConflict and changes nothing.
@@ -95,6 +101,29 @@ type InvoiceFilter struct {
 	PaidRange bool      // apply Since/Until to PaidAt instead of CreatedAt
 	Limit     int       // 0: no limit
 	Offset    int
+}
+
+// QRCheck is the outcome of one check of a QR, for Store.SetQRChecks.
+type QRCheck struct {
+	QRID      int64
+	CheckedAt time.Time // zero: never checked
+	Next      time.Time // when to check again
+	Failures  int       // consecutive failed checks; 0 after an answer
+	LastError string    // "" after an answer
+}
+
+// Validate reports a check that names no QR, has no next check time or a
+// negative failure count.
+func (c QRCheck) Validate() error {
+	switch {
+	case c.QRID <= 0:
+		return Errorf(EInvalid, "QR check: QR id %d, want a positive id", c.QRID)
+	case c.Next.IsZero():
+		return Errorf(EInvalid, "QR check of QR %d: no next check time", c.QRID)
+	case c.Failures < 0:
+		return Errorf(EInvalid, "QR check of QR %d: %d failures, want 0 or more", c.QRID, c.Failures)
+	}
+	return nil
 }
 
 // QRFilter selects QRs; zero fields match everything.

@@ -35,7 +35,7 @@ func BenchmarkDueQRs(b *testing.B) {
 		b.Fatal(err)
 	}
 	now := t0.Add(time.Hour)
-	for _, limit := range []int{50, 500} {
+	for _, limit := range []int{50, 500, 10_000} {
 		b.Run(fmt.Sprintf("limit=%d", limit), func(b *testing.B) {
 			for b.Loop() {
 				qs, err := d.DueQRs(ctx, now, limit)

@@ -39,6 +39,9 @@ type config struct {
 	MerchantID      string // with AcquiringBank: a merchant (tag 30) KHQR
 	AcquiringBank   string
 	DefaultCurrency khqr.Currency
+	// DeeplinkIconURL is the icon the customer's bank app shows for a
+	// deeplink; empty: deeplinks carry no sourceInfo (see sourceInfo in run.go).
+	DeeplinkIconURL string
 
 	DatabaseURL string
 	// AdminIDs are the Telegram user ids allowed everything. In sandbox mode
@@ -90,6 +93,7 @@ var configSettings = []configSetting{
 	{"MERCHANT_ID", "", "merchant id; with ACQUIRING_BANK makes merchant KHQRs (tag 30)", false},
 	{"ACQUIRING_BANK", "", "acquiring bank; set together with MERCHANT_ID", false},
 	{"DEFAULT_CURRENCY", "USD", "currency when /pay names none: USD or KHR", false},
+	{"DEEPLINK_ICON_URL", "", "icon URL the bank app shows when a deeplink opens it; set, deeplinks also name MERCHANT_NAME and lead back to the bot's chat", false},
 	{"DATABASE_URL", "khqrbot.db", "SQLite file path or file: URL", false},
 	{"ADMIN_IDS", "", "comma-separated Telegram user ids of admins; required unless sandbox, where empty lets everyone invoice", false},
 	{"QR_TTL", "10m", "how long a QR can be paid, 10s to 10m", false},
@@ -346,6 +350,7 @@ func (r *configReader) read(needTelegram bool) *config {
 		BakongToken:     r.str("BAKONG_TOKEN", ""),
 		BakongProxyURL:  r.url("BAKONG_PROXY_URL", "", false),
 		BakongMaxRPS:    r.integer("BAKONG_MAX_RPS", 5, 1, 100),
+		DeeplinkIconURL: r.url("DEEPLINK_ICON_URL", "", false),
 		MerchantCity:    r.text("MERCHANT_CITY", "Phnom Penh", 15),
 		DatabaseURL:     r.database(),
 		QRTTL:           r.duration("QR_TTL", 10*time.Minute, 10*time.Second, 10*time.Minute),

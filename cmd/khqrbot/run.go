@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/khqrbot/khqrbot/bot"
@@ -94,7 +95,21 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 		}
 	}
 
-	svc, err := payments.NewService(store, api, payments.SystemClock{}, payments.Config{
+	links := &deeplinker{Client: api}
+	bc.Started = func(username string) {
+		si := sourceInfo(cfg, username)
+		if si == nil {
+			log.Info("deeplinks carry no sourceInfo; set DEEPLINK_ICON_URL so the bank app shows the shop and returns to the bot after payment")
+			return
+		}
+		if err := links.useSource(opts, si); err != nil {
+			log.Warn("deeplinks carry no sourceInfo", "err", err)
+			return
+		}
+		log.Info("deeplinks carry sourceInfo", "app_name", si.AppName, "callback", si.AppDeepLinkCallback)
+	}
+
+	svc, err := payments.NewService(store, links, payments.SystemClock{}, payments.Config{
 		Merchant: payments.Merchant{
 			AccountID: cfg.BakongAccountID, Name: cfg.MerchantName, City: cfg.MerchantCity,
 			MerchantID: cfg.MerchantID, AcquiringBank: cfg.AcquiringBank,
@@ -128,6 +143,47 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 		return err
 	}
 	log.Info("khqrbot stopped cleanly")
+	return nil
+}
+
+// sourceInfo is what generate_deeplink_by_qr tells the customer's bank app
+// about us: MERCHANT_NAME, DEEPLINK_ICON_URL, and the bot's chat
+// (https://t.me/<username>) to return to after paying. The API refuses a
+// sourceInfo that lacks any of the three, and khqrbot has no icon of its own
+// to offer, so without DEEPLINK_ICON_URL (or a username) sourceInfo is nil
+// and deeplinks go without one, as those of NBC's own SDK do when its caller
+// gives none.
+func sourceInfo(cfg *config, username string) *bakong.SourceInfo {
+	if cfg.DeeplinkIconURL == "" || username == "" {
+		return nil
+	}
+	return &bakong.SourceInfo{AppIconURL: cfg.DeeplinkIconURL, AppName: cfg.MerchantName, AppDeepLinkCallback: "https://t.me/" + username}
+}
+
+// deeplinker is the Open API client whose deeplinks carry sourceInfo once
+// it is known: the bot's username comes from getMe, when the bot starts,
+// after the Service was built around this client.
+type deeplinker struct {
+	*bakong.Client
+	sourced atomic.Pointer[bakong.Client] // sends sourceInfo; nil until useSource
+}
+
+// Deeplink asks for qr's deeplink, with sourceInfo when it is known.
+func (d *deeplinker) Deeplink(ctx context.Context, qr string) (string, error) {
+	if c := d.sourced.Load(); c != nil {
+		return c.Deeplink(ctx, qr)
+	}
+	return d.Client.Deeplink(ctx, qr)
+}
+
+// useSource makes later deeplinks carry si, through a client made from o.
+func (d *deeplinker) useSource(o bakong.Options, si *bakong.SourceInfo) error {
+	o.SourceInfo = si
+	c, err := bakong.New(o)
+	if err != nil {
+		return fmt.Errorf("bakong client with sourceInfo: %w", err)
+	}
+	d.sourced.Store(c)
 	return nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/khqrbot/khqrbot/internal/telegramtest"
+	"github.com/khqrbot/khqrbot/payments/bakong"
 	"github.com/khqrbot/khqrbot/payments/bakong/sim"
 )
 
@@ -175,7 +176,9 @@ func TestRunSandbox(t *testing.T) {
 }
 
 // TestRunExternalSimulator: `khqrbot run` against any Open API-compatible
-// server, given by BAKONG_API_URL and BAKONG_TOKEN alone.
+// server, given by BAKONG_API_URL and BAKONG_TOKEN alone. With
+// DEEPLINK_ICON_URL, its deeplinks carry sourceInfo that leads back to the
+// bot's chat.
 func TestRunExternalSimulator(t *testing.T) {
 	tg := telegramtest.New(t)
 	s := sim.New(sim.Options{Accounts: []string{"shop@aclb"}})
@@ -189,6 +192,7 @@ func TestRunExternalSimulator(t *testing.T) {
 		"BAKONG_TOKEN":       token,
 		"BAKONG_ACCOUNT_ID":  "shop@aclb",
 		"MERCHANT_NAME":      "Sokha Coffee",
+		"DEEPLINK_ICON_URL":  "https://sokha.example/icon.png",
 		"ADMIN_IDS":          "100",
 		"DATABASE_URL":       filepath.Join(t.TempDir(), "bot.db"),
 		"POLL_INTERVAL":      "1s",
@@ -208,13 +212,25 @@ func TestRunExternalSimulator(t *testing.T) {
 	var payload string
 	for _, c := range s.Calls() {
 		if c.Endpoint == "generate_deeplink_by_qr" {
-			var body struct{ QR string }
-			json.Unmarshal([]byte(c.Body), &body)
+			var body struct {
+				QR         string
+				SourceInfo *bakong.SourceInfo
+			}
+			if err := json.Unmarshal([]byte(c.Body), &body); err != nil {
+				t.Fatalf("deeplink request %q: %v", c.Body, err)
+			}
+			want := bakong.SourceInfo{AppIconURL: "https://sokha.example/icon.png", AppName: "Sokha Coffee", AppDeepLinkCallback: "https://t.me/fake_bot"}
+			if body.SourceInfo == nil || *body.SourceInfo != want || c.HTTPStatus != http.StatusOK || c.ResponseCode != 0 {
+				t.Errorf("deeplink request %s answered %d/%d; want sourceInfo %+v accepted", c.Body, c.HTTPStatus, c.ResponseCode, want)
+			}
 			payload = body.QR
 		}
 	}
 	if payload == "" {
 		t.Fatal("the bot never asked the simulator for a deeplink")
+	}
+	if !strings.HasPrefix(button(m, "Pay with Bakong").URL, "https://") {
+		t.Errorf("no deeplink button: %+v", m.Buttons())
 	}
 	if _, err := s.PayQR(payload, sim.Payment{}); err != nil {
 		t.Fatal(err)
@@ -228,6 +244,44 @@ func TestRunExternalSimulator(t *testing.T) {
 	if strings.Contains(logs.String(), token) {
 		t.Error("the Bakong token reached the logs")
 	}
+}
+
+// TestSourceInfo: sourceInfo goes with deeplinks only when all of it is
+// known; the API refuses a partial one.
+func TestSourceInfo(t *testing.T) {
+	cfg := &config{MerchantName: "Sokha Coffee", DeeplinkIconURL: "https://sokha.example/icon.png"}
+	noIcon := &config{MerchantName: "Sokha Coffee"}
+	tests := []struct {
+		name     string
+		cfg      *config
+		username string
+		want     *bakong.SourceInfo
+	}{
+		{"all known", cfg, "sokha_bot", &bakong.SourceInfo{AppIconURL: "https://sokha.example/icon.png", AppName: "Sokha Coffee", AppDeepLinkCallback: "https://t.me/sokha_bot"}},
+		{"no icon", noIcon, "sokha_bot", nil},
+		{"no username", cfg, "", nil},
+	}
+	for _, tt := range tests {
+		got := sourceInfo(tt.cfg, tt.username)
+		if (got == nil) != (tt.want == nil) || (got != nil && *got != *tt.want) {
+			t.Errorf("%s: %+v, want %+v", tt.name, got, tt.want)
+		}
+		if got != nil {
+			if err := got.Validate(); err != nil {
+				t.Errorf("%s: %v", tt.name, err)
+			}
+		}
+	}
+}
+
+// button returns the button of m whose text contains s.
+func button(m telegramtest.Message, s string) telegramtest.Button {
+	for _, b := range m.Buttons() {
+		if strings.Contains(b.Text, s) {
+			return b
+		}
+	}
+	return telegramtest.Button{}
 }
 
 func TestRunConfigError(t *testing.T) {
