@@ -63,6 +63,8 @@ type harness struct {
 	clock payments.Clock
 	fake  *clocktest.Clock
 	logs  *syncBuffer
+	// linked receives a value each time the bot links a message to its QR.
+	linked chan struct{}
 
 	store *storage.DB
 	svc   *payments.Service
@@ -77,7 +79,7 @@ func newHarness(t *testing.T, o options) *harness {
 	if o.admins == nil {
 		o.admins = []int64{admin}
 	}
-	h := &harness{t: t, o: o, tg: telegramtest.New(t), db: filepath.Join(t.TempDir(), "khqrbot.db"), logs: &syncBuffer{}}
+	h := &harness{t: t, o: o, tg: telegramtest.New(t), db: filepath.Join(t.TempDir(), "khqrbot.db"), logs: &syncBuffer{}, linked: make(chan struct{}, 1)}
 	h.clock = payments.SystemClock{}
 	if o.fakeClock {
 		h.fake = clocktest.New(time.Now().Truncate(time.Second))
@@ -122,7 +124,7 @@ func (h *harness) start() {
 	rec := payments.NewReconciler(svc, payments.ReconcilerConfig{Interval: pollInterval, MaxRPS: 100})
 	cfg := bot.Config{
 		Token: h.tg.Token(), APIURL: h.tg.URL(),
-		Service: svc, Store: store, Bakong: h.api,
+		Service: svc, Store: linkSignal{store, h.linked}, Bakong: h.api,
 		Admins: h.o.admins, Sandbox: true, MerchantName: "Test Shop",
 		Clock: h.clock, Log: log,
 		PollTimeout: 3 * time.Second, OutboxInterval: pollInterval,
@@ -225,7 +227,8 @@ func (h *harness) botMessages(chat int64) []telegramtest.Message {
 	return out
 }
 
-// waitPhoto waits for the n-th (from 1) photo the bot sends to chat.
+// waitPhoto waits for the n-th (from 1) photo the bot sends to chat, and
+// for the bot to link it to its QR.
 func (h *harness) waitPhoto(chat int64, n int) telegramtest.Message {
 	h.t.Helper()
 	var m telegramtest.Message
@@ -241,7 +244,55 @@ func (h *harness) waitPhoto(chat int64, n int) telegramtest.Message {
 		}
 		return false
 	})
+	h.waitLinked(chat, m.ID)
 	return m
+}
+
+// waitLinked waits until the bot has recorded which QR message id of chat
+// shows. It does so just after Telegram accepted the photo, so a test that
+// acts on a QR right after seeing its photo must wait for this too, or the
+// outbox may find no message to edit and send a fresh one.
+func (h *harness) waitLinked(chat int64, id int) {
+	h.t.Helper()
+	t := time.NewTimer(waitLong)
+	defer t.Stop()
+	for !h.isLinked(chat, id) {
+		select {
+		case <-h.linked:
+		case <-t.C:
+			h.t.Fatalf("message %d of chat %d was never linked to its QR", id, chat)
+		}
+	}
+}
+
+func (h *harness) isLinked(chat int64, id int) bool {
+	ctx := context.Background()
+	qrs, err := h.store.ListQRs(ctx, payments.QRFilter{})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, q := range qrs {
+		if m, err := h.store.MessageByQR(ctx, q.ID); err == nil && m.ChatID == chat && m.MessageID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// linkSignal is the bot's Store; it also signals each message linked to a
+// QR, a step the fake Telegram cannot see.
+type linkSignal struct {
+	payments.Store
+	linked chan struct{}
+}
+
+func (s linkSignal) LinkMessage(ctx context.Context, m payments.Message) error {
+	err := s.Store.LinkMessage(ctx, m)
+	select {
+	case s.linked <- struct{}{}:
+	default:
+	}
+	return err
 }
 
 // waitText waits for a bot text message in chat that contains s.

@@ -163,9 +163,14 @@ func (s *Service) drain(ctx context.Context, handle func(context.Context, Event)
 }
 
 // CallLogger returns a bakong.Options.Observer that stores every Open API
-// exchange in the call log (Store.LogCall). It is best effort: a failure to
-// store is logged, never returned, and never slows a check for more than a
-// few seconds. The call log holds no token: bakong.Call never carries one.
+// exchange in the call log (Store.LogCall), with what it was about
+// (bakong.Call.Key). A call about one md5 (a single check, a deeplink) is
+// filed under its QR, so that ListCalls(qrID) shows a QR's history: one
+// indexed read, which only single calls pay, and those are few (the
+// reconciler asks in lists, and its request budget bounds them all). It is
+// best effort: a failure to store is logged, never returned, and never slows
+// a check for more than a few seconds. The call log holds no token:
+// bakong.Call never carries one.
 func CallLogger(store Store, log *slog.Logger) func(bakong.Call) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -173,7 +178,7 @@ func CallLogger(store Store, log *slog.Logger) func(bakong.Call) {
 	return func(c bakong.Call) {
 		ctx, cancel := context.WithTimeout(context.Background(), callLogTimeout)
 		defer cancel()
-		err := store.LogCall(ctx, &APICall{
+		call := &APICall{
 			Endpoint:     c.Endpoint,
 			RequestID:    c.RequestID,
 			HTTPStatus:   c.HTTPStatus,
@@ -181,12 +186,34 @@ func CallLogger(store Store, log *slog.Logger) func(bakong.Call) {
 			ErrorCode:    c.ErrorCode,
 			Latency:      c.Latency,
 			Err:          c.Err,
+			Key:          c.Key,
 			At:           c.At,
-		})
-		if err != nil {
+		}
+		// An md5 that is not ours, or a failed read (LogCall will say why),
+		// leaves QRID 0: the key still says what the call was about.
+		if isMD5(c.Key) {
+			if q, err := store.QRByMD5(ctx, c.Key); err == nil {
+				call.QRID = q.ID
+			}
+		}
+		if err := store.LogCall(ctx, call); err != nil {
 			log.Warn("call log", "endpoint", c.Endpoint, "request_id", c.RequestID, "err", err)
 		}
 	}
+}
+
+// isMD5 reports whether s is an md5 as the Bakong client sends it: 32
+// lower-case hex digits.
+func isMD5(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	for _, r := range s {
+		if !('0' <= r && r <= '9' || 'a' <= r && r <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // callLogTimeout bounds one call-log write.

@@ -215,6 +215,7 @@ type APICall struct {
 	ErrorCode    int
 	Latency      time.Duration
 	Err          string
-	QRID         int64 // 0 when the call was not about one QR
+	Key          string // what it was about (bakong.Call.Key): md5, hash, reference, "50 md5s"...
+	QRID         int64  // the QR whose md5 Key is; 0 when the call was not about one QR
 	At           time.Time
 }

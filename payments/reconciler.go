@@ -50,19 +50,19 @@ const maxDue = 25_000
 // payment seen by two reconcilers still settles once (see Service.Apply).
 //
 // The rules, per pending QR:
-//   - It is checked every Interval while it lives (in every cycle: its next
-//     check is one Interval after the cycle began, not after the call, so
-//     however long a cycle takes it never pushes a QR past the next one),
-//     and once more at ExpiresAt+Grace (the final check). Only a successful "not found" at or
-//     after ExpiresAt+Grace expires it; after that it is never asked about again.
+//   - It is checked every Interval while it lives, and once more at
+//     ExpiresAt+Grace (the final check). Its next check counts from the
+//     start of the cycle that checked it, not from the call, so a QR checked
+//     late in a long cycle is still due in the next one. Only a successful
+//     "not found" at or after ExpiresAt+Grace expires it; after that it is
+//     never asked about again.
 //   - A found transaction goes to Service.Apply; "failed" fails the QR.
 //   - Anything else (HTTP errors, timeouts, 429, STATIC_QR, SERVICE_FAILED,
 //     other error codes) changes no state but the check record: the QR is
 //     retried after a backoff (Interval, doubled per failure, capped by
-//     MaxBackoff, counted from the cycle's start like the Interval, at
-//     least the Retry-After of a 429, never past the final check time),
-//     however long its expiry
-//     has passed, until Bakong answers.
+//     MaxBackoff, counted from the cycle's start; at least a 429's
+//     Retry-After; never past the final check time), however long its
+//     expiry has passed, until Bakong answers.
 //   - QRs of an invoice that another QR settled keep being polled until
 //     their own final check, so a second payment is flagged (EventDuplicate),
 //     never lost. Their expiry, like any expiry or failure of a QR whose
@@ -146,19 +146,17 @@ func (r *Reconciler) LastTick() time.Time {
 // a cycle that runs out of request budget waits (in real time) for more,
 // until the next cycle would begin. Use Tick with a fake clock.
 //
-// A cycle's start, the base of its QRs' next checks, is taken on a grid of
-// Intervals from Run's first cycle, not from the moment the ticker fired:
-// a ticker that fires a little later one cycle than the one before cannot
-// leave the QRs a cycle checked not yet due at the next.
+// Each cycle's start, from which its QRs' next checks count, lies on a grid
+// of Intervals from Run's first cycle rather than at the moment the ticker
+// fired, so a tick that fires a little later than the one before cannot
+// find the QRs checked then not yet due.
 func (r *Reconciler) Run(ctx context.Context) error {
 	base := r.svc.clock.Now() // before the ticker, so its ticks fall on or after the grid
 	t := time.NewTicker(r.cfg.Interval)
 	defer t.Stop()
 	for {
 		deadline := time.Now().Add(r.cfg.Interval)
-		now := r.svc.clock.Now()
-		start := now.Add(-now.Sub(base) % r.cfg.Interval)
-		_ = r.tick(ctx, start, func(ctx context.Context, d time.Duration) bool { // its errors are logged
+		_ = r.tick(ctx, cycleStart(base, r.svc.clock.Now(), r.cfg.Interval), func(ctx context.Context, d time.Duration) bool { // its errors are logged
 			if time.Now().Add(d).After(deadline) {
 				return false
 			}
@@ -170,6 +168,11 @@ func (r *Reconciler) Run(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// cycleStart is the last point at or before now on the grid of intervals d from base.
+func cycleStart(base, now time.Time, d time.Duration) time.Time {
+	return now.Add(-now.Sub(base) % d)
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {
@@ -454,6 +457,7 @@ func (r *Reconciler) called(ctx context.Context, ok bool, err error, at time.Tim
 	return nil
 }
 
+// later returns the later of a and b.
 func later(a, b time.Time) time.Time {
 	if a.After(b) {
 		return a

@@ -77,6 +77,26 @@ func TestBackoff(t *testing.T) {
 	}
 }
 
+func TestCycleStart(t *testing.T) {
+	base := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name  string
+		after time.Duration // now, after base
+		want  time.Duration // the cycle's start, after base
+	}{
+		{"first cycle", 0, 0},
+		{"on time", 10 * time.Second, 10 * time.Second},
+		{"a ticker a little late", 10*time.Second + 3*time.Millisecond, 10 * time.Second},
+		{"after an overrun", 17 * time.Second, 15 * time.Second},
+		{"just before the next", 20*time.Second - time.Nanosecond, 15 * time.Second},
+	}
+	for _, tt := range tests {
+		if got := cycleStart(base, base.Add(tt.after), 5*time.Second); !got.Equal(base.Add(tt.want)) {
+			t.Errorf("%s: %v, want %v", tt.name, got.Sub(base), tt.want)
+		}
+	}
+}
+
 func TestListAnswers(t *testing.T) {
 	chunk := []QR{{MD5: "a"}, {MD5: "b"}, {MD5: "c"}, {MD5: "d"}, {MD5: "e"}, {MD5: "f"}}
 	tx := &bakong.Transaction{Hash: strings.Repeat("1", 64)}

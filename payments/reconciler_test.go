@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/khqrbot/khqrbot/payments"
+	"github.com/khqrbot/khqrbot/payments/bakong"
 	"github.com/khqrbot/khqrbot/payments/bakong/sim"
 )
 
@@ -362,5 +363,51 @@ func TestRun(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("Run: %v, want nil after its context ended", err)
 	}
+	waitFor(t, func() bool { return !h.rec.LastTick().IsZero() }) // read while Run writes: -race checks it
 	h.wantInvoice(inv.ID, payments.InvoicePaid)
+}
+
+// slowAPI is Bakong taking its time: every md5 list call moves the clock on.
+type slowAPI struct {
+	payments.Bakong
+	clk  interface{ Advance(time.Duration) time.Time }
+	took time.Duration
+}
+
+func (s slowAPI) CheckMD5List(ctx context.Context, md5s []string) ([]bakong.Result, error) {
+	res, err := s.Bakong.CheckMD5List(ctx, md5s)
+	s.clk.Advance(s.took)
+	return res, err
+}
+
+// TestEveryQREveryCycle: however late in a cycle a QR is checked, it is due
+// again at the next cycle, one interval after this one began; and LastTick
+// says when the cycle ended.
+func TestEveryQREveryCycle(t *testing.T) {
+	h := newHarness(t)
+	for range 120 { // three md5 list calls
+		h.qr(h.invoice(usd5).ID)
+	}
+	svc, err := payments.NewService(h.db, slowAPI{h.api, h.clk, 2 * time.Second}, h.clk, h.cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := payments.NewReconciler(svc, h.rc)
+	if got := rec.LastTick(); !got.IsZero() {
+		t.Fatalf("LastTick before any tick: %v, want zero", got)
+	}
+	start := h.clk.Now()
+	for i := range 3 {
+		h.sim.ResetCalls()
+		h.clk.Set(start.Add(time.Duration(i) * interval))
+		if err := rec.Tick(h.ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := h.calls(epMD5List); n != 3 {
+			t.Fatalf("cycle %d: %d md5 list calls, want 3", i, n)
+		}
+		if got, want := rec.LastTick(), h.clk.Now(); !got.Equal(want) {
+			t.Fatalf("cycle %d: LastTick %v, want the cycle's end %v", i, got, want)
+		}
+	}
 }

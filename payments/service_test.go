@@ -3,6 +3,7 @@ package payments_test
 import (
 	"context"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -466,23 +467,41 @@ func TestConsumeEvents(t *testing.T) {
 	}
 }
 
+// TestCallLog: every exchange is logged with what it was about, and one
+// about a single md5 under its QR.
 func TestCallLog(t *testing.T) {
 	h := newHarness(t)
-	inv := h.invoice(usd5)
-	h.qr(inv.ID)
-	h.tick()
-	calls, err := h.db.ListCalls(h.ctx, 0, 100)
-	if err != nil {
-		t.Fatal(err)
+	q1 := h.qr(h.invoice(usd5).ID) // its deeplink
+	h.tick()                       // one QR due: a single md5 check
+	q2 := h.qr(h.invoice(usd5).ID)
+	h.clk.Advance(interval)
+	h.tick() // two due: an md5 list
+	type call struct {
+		endpoint, key string
+		qr            int64
 	}
-	seen := map[string]bool{}
-	for _, c := range calls {
-		seen[c.Endpoint] = true
-		if c.RequestID == "" || c.HTTPStatus != 200 {
-			t.Errorf("call %+v", c)
+	tests := []struct {
+		qr   int64
+		want []call // newest first
+	}{
+		{0, []call{{epMD5List, "2 md5s", 0}, {"generate_deeplink_by_qr", q2.MD5, q2.ID}, {epMD5, q1.MD5, q1.ID}, {"generate_deeplink_by_qr", q1.MD5, q1.ID}}},
+		{q1.ID, []call{{epMD5, q1.MD5, q1.ID}, {"generate_deeplink_by_qr", q1.MD5, q1.ID}}},
+		{q2.ID, []call{{"generate_deeplink_by_qr", q2.MD5, q2.ID}}},
+	}
+	for _, tt := range tests {
+		calls, err := h.db.ListCalls(h.ctx, tt.qr, 100)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if !seen["generate_deeplink_by_qr"] || !seen[epMD5] {
-		t.Fatalf("call log %v, want the deeplink and the md5 check", seen)
+		var got []call
+		for _, c := range calls {
+			got = append(got, call{c.Endpoint, c.Key, c.QRID})
+			if c.RequestID == "" || c.HTTPStatus != 200 {
+				t.Errorf("call %+v", c)
+			}
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("calls about QR %d: %+v, want %+v", tt.qr, got, tt.want)
+		}
 	}
 }

@@ -46,3 +46,54 @@ func BenchmarkDueQRs(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSetQRChecks records a reconciler cycle's 10,000 checks (200 md5
+// list calls of 50 "not found" answers each) in one transaction: one by one
+// with SetQRCheck, or with SetQRChecks.
+func BenchmarkSetQRChecks(b *testing.B) {
+	const n = 10_000
+	d, _ := newDB(b)
+	ctx := context.Background()
+	err := d.WithTx(ctx, func(tx payments.Store) error {
+		inv := testInvoice()
+		if err := tx.CreateInvoice(ctx, inv); err != nil {
+			return err
+		}
+		for i := range n {
+			if err := tx.CreateQR(ctx, testQR(inv.ID, i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	checks := make([]payments.QRCheck, n)
+	for i := range checks {
+		at := t0.Add(time.Duration(i/50) * time.Millisecond)
+		checks[i] = payments.QRCheck{QRID: int64(i + 1), CheckedAt: at, Next: t0.Add(5 * time.Second)}
+	}
+	b.Run("SetQRCheck", func(b *testing.B) {
+		for b.Loop() {
+			err := d.WithTx(ctx, func(tx payments.Store) error {
+				for _, c := range checks {
+					if err := tx.SetQRCheck(ctx, c.QRID, c.CheckedAt, c.Next, c.Failures, c.LastError); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("SetQRChecks", func(b *testing.B) {
+		for b.Loop() {
+			if err := d.SetQRChecks(ctx, checks); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -45,7 +45,7 @@ func TestSetQRChecks(t *testing.T) {
 		{"none", nil, ""},
 		{"one outcome, many QRs", all, ""},
 		{"several outcomes", []payments.QRCheck{notFound(1), failed, never, notFound(4)}, ""},
-		{"a missing QR records nothing", []payments.QRCheck{{QRID: 1, Next: t0}, {QRID: n + 1, Next: t0}}, payments.ENotFound},
+		{"a missing QR records nothing", []payments.QRCheck{{QRID: 1, Next: t0}, {QRID: n + 1, Next: next}}, payments.ENotFound},
 		{"a QR named twice", []payments.QRCheck{{QRID: 1, Next: t0}, {QRID: 1, Next: next}}, payments.EInvalid},
 		{"no next check", []payments.QRCheck{{QRID: 1, CheckedAt: at}}, payments.EInvalid},
 		{"no QR", []payments.QRCheck{{Next: next}}, payments.EInvalid},

@@ -307,6 +307,7 @@ type apiCallRow struct {
 	ErrorCode    int
 	LatencyNS    int64 `gorm:"column:latency_ns"`
 	Err          string
+	Key          string `gorm:"column:call_key"`
 	QRID         *int64 `gorm:"column:qr_id"`
 	At           time.Time
 }
@@ -323,6 +324,7 @@ func (r *apiCallRow) domain() payments.APICall {
 		ErrorCode:    r.ErrorCode,
 		Latency:      time.Duration(r.LatencyNS),
 		Err:          r.Err,
+		Key:          r.Key,
 		QRID:         derefID(r.QRID),
 		At:           r.At.UTC(),
 	}

@@ -129,6 +129,7 @@ type v1APICall struct {
 	ErrorCode    int       `gorm:"not null"`
 	LatencyNS    int64     `gorm:"column:latency_ns;not null"`
 	Err          string    `gorm:"not null"`
+	Key          string    `gorm:"column:call_key;not null"`           // what the call was about ("key" is reserved in some SQL dialects)
 	QRID         *int64    `gorm:"column:qr_id;index:ix_api_calls_qr"` // no foreign key: the log must never refuse a line
 	At           time.Time `gorm:"not null"`
 }

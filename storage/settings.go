@@ -54,6 +54,7 @@ func (d *DB) LogCall(ctx context.Context, c *payments.APICall) error {
 		ErrorCode:    c.ErrorCode,
 		LatencyNS:    int64(c.Latency),
 		Err:          c.Err,
+		Key:          c.Key,
 		QRID:         nullID(c.QRID),
 		At:           d.orNow(c.At),
 	}

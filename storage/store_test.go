@@ -724,8 +724,8 @@ func TestCalls(t *testing.T) {
 	ctx := context.Background()
 	_, q := seed(t, d)
 	calls := []*payments.APICall{
-		{Endpoint: "check_transaction_by_md5", RequestID: "r1", HTTPStatus: 200, ResponseCode: 1, ErrorCode: 1, Latency: 1234567 * time.Nanosecond, QRID: q.ID, At: t0},
-		{Endpoint: "check_transaction_by_md5_list", RequestID: "r2", HTTPStatus: 403, Err: "geo-blocked", Latency: time.Second},
+		{Endpoint: "check_transaction_by_md5", RequestID: "r1", HTTPStatus: 200, ResponseCode: 1, ErrorCode: 1, Latency: 1234567 * time.Nanosecond, Key: q.MD5, QRID: q.ID, At: t0},
+		{Endpoint: "check_transaction_by_md5_list", RequestID: "r2", HTTPStatus: 403, Err: "geo-blocked", Latency: time.Second, Key: "50 md5s"},
 		{Endpoint: "check_transaction_by_md5", RequestID: "r3", HTTPStatus: 200, QRID: q.ID, At: t0.Add(time.Minute)},
 	}
 	for _, c := range calls {

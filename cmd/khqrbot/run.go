@@ -121,7 +121,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 		return fmt.Errorf("payments service: %w", err)
 	}
 	rec := payments.NewReconciler(svc, payments.ReconcilerConfig{Interval: cfg.PollInterval, MaxRPS: cfg.BakongMaxRPS})
-	bc.Service, bc.Bakong = svc, api
+	bc.Service, bc.Bakong, bc.LastTick = svc, api, rec.LastTick
 	b, err := bot.New(bc)
 	if err != nil {
 		return err

@@ -157,15 +157,29 @@ func TestRunSandbox(t *testing.T) {
 		t.Errorf("paid message keeps %+v", paid.Buttons())
 	}
 
-	resp, err := http.Get("http://" + addr + "/healthz")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var st map[string]any
-	json.NewDecoder(resp.Body).Decode(&st)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || st["database"] != "ok" || st["sandbox"] != true {
-		t.Errorf("/healthz %d %v", resp.StatusCode, st)
+	var code int
+	health := func() bool { // true once the reconciler's first cycle has ended
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		st, code = nil, resp.StatusCode
+		json.NewDecoder(resp.Body).Decode(&st)
+		_, ok := st["reconciler_last_tick_age_seconds"]
+		return ok
+	}
+	for deadline := time.Now().Add(10 * time.Second); !health(); time.Sleep(10 * time.Millisecond) { // no signal to wait on
+		if time.Now().After(deadline) {
+			t.Fatalf("/healthz never reported the reconciler's last tick: %d %v", code, st)
+		}
+	}
+	if age, ok := st["reconciler_last_tick_age_seconds"].(float64); !ok || age < 0 || age > 10 {
+		t.Errorf("/healthz last tick age %v, want 0 to 10 s with POLL_INTERVAL 1s", st["reconciler_last_tick_age_seconds"])
+	}
+	if code != 200 || st["database"] != "ok" || st["sandbox"] != true {
+		t.Errorf("/healthz %d %v", code, st)
 	}
 	if code := stop(); code != 0 {
 		t.Errorf("exit %d, want 0", code)

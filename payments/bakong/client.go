@@ -178,9 +178,11 @@ func invalid(endpoint, format string, a ...any) *Error {
 }
 
 // request is one call to make: auth says whether it carries the Bearer
-// token; list marks md5_list/hash_list, whose 403/404 mean "refused".
+// token; list marks md5_list/hash_list, whose 403/404 mean "refused"; key
+// becomes Call.Key.
 type request struct {
 	endpoint string
+	key      string
 	body     any
 	auth     bool
 	list     bool
@@ -225,7 +227,7 @@ func (c *Client) post(ctx context.Context, r request) (answer, error) {
 func (c *Client) attempt(ctx context.Context, r request, body []byte, tok string) (answer, error) {
 	id := requestID()
 	start := c.now()
-	call := Call{Endpoint: r.endpoint, RequestID: id, ResponseCode: -1, At: start}
+	call := Call{Endpoint: r.endpoint, RequestID: id, Key: r.key, ResponseCode: -1, At: start}
 	a, status, err := c.exchange(ctx, r, body, tok, id)
 	call.HTTPStatus = status
 	call.Latency = c.now().Sub(start)

@@ -2,8 +2,10 @@ package bakong
 
 import (
 	"context"
+	"crypto/md5"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -717,6 +719,39 @@ func TestObserver(t *testing.T) {
 	}
 	if calls[0].Err != "" || !strings.Contains(calls[1].Err, "Cambodia") || calls[2].Err != "" {
 		t.Errorf("Err fields: %q %q %q", calls[0].Err, calls[1].Err, calls[2].Err)
+	}
+}
+
+// TestCallKey: every call tells the observer what it was about, but never
+// the code that buys a token.
+func TestCallKey(t *testing.T) {
+	_, srv := newFake(t, nil) // every answer is a 404: the calls are made all the same
+	const qr = "00020101021229180014shop@aclb5204599953038405802KH5909Shop Name6010Phnom Penh6304A1B2"
+	tests := []struct {
+		name string
+		call func(*Client)
+		want string
+	}{
+		{"md5", func(c *Client) { c.CheckMD5(ctx, strings.ToUpper(md5A)) }, md5A},
+		{"hash", func(c *Client) { c.CheckHash(ctx, hashA) }, hashA},
+		{"short hash", func(c *Client) { c.CheckShortHash(ctx, hashA[:8], 500, "USD") }, hashA[:8]},
+		{"instruction ref", func(c *Client) { c.CheckInstructionRef(ctx, "INS-1") }, "INS-1"},
+		{"external ref", func(c *Client) { c.CheckExternalRef(ctx, "100FT389") }, "100FT389"},
+		{"md5 list", func(c *Client) { c.CheckMD5List(ctx, []string{md5A, md5B, md5A}) }, "2 md5s"},
+		{"hash list", func(c *Client) { c.CheckHashList(ctx, []string{hashA}) }, "1 hashes"},
+		{"deeplink", func(c *Client) { c.Deeplink(ctx, qr) }, fmt.Sprintf("%x", md5.Sum([]byte(qr)))},
+		{"account", func(c *Client) { c.CheckAccount(ctx, "shop@aclb") }, "shop@aclb"},
+		{"request token", func(c *Client) { c.RequestToken(ctx, "me@shop.kh", "Shop", "khqrbot") }, "me@shop.kh"},
+		{"renew token", func(c *Client) { c.RenewToken(ctx, "me@shop.kh") }, "me@shop.kh"},
+		{"verify code", func(c *Client) { c.VerifyCode(ctx, "ABCDEFGHIJ0123456789") }, ""},
+	}
+	for _, tt := range tests {
+		var calls []Call
+		c := newClient(t, srv.URL, Options{Tokens: StaticToken("sekrit"), Observer: func(c Call) { calls = append(calls, c) }})
+		tt.call(c)
+		if len(calls) != 1 || calls[0].Key != tt.want {
+			t.Errorf("%s: calls %+v, want one with key %q", tt.name, calls, tt.want)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package bakong
 
 import (
 	"context"
+	"crypto/md5"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -83,12 +84,12 @@ func (c *Client) CheckExternalRef(ctx context.Context, ref string) (*Transaction
 // the endpoint is refused (it answers a bare 403 on production) the error
 // is KindListRefused: fall back to CheckMD5.
 func (c *Client) CheckMD5List(ctx context.Context, md5s []string) ([]Result, error) {
-	return c.checkList(ctx, "check_transaction_by_md5_list", "md5", 32, md5s)
+	return c.checkList(ctx, "check_transaction_by_md5_list", "md5", "md5s", 32, md5s)
 }
 
 // CheckHashList is CheckMD5List for full transaction hashes.
 func (c *Client) CheckHashList(ctx context.Context, hashes []string) ([]Result, error) {
-	return c.checkList(ctx, "check_transaction_by_hash_list", "hash", 64, hashes)
+	return c.checkList(ctx, "check_transaction_by_hash_list", "hash", "hashes", 64, hashes)
 }
 
 // CheckAccount reports whether a Bakong account ("name@bank") exists.
@@ -99,7 +100,7 @@ func (c *Client) CheckAccount(ctx context.Context, id string) (bool, error) {
 	if id == "" || len(id) > 32 || strings.Count(id, "@") != 1 {
 		return false, invalid(ep, "account ID %q: want name@bank, at most 32 characters", id)
 	}
-	_, err := c.post(ctx, request{endpoint: ep, body: map[string]string{"accountId": id}})
+	_, err := c.post(ctx, request{endpoint: ep, key: id, body: map[string]string{"accountId": id}})
 	if e := apiCode(err); e == 11 {
 		return false, nil
 	}
@@ -117,7 +118,7 @@ func (c *Client) Deeplink(ctx context.Context, qr string) (string, error) {
 		QR         string      `json:"qr"`
 		SourceInfo *SourceInfo `json:"sourceInfo,omitempty"`
 	}{qr, c.source}
-	a, err := c.post(ctx, request{endpoint: ep, body: body})
+	a, err := c.post(ctx, request{endpoint: ep, key: fmt.Sprintf("%x", md5.Sum([]byte(qr))), body: body})
 	if err != nil {
 		return "", err
 	}
@@ -143,7 +144,7 @@ func (c *Client) RequestToken(ctx context.Context, email, org, project string) e
 		}
 	}
 	body := map[string]string{"email": email, "organization": org, "project": project}
-	_, err := c.post(ctx, request{endpoint: ep, body: body})
+	_, err := c.post(ctx, request{endpoint: ep, key: email, body: body})
 	return err
 }
 
@@ -153,7 +154,7 @@ func (c *Client) VerifyCode(ctx context.Context, code string) (string, error) {
 	if utf8.RuneCountInString(code) != 20 {
 		return "", invalid(ep, "code: want exactly 20 characters")
 	}
-	return c.token(ctx, ep, map[string]string{"code": code})
+	return c.token(ctx, ep, "", map[string]string{"code": code}) // the code buys a token: never logged
 }
 
 // RenewToken asks for a new token for a registered email. Bakong answers
@@ -163,11 +164,11 @@ func (c *Client) RenewToken(ctx context.Context, email string) (string, error) {
 	if err := checkEmail(ep, email); err != nil {
 		return "", err
 	}
-	return c.token(ctx, ep, map[string]string{"email": email})
+	return c.token(ctx, ep, email, map[string]string{"email": email})
 }
 
-func (c *Client) token(ctx context.Context, ep string, body any) (string, error) {
-	a, err := c.post(ctx, request{endpoint: ep, body: body})
+func (c *Client) token(ctx context.Context, ep, key string, body any) (string, error) {
+	a, err := c.post(ctx, request{endpoint: ep, key: key, body: body})
 	if err != nil {
 		return "", err
 	}
@@ -183,7 +184,7 @@ func (c *Client) token(ctx context.Context, ep string, body any) (string, error)
 // check makes a single transaction lookup and turns errorCode 1 and 3 at
 // HTTP 200 into ErrNotFound and ErrFailed.
 func (c *Client) check(ctx context.Context, ep, key string, body any) (*Transaction, error) {
-	a, err := c.post(ctx, request{endpoint: ep, body: body, auth: true})
+	a, err := c.post(ctx, request{endpoint: ep, key: key, body: body, auth: true})
 	if err != nil {
 		switch apiCode(err) {
 		case 1:
@@ -200,7 +201,8 @@ func (c *Client) check(ctx context.Context, ep, key string, body any) (*Transact
 	return tx, nil
 }
 
-func (c *Client) checkList(ctx context.Context, ep, field string, size int, keys []string) ([]Result, error) {
+// checkList asks about keys, each a field (plural: fields) of size hex digits.
+func (c *Client) checkList(ctx context.Context, ep, field, fields string, size int, keys []string) ([]Result, error) {
 	if len(keys) == 0 {
 		return nil, nil
 	}
@@ -221,7 +223,7 @@ func (c *Client) checkList(ctx context.Context, ep, field string, size int, keys
 			send = append(send, k)
 		}
 	}
-	a, err := c.post(ctx, request{endpoint: ep, body: send, auth: true, list: true})
+	a, err := c.post(ctx, request{endpoint: ep, key: fmt.Sprintf("%d %s", len(send), fields), body: send, auth: true, list: true})
 	if err != nil {
 		return nil, err
 	}

@@ -114,7 +114,7 @@ func IsKind(err error, k Kind) bool {
 }
 
 // Call describes one HTTP exchange with the Open API, for logs and the call log.
-// It never holds the token.
+// It never holds the token, nor the code that buys one.
 type Call struct {
 	Endpoint     string
 	RequestID    string // our X-Request-ID
@@ -124,4 +124,9 @@ type Call struct {
 	Latency      time.Duration
 	Err          string // transport or decode error, if any
 	At           time.Time
+
+	// Key is what the call was about: the md5, hash, short hash or reference
+	// checked, "50 md5s" or "50 hashes" for a list, the md5 of the QR a
+	// deeplink is for, the account checked, or the email of a token request.
+	Key string
 }
