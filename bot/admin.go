@@ -286,9 +286,8 @@ func (b *Bot) cmdCheck(ctx context.Context, r *req, args string) {
 	case isHex(arg, 64):
 		hash = strings.ToLower(arg)
 	default:
-		inv, err := b.invoiceRef(ctx, arg)
-		if err != nil {
-			b.fail(ctx, r, err)
+		inv := b.invoiceRef(ctx, r, arg, "check.usage")
+		if inv == nil {
 			return
 		}
 		qrs, err := b.cfg.Store.ListQRs(ctx, payments.QRFilter{InvoiceID: inv.ID})
@@ -360,28 +359,55 @@ func isHex(s string, n int) bool {
 }
 
 // cmdVerify settles an invoice from the short hash on a customer's receipt:
-// Bakong is asked for that hash with the invoice's amount and currency.
+// Bakong is asked for that hash with the invoice's amount and currency. The
+// invoice may be left out when exactly one is open; it is then that one.
 func (b *Bot) cmdVerify(ctx context.Context, r *req, args string) {
 	f := strings.Fields(args)
-	if len(f) != 2 {
+	if len(f) == 0 || len(f) > 2 {
 		b.reply(ctx, r.chat, r.p.T("verify.usage"), nil)
 		return
 	}
-	short, ref := f[0], f[1]
-	if strings.HasPrefix(strings.ToUpper(short), "INV") || strings.HasPrefix(short, "#") {
-		short, ref = ref, short
+	short, ref := f[0], ""
+	if len(f) == 2 {
+		ref = f[1]
+		if !isHex(short, 8) && isHex(ref, 8) {
+			short, ref = ref, short
+		}
 	}
 	if !isHex(short, 8) {
-		b.reply(ctx, r.chat, r.p.T("verify.usage"), nil)
+		b.reply(ctx, r.chat, r.p.T("verify.bad_hash", short), nil)
 		return
 	}
-	inv, err := b.invoiceRef(ctx, ref)
-	if err != nil {
-		b.fail(ctx, r, err)
-		return
+	short = strings.ToLower(short)
+	var inv *payments.Invoice
+	if ref != "" {
+		if inv = b.invoiceRef(ctx, r, ref, "verify.usage"); inv == nil {
+			return
+		}
+	} else {
+		open, err := b.cfg.Store.ListInvoices(ctx, payments.InvoiceFilter{
+			Statuses: []payments.InvoiceStatus{payments.InvoiceOpen}, Limit: 2,
+		})
+		switch {
+		case err != nil:
+			b.fail(ctx, r, err)
+			return
+		case len(open) == 0:
+			b.reply(ctx, r.chat, r.p.T("verify.no_open", short), nil)
+			return
+		case len(open) > 1:
+			b.reply(ctx, r.chat, r.p.T("verify.which", short), nil)
+			return
+		}
+		inv = &open[0]
 	}
-	pay, err := b.cfg.Service.VerifyShortHash(ctx, inv.ID, strings.ToLower(short))
-	if err != nil {
+	pay, err := b.cfg.Service.VerifyShortHash(ctx, inv.ID, short)
+	switch payments.ErrorCode(err) {
+	case "":
+	case payments.ENotFound:
+		b.reply(ctx, r.chat, r.p.T("verify.not_found", short, inv.Amount.String(), inv.Number), nil)
+		return
+	default:
 		b.fail(ctx, r, err)
 		return
 	}
@@ -396,43 +422,55 @@ func (b *Bot) cmdVerify(ctx context.Context, r *req, args string) {
 	}
 }
 
+// cmdCancel cancels an invoice; its QR messages are edited by the outbox.
 func (b *Bot) cmdCancel(ctx context.Context, r *req, args string) {
 	if strings.TrimSpace(args) == "" {
 		b.reply(ctx, r.chat, r.p.T("cancel.usage"), nil)
 		return
 	}
-	inv, err := b.invoiceRef(ctx, args)
-	if err != nil {
-		b.fail(ctx, r, err)
-		return
+	if inv := b.invoiceRef(ctx, r, args, "cancel.usage"); inv != nil {
+		b.reply(ctx, r.chat, b.cancel(ctx, r.p, inv.ID, r.user.ID), nil)
 	}
-	if inv, err = b.cfg.Service.Cancel(ctx, inv.ID, r.user.ID); err != nil {
-		b.fail(ctx, r, err)
-		return
+}
+
+// cancel cancels invoice id for admin `by` and phrases the outcome.
+func (b *Bot) cancel(ctx context.Context, p *locales.Printer, id, by int64) string {
+	inv, err := b.cfg.Service.Cancel(ctx, id, by)
+	if payments.ErrorCode(err) == payments.EConflict {
+		// The only conflict: the invoice is paid, perhaps just now.
+		if paid, err := b.cfg.Store.Invoice(ctx, id); err == nil && paid.Status == payments.InvoicePaid {
+			return p.T("cancel.paid", paid.Number)
+		}
+	}
+	if err != nil {
+		return b.errText(p, err)
 	}
 	b.nudge()
-	b.reply(ctx, r.chat, r.p.T("cancel.done", inv.Number), nil)
+	return p.T("cancel.done", inv.Number)
 }
 
 // cmdToken shows the Open API token's expiry and whether it renews itself.
 func (b *Bot) cmdToken(ctx context.Context, r *req, _ string) {
 	if b.cfg.TokenStatus == nil {
+		key := "token.unreadable"
 		if b.cfg.Sandbox {
-			b.reply(ctx, r.chat, r.p.T("token.sandbox"), nil)
-		} else {
-			b.reply(ctx, r.chat, r.p.T("token.unknown", "no token manager"), nil)
+			key = "token.sandbox"
 		}
+		b.reply(ctx, r.chat, r.p.T(key), nil)
 		return
 	}
 	st := b.cfg.TokenStatus()
+	now := b.clock.Now()
 	var text string
 	switch {
-	case st.ExpiresAt.IsZero():
+	case st.ExpiresAt.IsZero() && st.LastRenewError != "":
 		text = r.p.T("token.unknown", st.LastRenewError)
-	case st.Expired || !st.ExpiresAt.After(b.clock.Now()):
+	case st.ExpiresAt.IsZero():
+		text = r.p.T("token.unreadable")
+	case st.Expired || !st.ExpiresAt.After(now):
 		text = r.p.T("token.expired", st.ExpiresAt.In(b.loc).Format("2006-01-02"))
 	default:
-		days := int(st.ExpiresAt.Sub(b.clock.Now()) / (24 * time.Hour))
+		days := int(st.ExpiresAt.Sub(now) / (24 * time.Hour))
 		text = r.p.T("token.status", st.ExpiresAt.In(b.loc).Format("2006-01-02"), days)
 	}
 	if st.Renewable {

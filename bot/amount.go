@@ -30,6 +30,7 @@ type AmountError struct {
 	Currency payments.Currency // the currency it was read in, when known
 }
 
+// Error describes the refusal for logs; people read amountText's version.
 func (e *AmountError) Error() string {
 	return "amount " + strconv.Quote(e.Input) + ": " + string(e.Problem)
 }
@@ -78,22 +79,15 @@ func ParseAmount(s string, def payments.Currency) (payments.Money, error) {
 		return true
 	}
 	// A marker may stand before the number, after it, or both (the same one).
-	for _, w := range currencyWords {
-		if rest, ok := strings.CutPrefix(num, w.word); ok {
-			if !take(w.cur) {
-				return fail(AmountCurrencies)
+	for _, cut := range []func(s, marker string) (string, bool){strings.CutPrefix, strings.CutSuffix} {
+		for _, w := range currencyWords {
+			if rest, ok := cut(num, w.word); ok {
+				if !take(w.cur) {
+					return fail(AmountCurrencies)
+				}
+				num = strings.TrimSpace(rest)
+				break
 			}
-			num = strings.TrimSpace(rest)
-			break
-		}
-	}
-	for _, w := range currencyWords {
-		if rest, ok := strings.CutSuffix(num, w.word); ok {
-			if !take(w.cur) {
-				return fail(AmountCurrencies)
-			}
-			num = strings.TrimSpace(rest)
-			break
 		}
 	}
 	if cur == "" {

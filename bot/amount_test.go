@@ -110,7 +110,7 @@ func TestAmountErrorText(t *testing.T) {
 		km  string // a fragment of the Khmer text
 	}{
 		{"", payments.USD, "/pay 10000 KHR", "សូមប្រាប់ចំនួនទឹកប្រាក់"},
-		{"abc", payments.USD, "I understand 5, 5.50, $5", "ខ្ញុំយល់ 5, 5.50, $5"},
+		{"abc", payments.USD, "I understand 5, 5.50, $5", "ខ្ញុំអាចអានទម្រង់ទាំងនេះ៖ 5, 5.50, $5"},
 		{"5.555", payments.USD, "at most two decimals", "ទសភាគ"},
 		{"100.5៛", payments.USD, "KHR takes no decimals", "គ្មានខ្ទង់ទសភាគ"},
 		{"0", payments.USD, "more than zero", "ធំជាងសូន្យ"},

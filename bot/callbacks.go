@@ -157,13 +157,13 @@ func (b *Bot) pressNew(ctx context.Context, r *press, id int64) string {
 	}
 	if r.chat != 0 && r.msgID != 0 {
 		// One fresh QR per expired message: its New QR button goes.
-		err := b.call(ctx, r.chat, func(ctx context.Context) error {
+		err := b.edit(ctx, r.chat, func(ctx context.Context) error {
 			_, err := b.tg.EditMessageReplyMarkup(ctx, &tgbot.EditMessageReplyMarkupParams{
 				ChatID: r.chat, MessageID: r.msgID, ReplyMarkup: &models.InlineKeyboardMarkup{InlineKeyboard: [][]models.InlineKeyboardButton{}},
 			})
 			return err
 		})
-		if err != nil && !notModified(err) {
+		if err != nil {
 			b.log.Info("remove New QR button", "chat", r.chat, "message", r.msgID, "err", err)
 		}
 	}
@@ -176,12 +176,7 @@ func (b *Bot) pressCancel(ctx context.Context, r *press, invoiceID int64) string
 		b.log.Info("button refused", "invoice", invoiceID, "user", r.from, "chat", r.chat)
 		return r.p.T("deny.button")
 	}
-	inv, err := b.cfg.Service.Cancel(ctx, invoiceID, r.from)
-	if err != nil {
-		return b.errText(r.p, err)
-	}
-	b.nudge()
-	return r.p.T("cancel.done", inv.Number)
+	return b.cancel(ctx, r.p, invoiceID, r.from)
 }
 
 // pressPage shows another page of /pending in the same message; admins only.

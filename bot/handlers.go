@@ -131,54 +131,47 @@ func (b *Bot) cmdLang(ctx context.Context, r *req, args string) {
 
 // cmdPay makes an invoice and its first QR, right in this chat.
 func (b *Bot) cmdPay(ctx context.Context, r *req, args string) {
-	if args == "" {
-		b.reply(ctx, r.chat, r.p.T("pay.usage"), nil)
-		return
+	if inv := b.newInvoice(ctx, r, payments.KindPay, args, "pay.usage"); inv != nil {
+		b.issueAndSend(ctx, r, inv)
 	}
-	m, note, err := parseAmountArgs(args, b.cfg.DefaultCurrency)
-	if err != nil {
-		b.reply(ctx, r.chat, amountText(r.p, err), nil)
-		return
-	}
-	if n := len([]rune(note)); n > payments.MaxDescription {
-		b.reply(ctx, r.chat, r.p.T("note.too_long", payments.MaxDescription), nil)
-		return
-	}
-	inv, err := b.cfg.Service.CreateInvoice(ctx, payments.NewInvoice{
-		Kind: payments.KindPay, Amount: m, Description: note, CreatedBy: r.user.ID, ChatID: r.chat,
-	})
-	if err != nil {
-		b.fail(ctx, r, err)
-		return
-	}
-	b.issueAndSend(ctx, r, inv)
 }
 
 // cmdInvoice makes a longer-lived invoice and answers with its share link.
 func (b *Bot) cmdInvoice(ctx context.Context, r *req, args string) {
-	m, desc, err := parseAmountArgs(args, b.cfg.DefaultCurrency)
-	if args == "" || (err == nil && strings.TrimSpace(desc) == "") {
-		b.reply(ctx, r.chat, r.p.T("invoice.usage"), nil)
-		return
-	}
-	if err != nil {
-		b.reply(ctx, r.chat, amountText(r.p, err), nil)
-		return
-	}
-	if n := len([]rune(desc)); n > payments.MaxDescription {
-		b.reply(ctx, r.chat, r.p.T("note.too_long", payments.MaxDescription), nil)
-		return
-	}
-	inv, err := b.cfg.Service.CreateInvoice(ctx, payments.NewInvoice{
-		Kind: payments.KindInvoice, Amount: m, Description: desc, CreatedBy: r.user.ID, ChatID: r.chat,
-	})
-	if err != nil {
-		b.fail(ctx, r, err)
+	inv := b.newInvoice(ctx, r, payments.KindInvoice, args, "invoice.usage")
+	if inv == nil {
 		return
 	}
 	link := "https://t.me/" + b.username + "?start=inv_" + inv.Token
 	kb := &models.InlineKeyboardMarkup{InlineKeyboard: [][]models.InlineKeyboardButton{{{Text: r.p.T("btn.open"), URL: link}}}}
 	b.reply(ctx, r.chat, r.p.T("invoice.created", inv.Number, inv.Amount.String(), inv.Description, link), kb)
+}
+
+// newInvoice reads "<amount> [currency] [note]" and creates an invoice of
+// kind in r's chat. It answers the user itself when that fails (with usage,
+// the key of the command's usage text, when the arguments are missing) and
+// then returns nil. An /invoice needs a description; a /pay note is optional.
+func (b *Bot) newInvoice(ctx context.Context, r *req, kind payments.InvoiceKind, args, usage string) *payments.Invoice {
+	m, note, err := parseAmountArgs(args, b.cfg.DefaultCurrency)
+	switch {
+	case args == "" || (err == nil && kind == payments.KindInvoice && note == ""):
+		b.reply(ctx, r.chat, r.p.T(usage), nil)
+		return nil
+	case err != nil:
+		b.reply(ctx, r.chat, amountText(r.p, err), nil)
+		return nil
+	case len([]rune(note)) > payments.MaxDescription:
+		b.reply(ctx, r.chat, r.p.T("note.too_long", payments.MaxDescription), nil)
+		return nil
+	}
+	inv, err := b.cfg.Service.CreateInvoice(ctx, payments.NewInvoice{
+		Kind: kind, Amount: m, Description: note, CreatedBy: r.user.ID, ChatID: r.chat,
+	})
+	if err != nil {
+		b.fail(ctx, r, err)
+		return nil
+	}
+	return inv
 }
 
 // openInvoice is /start inv_<token>: a customer opens an invoice link and
@@ -292,14 +285,28 @@ func amountText(p *locales.Printer, err error) string {
 	return p.T("amount."+string(ae.Problem), ae.Input)
 }
 
-// invoiceRef finds an invoice by "INV-000042", "inv-42", "#42" or "42".
-func (b *Bot) invoiceRef(ctx context.Context, s string) (*payments.Invoice, error) {
+// invoiceRef finds the invoice s names. It answers the user itself when
+// that fails (with usage, the key of the command's usage text, when s names
+// no invoice at all) and then returns nil.
+func (b *Bot) invoiceRef(ctx context.Context, r *req, s, usage string) *payments.Invoice {
+	id, ok := parseInvoiceRef(s)
+	if !ok {
+		b.reply(ctx, r.chat, r.p.T(usage), nil)
+		return nil
+	}
+	inv, err := b.cfg.Store.Invoice(ctx, id)
+	if err != nil {
+		b.fail(ctx, r, err)
+		return nil
+	}
+	return inv
+}
+
+// parseInvoiceRef reads an invoice reference: "INV-000042", "inv-42", "#42" or "42".
+func parseInvoiceRef(s string) (int64, bool) {
 	t := strings.ToUpper(strings.TrimSpace(s))
 	t = strings.TrimPrefix(t, "#")
 	t = strings.TrimPrefix(strings.TrimPrefix(t, "INV"), "-")
 	id, err := strconv.ParseInt(t, 10, 64)
-	if err != nil || id <= 0 {
-		return nil, payments.Errorf(payments.ENotFound, "invoice %q: want a number like INV-000042", s)
-	}
-	return b.cfg.Store.Invoice(ctx, id)
+	return id, err == nil && id > 0
 }

@@ -204,18 +204,21 @@ func (b *Bot) refresh(ctx context.Context, q *payments.QR, sendIfMissing bool) e
 	if err != nil {
 		// Without a card, the caption and keyboard still tell the truth.
 		b.log.Error("render card", "qr", q.ID, "look", string(v.Look), "err", err)
-		if msg == nil {
-			_, err := b.sendText(ctx, q.ChatID, caption, kb)
-			return err
-		}
-		return b.editCaption(ctx, msg.ChatID, msg.MessageID, caption, kb)
 	}
 	if msg != nil {
-		err = b.editPhoto(ctx, msg.ChatID, msg.MessageID, png, fileName(v), caption, kb)
+		if png != nil {
+			err = b.editPhoto(ctx, msg.ChatID, msg.MessageID, png, fileName(v), caption, kb)
+		} else {
+			err = b.editCaption(ctx, msg.ChatID, msg.MessageID, caption, kb)
+		}
 		if !messageGone(err) {
 			return err
 		}
 		b.log.Info("message gone; sending a fresh one", "qr", q.ID, "chat", msg.ChatID, "message", msg.MessageID)
+	}
+	if png == nil {
+		_, err := b.sendText(ctx, q.ChatID, caption, kb)
+		return err
 	}
 	m, err := b.sendPhoto(ctx, q.ChatID, png, fileName(v), caption, kb)
 	if err != nil {

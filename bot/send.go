@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"unicode/utf16"
 
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
@@ -64,10 +65,20 @@ func (b *Bot) sendDocument(ctx context.Context, chat int64, data []byte, name, c
 	})
 }
 
+// edit makes one edit call to chat through call; Telegram's "message is not
+// modified" (the edit asks for what is already shown: double taps, retries)
+// counts as done.
+func (b *Bot) edit(ctx context.Context, chat int64, fn func(ctx context.Context) error) error {
+	if err := b.call(ctx, chat, fn); err != nil && !notModified(err) {
+		return err
+	}
+	return nil
+}
+
 // editPhoto replaces a message's photo, caption and keyboard in one call;
-// kb nil removes the keyboard. "Not modified" counts as done.
+// kb nil removes the keyboard.
 func (b *Bot) editPhoto(ctx context.Context, chat int64, msgID int, png []byte, name, caption string, kb models.ReplyMarkup) error {
-	err := b.call(ctx, chat, func(ctx context.Context) error {
+	return b.edit(ctx, chat, func(ctx context.Context) error {
 		p := &tgbot.EditMessageMediaParams{
 			ChatID:    chat,
 			MessageID: msgID,
@@ -83,16 +94,12 @@ func (b *Bot) editPhoto(ctx context.Context, chat int64, msgID int, png []byte, 
 		_, err := b.tg.EditMessageMedia(ctx, p)
 		return err
 	})
-	if notModified(err) {
-		return nil
-	}
-	return err
 }
 
 // editCaption replaces a message's caption and keyboard; kb nil removes the
-// keyboard. "Not modified" counts as done.
+// keyboard.
 func (b *Bot) editCaption(ctx context.Context, chat int64, msgID int, caption string, kb models.ReplyMarkup) error {
-	err := b.call(ctx, chat, func(ctx context.Context) error {
+	return b.edit(ctx, chat, func(ctx context.Context) error {
 		p := &tgbot.EditMessageCaptionParams{ChatID: chat, MessageID: msgID, Caption: caption}
 		if kb != nil {
 			p.ReplyMarkup = kb
@@ -100,15 +107,12 @@ func (b *Bot) editCaption(ctx context.Context, chat int64, msgID int, caption st
 		_, err := b.tg.EditMessageCaption(ctx, p)
 		return err
 	})
-	if notModified(err) {
-		return nil
-	}
-	return err
 }
 
-// editText replaces a text message and its keyboard.
+// editText replaces a text message and its keyboard; kb nil removes the
+// keyboard.
 func (b *Bot) editText(ctx context.Context, chat int64, msgID int, text string, kb models.ReplyMarkup) error {
-	err := b.call(ctx, chat, func(ctx context.Context) error {
+	return b.edit(ctx, chat, func(ctx context.Context) error {
 		p := &tgbot.EditMessageTextParams{ChatID: chat, MessageID: msgID, Text: text}
 		if kb != nil {
 			p.ReplyMarkup = kb
@@ -116,19 +120,34 @@ func (b *Bot) editText(ctx context.Context, chat int64, msgID int, text string, 
 		_, err := b.tg.EditMessageText(ctx, p)
 		return err
 	})
-	if notModified(err) {
-		return nil
-	}
-	return err
 }
 
+// maxAnswer is Telegram's limit on a button answer's text, in characters.
+const maxAnswer = 200
+
 // answer acknowledges a button press; text may be empty. Every press is
-// answered, or the user's client keeps spinning.
+// answered, or the user's client keeps spinning; a text over Telegram's
+// limit is shortened, since Telegram would refuse the whole answer.
 func (b *Bot) answer(ctx context.Context, id, text string) {
-	_, err := b.tg.AnswerCallbackQuery(ctx, &tgbot.AnswerCallbackQueryParams{CallbackQueryID: id, Text: text})
+	_, err := b.tg.AnswerCallbackQuery(ctx, &tgbot.AnswerCallbackQueryParams{CallbackQueryID: id, Text: clip(text, maxAnswer)})
 	if err != nil {
 		b.log.Warn("telegram answerCallbackQuery", "err", err)
 	}
+}
+
+// clip shortens s to at most n UTF-16 code units (as Telegram counts),
+// ending it with "…" when it cuts.
+func clip(s string, n int) string {
+	if len(utf16.Encode([]rune(s))) <= n {
+		return s
+	}
+	used := 1 // the ellipsis
+	for i, r := range s {
+		if used += utf16.RuneLen(r); used > n {
+			return s[:i] + "…"
+		}
+	}
+	return s
 }
 
 // notModified reports Telegram's "message is not modified": the edit asked
@@ -149,7 +168,10 @@ func messageGone(err error) bool {
 }
 
 // undeliverable reports errors that retrying cannot cure: the bot was blocked
-// or removed, the chat is gone, or Telegram refused the request as made.
+// or removed, the chat is gone (a group upgraded to a supergroup has a new
+// id), or Telegram refused the request as made.
 func undeliverable(err error) bool {
-	return errors.Is(err, tgbot.ErrorForbidden) || (errors.Is(err, tgbot.ErrorBadRequest) && !messageGone(err))
+	var moved *tgbot.MigrateError
+	return errors.Is(err, tgbot.ErrorForbidden) || errors.As(err, &moved) ||
+		(errors.Is(err, tgbot.ErrorBadRequest) && !messageGone(err))
 }

@@ -126,23 +126,27 @@ func (b *Bot) caption(p *locales.Printer, v view) string {
 	return strings.Join(lines, "\n")
 }
 
-// keyboard returns v's buttons, or nil for none. Cancel on a pending QR, and
-// Accept and Reject on a payment in review, are shown only in the chat where
-// an admin made the invoice: the message is seen by everyone there, and
-// every press is checked again anyway.
+// keyboard returns v's buttons, or nil for none. The admins' buttons (Cancel,
+// and Accept and Reject on a payment in review) are shown only in the chat
+// where an admin made the invoice, never in a customer's own chat: the
+// message is seen by everyone there, and every press is checked again anyway.
 func (b *Bot) keyboard(p *locales.Printer, v view) models.ReplyMarkup {
 	var rows [][]models.InlineKeyboardButton
 	q := v.QR
+	adminChat := q.ChatID == v.Invoice.ChatID
+	checkRow := func() []models.InlineKeyboardButton {
+		row := []models.InlineKeyboardButton{{Text: p.T("btn.check"), CallbackData: callback{actCheck, q.ID}.String()}}
+		if adminChat {
+			row = append(row, models.InlineKeyboardButton{Text: p.T("btn.cancel"), CallbackData: callback{actCancel, v.Invoice.ID}.String()})
+		}
+		return row
+	}
 	switch v.Look {
 	case lookPending:
 		if q.Deeplink != "" {
 			rows = append(rows, []models.InlineKeyboardButton{{Text: p.T("btn.pay"), URL: q.Deeplink}})
 		}
-		row := []models.InlineKeyboardButton{{Text: p.T("btn.check"), CallbackData: callback{actCheck, q.ID}.String()}}
-		if q.ChatID == v.Invoice.ChatID {
-			row = append(row, models.InlineKeyboardButton{Text: p.T("btn.cancel"), CallbackData: callback{actCancel, v.Invoice.ID}.String()})
-		}
-		rows = append(rows, row)
+		rows = append(rows, checkRow())
 		if b.cfg.Sandbox && q.Sandbox {
 			rows = append(rows, []models.InlineKeyboardButton{{Text: p.T("btn.simulate"), CallbackData: callback{actSim, q.ID}.String()}})
 		}
@@ -151,11 +155,8 @@ func (b *Bot) keyboard(p *locales.Printer, v view) models.ReplyMarkup {
 			rows = append(rows, []models.InlineKeyboardButton{{Text: p.T("btn.new"), CallbackData: callback{actNew, q.ID}.String()}})
 		}
 	case lookReview:
-		rows = append(rows, []models.InlineKeyboardButton{
-			{Text: p.T("btn.check"), CallbackData: callback{actCheck, q.ID}.String()},
-			{Text: p.T("btn.cancel"), CallbackData: callback{actCancel, v.Invoice.ID}.String()},
-		})
-		if q.ChatID == v.Invoice.ChatID {
+		rows = append(rows, checkRow())
+		if adminChat {
 			rows = append(rows, reviewButtons(p, v.Invoice, v.Payment)...)
 		}
 	}

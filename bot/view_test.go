@@ -121,7 +121,7 @@ func TestKeyboard(t *testing.T) {
 		{"expired, invoice cancelled", sandbox, closed, nil},
 		{"cancelled", sandbox, testView(lookCancelled), nil},
 		{"review", sandbox, testView(lookReview), []string{"Check status|chk:9", "Cancel|cnl:42", "Accept payment|acc:5", "Reject|rej:5"}},
-		{"review in a customer's chat", sandbox, reviewCustomer, []string{"Check status|chk:9", "Cancel|cnl:42"}},
+		{"review in a customer's chat", sandbox, reviewCustomer, []string{"Check status|chk:9"}},
 		{"review, invoice paid", sandbox, reviewPaid, []string{"Check status|chk:9", "Cancel|cnl:42", "Reject|rej:5"}},
 		{"review, payment decided", sandbox, reviewDecided, []string{"Check status|chk:9", "Cancel|cnl:42"}},
 		{"rejected, invoice open", sandbox, testView(lookRejected), []string{"New QR|new:9"}},

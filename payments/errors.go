@@ -23,6 +23,7 @@ type Error struct {
 	Err     error // cause, if any
 }
 
+// Error returns the message, followed by the cause's when there is one.
 func (e *Error) Error() string {
 	if e.Err != nil {
 		return e.Message + ": " + e.Err.Error()
@@ -30,6 +31,7 @@ func (e *Error) Error() string {
 	return e.Message
 }
 
+// Unwrap returns the cause, for errors.Is and errors.As.
 func (e *Error) Unwrap() error { return e.Err }
 
 // Errorf returns an *Error with the code and a formatted message.

@@ -10,3 +10,6 @@ import (
 func (r *Reconciler) TickAt(ctx context.Context, start time.Time) error {
 	return r.tick(ctx, start, nil)
 }
+
+// PruneBatch is how many rows of each kind one tick prunes.
+const PruneBatch = pruneBatch

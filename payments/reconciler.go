@@ -79,6 +79,9 @@ const maxDue = 25_000
 // that Bakong is not answering, and another when it answers again. A QR whose
 // own checks fail AlertAfter times in a row while Bakong otherwise answers
 // gets one alert of its own.
+//
+// About once an hour a tick also deletes call-log rows and delivered events
+// older than 30 days (Store.Prune), which would otherwise grow forever.
 type Reconciler struct {
 	svc *Service
 	cfg ReconcilerConfig
@@ -92,6 +95,7 @@ type Reconciler struct {
 	failStreak  int                                       // failed calls in a row
 	outage      bool                                      // an outage alert was written for the current streak
 	pauseUntil  time.Time                                 // no calls before this (after a 429)
+	pruneAt     time.Time                                 // when to prune old rows next
 	wait        func(context.Context, time.Duration) bool // nil: a tick never waits for budget
 	first       error                                     // the tick's first error
 	notes       []checkNote                               // the tick's check records, stored at its end
@@ -208,7 +212,40 @@ func (r *Reconciler) tick(ctx context.Context, start time.Time, wait func(contex
 		return ctx.Err() // the QRs not recorded are simply due again
 	}
 	r.record(ctx)
+	r.prune(ctx)
 	return r.first
+}
+
+// Housekeeping: call-log rows and delivered events are kept for retention,
+// then deleted by the reconciler at most once every pruneEvery, pruneBatch
+// rows of each at a time.
+const (
+	retention  = 30 * 24 * time.Hour
+	pruneEvery = time.Hour
+	pruneBatch = 1000
+)
+
+// prune deletes call-log rows and delivered events older than retention
+// when it is time to. A full batch means more are waiting (the first run
+// after an upgrade): the next tick goes on, so that no one tick is held up
+// for long. Failures are only logged: nothing depends on pruning.
+func (r *Reconciler) prune(ctx context.Context) {
+	now := r.svc.clock.Now()
+	if now.Before(r.pruneAt) {
+		return
+	}
+	r.pruneAt = now.Add(pruneEvery)
+	n, err := r.svc.store.Prune(ctx, now.Add(-retention), pruneBatch)
+	if err != nil {
+		r.log().Warn("prune old call-log rows and events", "err", err)
+		return
+	}
+	if n >= pruneBatch {
+		r.pruneAt = now
+	}
+	if n > 0 {
+		r.log().Info("pruned old call-log rows and events", "rows", n)
+	}
 }
 
 // keep logs err and keeps the first of a tick.

@@ -411,3 +411,78 @@ func TestEveryQREveryCycle(t *testing.T) {
 		}
 	}
 }
+
+// TestPrune: ticks delete call-log rows and delivered events older than 30
+// days, at most once an hour, and a batch per tick while a backlog lasts.
+func TestPrune(t *testing.T) {
+	h := newHarness(t)
+	old := h.clk.Now().Add(-30*24*time.Hour - time.Minute)
+	logCalls := func(endpoint string, n int, at time.Time) {
+		t.Helper()
+		err := h.db.WithTx(h.ctx, func(st payments.Store) error {
+			for range n {
+				if err := st.LogCall(h.ctx, &payments.APICall{Endpoint: endpoint, At: at}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func(endpoint string) int {
+		t.Helper()
+		calls, err := h.db.ListCalls(h.ctx, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, c := range calls {
+			if c.Endpoint == endpoint {
+				n++
+			}
+		}
+		return n
+	}
+	logCalls("old", payments.PruneBatch+1, old) // one more than a tick prunes
+	logCalls("recent", 1, h.clk.Now().Add(-time.Hour))
+	delivered := &payments.Event{Kind: payments.EventAlert, CreatedAt: old}
+	undelivered := &payments.Event{Kind: payments.EventAlert, CreatedAt: old}
+	for _, e := range []*payments.Event{delivered, undelivered} {
+		if err := h.db.AddEvent(h.ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.db.MarkEventDelivered(h.ctx, delivered.ID, old); err != nil {
+		t.Fatal(err)
+	}
+
+	h.tick()
+	if n := count("old"); n != 1 {
+		t.Fatalf("%d old calls after the first tick, want the one past its batch", n)
+	}
+	h.clk.Advance(interval)
+	h.tick() // the backlog goes on at once
+	if n := count("old"); n != 0 {
+		t.Fatalf("%d old calls after the second tick, want none", n)
+	}
+	if n := count("recent"); n != 1 {
+		t.Errorf("%d recent calls, want 1 kept", n)
+	}
+	if evs := h.events(); len(evs) != 1 || evs[0].ID != undelivered.ID {
+		t.Errorf("undelivered events %+v, want the old undelivered one kept", evs)
+	}
+
+	logCalls("old", 1, old)
+	h.clk.Advance(interval)
+	h.tick()
+	if n := count("old"); n != 1 {
+		t.Fatalf("%d old calls within the hour, want 1: no pruning yet", n)
+	}
+	h.clk.Advance(time.Hour)
+	h.tick()
+	if n := count("old"); n != 0 {
+		t.Fatalf("%d old calls an hour later, want none", n)
+	}
+}

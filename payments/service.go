@@ -284,10 +284,14 @@ const cancelCheckTimeout = 10 * time.Second
 // invoice cannot be cancelled (EConflict); cancelling a cancelled invoice
 // returns it unchanged.
 //
-// Before cancelling, Cancel asks Bakong once about each pending QR (best
-// effort: errors are ignored) so that a payment made just before settles the
-// invoice instead of landing on a cancelled one; Cancel then fails with
-// EConflict because the invoice is paid.
+// Before cancelling, Cancel asks Bakong once about each pending QR, so that
+// a payment made just before settles the invoice instead of landing on a
+// cancelled one; Cancel then fails with EConflict because the invoice is
+// paid. Only the QRs Bakong answered about (not found, failed) are
+// cancelled and no longer polled. The others stay pending: the reconciler
+// checks them until Bakong answers, as it does any QR, so a payment Bakong
+// could not report now is still found (and goes to review, the invoice
+// being cancelled), never lost; unpaid, they expire without an event.
 func (s *Service) Cancel(ctx context.Context, invoiceID, by int64) (*Invoice, error) {
 	inv, err := s.store.Invoice(ctx, invoiceID)
 	if err != nil {
@@ -299,7 +303,7 @@ func (s *Service) Cancel(ctx context.Context, invoiceID, by int64) (*Invoice, er
 	case InvoiceCancelled:
 		return inv, nil
 	}
-	s.lastLook(ctx, invoiceID)
+	unpaid := s.lastLook(ctx, invoiceID)
 
 	var done bool
 	err = s.store.WithTx(ctx, func(st Store) error {
@@ -313,6 +317,9 @@ func (s *Service) Cancel(ctx context.Context, invoiceID, by int64) (*Invoice, er
 			return err
 		}
 		for _, q := range qrs {
+			if !unpaid[q.ID] {
+				continue
+			}
 			if _, err := st.SetQRStatus(ctx, q.ID, []QRStatus{QRPending}, QRCancelled, now); err != nil {
 				return err
 			}
@@ -336,24 +343,31 @@ func (s *Service) Cancel(ctx context.Context, invoiceID, by int64) (*Invoice, er
 	return nil, Errorf(EConflict, "invoice %s is %s: it cannot be cancelled", inv.Number, inv.Status)
 }
 
-// lastLook checks every pending QR of an invoice once and applies what it finds.
-func (s *Service) lastLook(ctx context.Context, invoiceID int64) {
+// lastLook checks every pending QR of an invoice once, applies the payments
+// it finds, and returns the QRs Bakong reported unpaid (not found, failed).
+func (s *Service) lastLook(ctx context.Context, invoiceID int64) map[int64]bool {
 	ctx, cancel := context.WithTimeout(ctx, cancelCheckTimeout)
 	defer cancel()
 	qrs, err := s.store.ListQRs(ctx, QRFilter{InvoiceID: invoiceID, Statuses: []QRStatus{QRPending}})
 	if err != nil {
 		s.log.Warn("cancel: list pending QRs", "invoice", invoiceID, "err", err)
-		return
+		return nil
 	}
+	unpaid := make(map[int64]bool, len(qrs))
 	for i := range qrs {
 		tx, err := s.api.CheckMD5(ctx, qrs[i].MD5)
-		if err != nil {
-			continue // not found, failed or unreachable: cancelling is still right
-		}
-		if _, err := s.Apply(ctx, &qrs[i], tx, SourceCheck); err != nil {
-			s.log.Warn("cancel: apply payment", "qr", qrs[i].ID, "err", err)
+		switch {
+		case errors.Is(err, bakong.ErrNotFound), errors.Is(err, bakong.ErrFailed):
+			unpaid[qrs[i].ID] = true
+		case err != nil:
+			s.log.Warn("cancel: Bakong did not answer; the QR stays polled", "qr", qrs[i].ID, "err", err)
+		default:
+			if _, err := s.Apply(ctx, &qrs[i], tx, SourceCheck); err != nil {
+				s.log.Warn("cancel: apply payment", "qr", qrs[i].ID, "err", err)
+			}
 		}
 	}
+	return unpaid
 }
 
 // CheckQR asks Bakong about one QR now, whatever its status, and applies the

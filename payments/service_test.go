@@ -2,6 +2,7 @@ package payments_test
 
 import (
 	"context"
+	"net/http"
 	"regexp"
 	"slices"
 	"strconv"
@@ -208,6 +209,44 @@ func TestPaymentOnCancelledInvoice(t *testing.T) {
 	h.wantKinds(inv.ID, payments.EventCancelled, payments.EventReview)
 }
 
+// TestCancelDuringOutage: Bakong cannot answer Cancel's last look. The QRs
+// it could not see stay polled, so a payment made before the cancel is
+// found once Bakong answers, and one never made ends silently.
+func TestCancelDuringOutage(t *testing.T) {
+	for _, paid := range []bool{false, true} {
+		t.Run(map[bool]string{false: "unpaid", true: "paid"}[paid], func(t *testing.T) {
+			h := newHarness(t)
+			inv := h.invoice(usd5)
+			q := h.qr(inv.ID)
+			if paid {
+				h.pay(q, sim.Payment{})
+			}
+			h.setFault("*", sim.Fault{Status: http.StatusServiceUnavailable})
+			if got, err := h.svc.Cancel(h.ctx, inv.ID, 1); err != nil || got.Status != payments.InvoiceCancelled {
+				t.Fatalf("Cancel: %+v, %v", got, err)
+			}
+			h.wantQR(q.ID, payments.QRPending)
+			h.sim.ClearFaults()
+			h.clk.Advance(interval)
+			h.tick()
+			if !paid {
+				h.wantQR(q.ID, payments.QRPending)
+				h.ticksUntil(q.ExpiresAt.Add(grace))
+				h.wantQR(q.ID, payments.QRExpired)
+				h.wantInvoice(inv.ID, payments.InvoiceCancelled)
+				h.wantKinds(inv.ID, payments.EventCancelled)
+				return
+			}
+			h.wantQR(q.ID, payments.QRReview)
+			h.wantInvoice(inv.ID, payments.InvoiceReview)
+			if ps := h.payments(inv.ID); len(ps) != 1 || ps[0].Status != payments.PaymentReview || !strings.Contains(ps[0].Reason, "was cancelled") {
+				t.Fatalf("payments %+v, want one in review: invoice cancelled", ps)
+			}
+			h.wantKinds(inv.ID, payments.EventCancelled, payments.EventReview)
+		})
+	}
+}
+
 func TestCheckQR(t *testing.T) {
 	h := newHarness(t)
 	inv := h.invoice(usd5)
@@ -326,6 +365,56 @@ func TestVerifyShortHashWithoutQR(t *testing.T) {
 		t.Fatalf("old receipt: %+v, %v; want review", p, err)
 	}
 	h.wantInvoice(later.ID, payments.InvoiceReview)
+}
+
+// TestVerifiedThenPolled: /verify records a receipt against the invoice's
+// newest QR; when the poll then finds that transaction by the md5 of a QR
+// still pending, the QR closes as the payment stands, with no second event,
+// and is asked about no more.
+func TestVerifiedThenPolled(t *testing.T) {
+	tests := []struct {
+		name    string
+		qrs     int         // QRs issued; the customer pays the first
+		pay     sim.Payment // how
+		invoice payments.InvoiceStatus
+		want    payments.QRStatus // the paid QR, after the poll
+		event   payments.EventKind
+	}{
+		{"settled on a newer QR", 2, sim.Payment{}, payments.InvoicePaid, payments.QRPaid, payments.EventSettled},
+		{"in review on the same QR", 1, sim.Payment{ToAccount: "other@devb"}, payments.InvoiceReview, payments.QRReview, payments.EventReview},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			inv := h.invoice(usd5)
+			var qrs []*payments.QR
+			for range tt.qrs {
+				qrs = append(qrs, h.qr(inv.ID))
+			}
+			q := qrs[0]
+			tx := h.pay(q, tt.pay)
+			p, err := h.svc.VerifyShortHash(h.ctx, inv.ID, tx.Hash[:8])
+			if err != nil || p.QRID != qrs[len(qrs)-1].ID {
+				t.Fatalf("VerifyShortHash: %+v, %v; want it on the newest QR", p, err)
+			}
+			h.wantQR(q.ID, payments.QRPending)
+
+			h.clk.Advance(interval)
+			h.tick()
+			h.wantQR(q.ID, tt.want)
+			h.wantInvoice(inv.ID, tt.invoice)
+			if ps := h.payments(inv.ID); len(ps) != 1 || ps[0].ID != p.ID {
+				t.Fatalf("payments %+v, want only the verified one", ps)
+			}
+			h.wantKinds(inv.ID, tt.event)
+
+			h.sim.ResetCalls()
+			h.ticksUntil(q.ExpiresAt.Add(2 * grace))
+			if n := h.checks(); n != 0 {
+				t.Errorf("%d checks after the QR closed, want none", n)
+			}
+		})
+	}
 }
 
 func TestReviewThenCorrectPayment(t *testing.T) {

@@ -21,7 +21,8 @@ const maxRaceRetries = 3
 // it. This is the one place where an invoice becomes paid:
 //
 //   - The payment's hash is unique: applying a transaction already recorded
-//     changes nothing and returns the stored payment.
+//     returns the stored payment and changes nothing, except that a pending
+//     q leaves pending (see closeFound).
 //   - A payment on time (createdDateMs at or before the QR's expiry) to the
 //     QR's receiver with the invoice's amount and currency settles an open
 //     invoice (or one in review, which a correct payment resolves):
@@ -78,7 +79,7 @@ func (s *Service) recordTx(ctx context.Context, st Store, invoiceID, qrID int64,
 	case err == nil && old.InvoiceID != invoiceID:
 		return nil, false, Errorf(EConflict, "payment %s is already recorded for another invoice", old.ShortHash)
 	case err == nil:
-		return old, false, nil
+		return old, false, closeFound(ctx, st, qrID, old, source, s.clock.Now())
 	case ErrorCode(err) != ENotFound:
 		return nil, false, err
 	}
@@ -171,6 +172,25 @@ func (s *Service) recordTx(ctx context.Context, st Store, invoiceID, qrID int64,
 		return nil, false, err
 	}
 	return p, true, nil
+}
+
+// closeFound closes QR qrID, still pending, whose own md5 found a payment
+// already recorded: by /verify, which records a receipt against the
+// invoice's newest QR and closes it only on settlement. The QR goes where a
+// poll would have sent it: paid when that payment settled the invoice, else
+// to review. It writes no event: the payment's own told everyone when it
+// was recorded. Left pending, the QR would be found paid, and asked about,
+// every cycle forever.
+func closeFound(ctx context.Context, st Store, qrID int64, p *Payment, source string, at time.Time) error {
+	if qrID == 0 || source == SourceVerify {
+		return nil // a receipt says nothing about which QR was paid
+	}
+	to := QRReview
+	if p.Status == PaymentSettled {
+		to = QRPaid
+	}
+	_, err := st.SetQRStatus(ctx, qrID, []QRStatus{QRPending}, to, at)
+	return err
 }
 
 // cancelledReason starts the Reason of a payment that arrived after its

@@ -23,12 +23,15 @@ type Store interface {
 	// (PaidAt when `to` is InvoicePaid). This conditional update is what makes
 	// settlement happen exactly once.
 	SetInvoiceStatus(ctx context.Context, id int64, from []InvoiceStatus, to InvoiceStatus, paymentID int64, at time.Time) (bool, error)
+	// ListInvoices returns the invoices f selects, newest first: by
+	// CreatedAt, or by PaidAt when f.PaidRange is set.
 	ListInvoices(ctx context.Context, f InvoiceFilter) ([]Invoice, error)
 
 	// CreateQR inserts q and sets its ID. MD5 and BillNumber are unique.
 	CreateQR(ctx context.Context, q *QR) error
 	QR(ctx context.Context, id int64) (*QR, error)
 	QRByMD5(ctx context.Context, md5 string) (*QR, error)
+	// ListQRs returns the QRs f selects, newest (highest ID) first.
 	ListQRs(ctx context.Context, f QRFilter) ([]QR, error)
 	// DueQRs returns up to limit pending QRs whose NextCheckAt is at or before
 	// now, oldest NextCheckAt first. For speed (a reconciler cycle reads
@@ -45,7 +48,8 @@ type Store interface {
 	SetQRCheck(ctx context.Context, id int64, checkedAt, next time.Time, failures int, lastErr string) error
 	// SetQRChecks records many checks at once, all or none, far cheaper than
 	// as many SetQRCheck calls: a reconciler cycle records thousands. A QR
-	// that does not exist is ENotFound, an invalid check EInvalid.
+	// that does not exist is ENotFound; an invalid check, or a QR named
+	// twice, EInvalid.
 	SetQRChecks(ctx context.Context, checks []QRCheck) error
 
 	// CreatePayment inserts p and sets its ID. A payment whose Hash is already
@@ -59,6 +63,7 @@ type Store interface {
 	// why it went to review and how that ended. Like SetInvoiceStatus, this
 	// conditional update makes an admin's decision happen once.
 	SetPaymentStatus(ctx context.Context, id int64, from []PaymentStatus, to PaymentStatus, note string, at time.Time) (bool, error)
+	// ListPayments returns the payments f selects, newest (highest ID) first.
 	ListPayments(ctx context.Context, f PaymentFilter) ([]Payment, error)
 
 	// AddEvent appends e to the outbox and sets its ID.
@@ -86,7 +91,15 @@ type Store interface {
 
 	// LogCall appends one Bakong API exchange to the call log.
 	LogCall(ctx context.Context, c *APICall) error
+	// ListCalls returns up to limit (0: all) logged calls about QR qrID, or
+	// about anything when qrID is 0, newest first.
 	ListCalls(ctx context.Context, qrID int64, limit int) ([]APICall, error)
+
+	// Prune deletes what nobody reads any more, oldest first: up to limit
+	// call-log rows logged before `before`, and up to limit outbox events
+	// delivered before it (undelivered ones stay, however old). It reports
+	// how many rows it deleted; limit must be positive.
+	Prune(ctx context.Context, before time.Time, limit int) (int, error)
 
 	// Close releases the database.
 	Close() error

@@ -50,30 +50,12 @@ func (d *DB) LinkMessage(ctx context.Context, m payments.Message) error {
 
 // MessageByQR returns the message that shows QR qrID.
 func (d *DB) MessageByQR(ctx context.Context, qrID int64) (*payments.Message, error) {
-	var row messageRow
-	err := d.gdb.WithContext(ctx).Where("qr_id = ?", qrID).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, payments.Errorf(payments.ENotFound, "no message shows QR %d", qrID)
-	}
-	if err != nil {
-		return nil, dbErr(err, "get message of QR %d", qrID)
-	}
-	m := row.domain()
-	return &m, nil
+	return take[payments.Message, messageRow](ctx, d, fmt.Sprintf("message of QR %d", qrID), "qr_id = ?", qrID)
 }
 
 // User returns Telegram user id, or ENotFound.
 func (d *DB) User(ctx context.Context, id int64) (*payments.User, error) {
-	var row userRow
-	err := d.gdb.WithContext(ctx).Where("id = ?", id).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, payments.Errorf(payments.ENotFound, "user %d not found", id)
-	}
-	if err != nil {
-		return nil, dbErr(err, "get user %d", id)
-	}
-	u := row.domain()
-	return &u, nil
+	return take[payments.User, userRow](ctx, d, fmt.Sprintf("user %d", id), "id = ?", id)
 }
 
 // SaveUser inserts u or updates its Language and Role, then reads it back

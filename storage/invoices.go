@@ -51,12 +51,12 @@ func (d *DB) CreateInvoice(ctx context.Context, inv *payments.Invoice) error {
 
 // Invoice returns invoice id.
 func (d *DB) Invoice(ctx context.Context, id int64) (*payments.Invoice, error) {
-	return d.invoiceWhere(ctx, "invoice "+payments.InvoiceNumber(id), "id = ?", id)
+	return take[payments.Invoice, invoiceRow](ctx, d, "invoice "+payments.InvoiceNumber(id), "id = ?", id)
 }
 
 // InvoiceByNumber returns the invoice numbered number ("INV-000042").
 func (d *DB) InvoiceByNumber(ctx context.Context, number string) (*payments.Invoice, error) {
-	return d.invoiceWhere(ctx, "invoice "+number, "number = ?", number)
+	return take[payments.Invoice, invoiceRow](ctx, d, "invoice "+number, "number = ?", number)
 }
 
 // InvoiceByToken returns the invoice whose share link carries token.
@@ -64,24 +64,11 @@ func (d *DB) InvoiceByToken(ctx context.Context, token string) (*payments.Invoic
 	if token == "" {
 		return nil, payments.Errorf(payments.ENotFound, "no invoice for this link")
 	}
-	inv, err := d.invoiceWhere(ctx, "the invoice of this link", "token = ?", token)
+	inv, err := take[payments.Invoice, invoiceRow](ctx, d, "the invoice of this link", "token = ?", token)
 	if payments.ErrorCode(err) == payments.ENotFound {
 		return nil, payments.Errorf(payments.ENotFound, "no invoice for this link")
 	}
 	return inv, err
-}
-
-func (d *DB) invoiceWhere(ctx context.Context, what, cond string, arg any) (*payments.Invoice, error) {
-	var row invoiceRow
-	err := d.gdb.WithContext(ctx).Where(cond, arg).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, payments.Errorf(payments.ENotFound, "%s not found", what)
-	}
-	if err != nil {
-		return nil, dbErr(err, "get %s", what)
-	}
-	inv := row.domain()
-	return &inv, nil
 }
 
 // SetInvoiceStatus moves invoice id from one of `from` to `to` in one
@@ -131,15 +118,7 @@ func (d *DB) ListInvoices(ctx context.Context, f payments.InvoiceFilter) ([]paym
 	if !f.Until.IsZero() {
 		q = q.Where(col+" < ?", f.Until.UTC())
 	}
-	var rows []invoiceRow
-	if err := page(q, f.Limit, f.Offset).Order(col + " DESC, id DESC").Find(&rows).Error; err != nil {
-		return nil, dbErr(err, "list invoices")
-	}
-	out := make([]payments.Invoice, len(rows))
-	for i := range rows {
-		out[i] = rows[i].domain()
-	}
-	return out, nil
+	return find[payments.Invoice, invoiceRow](page(q, f.Limit, f.Offset).Order(col+" DESC, id DESC"), "invoices")
 }
 
 // exists returns nil if the row with id exists in model's table, and

@@ -24,6 +24,13 @@ type migration struct {
 // migrations is the schema's history; version n is migrations[n-1].
 var migrations = []migration{
 	{1, "create tables", createV1},
+	{2, "index the call log by time", indexCallsByTime},
+}
+
+// indexCallsByTime lets Prune find old call-log rows without reading the
+// whole log, which grows by every Bakong call.
+func indexCallsByTime(tx *gorm.DB) error {
+	return tx.Exec("CREATE INDEX ix_api_calls_at ON api_calls (at)").Error
 }
 
 // migrationRow records an applied step in schema_migrations.
@@ -32,6 +39,7 @@ type migrationRow struct {
 	AppliedAt time.Time `gorm:"not null"`
 }
 
+// TableName names the table of applied steps.
 func (migrationRow) TableName() string { return "schema_migrations" }
 
 // migrate applies the steps db lacks, one transaction each. Each

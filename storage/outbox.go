@@ -40,15 +40,7 @@ func (d *DB) PendingEvents(ctx context.Context, now time.Time, limit int) ([]pay
 	q := d.gdb.WithContext(ctx).
 		Where("delivered_at IS NULL AND next_attempt <= ?", now.UTC()).
 		Order("id")
-	var rows []eventRow
-	if err := page(q, limit, 0).Find(&rows).Error; err != nil {
-		return nil, dbErr(err, "list pending events")
-	}
-	out := make([]payments.Event, len(rows))
-	for i := range rows {
-		out[i] = rows[i].domain()
-	}
-	return out, nil
+	return find[payments.Event, eventRow](page(q, limit, 0), "pending events")
 }
 
 // MarkEventDelivered marks event id delivered at `at` (the store's clock

@@ -64,16 +64,7 @@ func (d *DB) CreatePayment(ctx context.Context, p *payments.Payment) error {
 
 // Payment returns payment id.
 func (d *DB) Payment(ctx context.Context, id int64) (*payments.Payment, error) {
-	var row paymentRow
-	err := d.gdb.WithContext(ctx).Where("id = ?", id).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, payments.Errorf(payments.ENotFound, "payment %d not found", id)
-	}
-	if err != nil {
-		return nil, dbErr(err, "get payment %d", id)
-	}
-	p := row.domain()
-	return &p, nil
+	return take[payments.Payment, paymentRow](ctx, d, fmt.Sprintf("payment %d", id), "id = ?", id)
 }
 
 // SetPaymentStatus moves payment id from one of `from` to `to` in one
@@ -106,16 +97,7 @@ const noteTime = "2006-01-02 15:04:05Z"
 
 // PaymentByHash returns the payment with the full transaction hash.
 func (d *DB) PaymentByHash(ctx context.Context, hash string) (*payments.Payment, error) {
-	var row paymentRow
-	err := d.gdb.WithContext(ctx).Where("hash = ?", hash).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, payments.Errorf(payments.ENotFound, "payment %s not found", hash)
-	}
-	if err != nil {
-		return nil, dbErr(err, "get payment %s", hash)
-	}
-	p := row.domain()
-	return &p, nil
+	return take[payments.Payment, paymentRow](ctx, d, "payment "+hash, "hash = ?", hash)
 }
 
 // ListPayments returns the payments f selects, newest (highest ID) first.
@@ -136,13 +118,5 @@ func (d *DB) ListPayments(ctx context.Context, f payments.PaymentFilter) ([]paym
 	if !f.Until.IsZero() {
 		q = q.Where("paid_at < ?", f.Until.UTC())
 	}
-	var rows []paymentRow
-	if err := page(q, f.Limit, 0).Order("id DESC").Find(&rows).Error; err != nil {
-		return nil, dbErr(err, "list payments")
-	}
-	out := make([]payments.Payment, len(rows))
-	for i := range rows {
-		out[i] = rows[i].domain()
-	}
-	return out, nil
+	return find[payments.Payment, paymentRow](page(q, f.Limit, 0).Order("id DESC"), "payments")
 }

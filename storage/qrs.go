@@ -43,25 +43,12 @@ func (d *DB) CreateQR(ctx context.Context, q *payments.QR) error {
 
 // QR returns QR id.
 func (d *DB) QR(ctx context.Context, id int64) (*payments.QR, error) {
-	return d.qrWhere(ctx, fmt.Sprintf("QR %d", id), "id = ?", id)
+	return take[payments.QR, qrRow](ctx, d, fmt.Sprintf("QR %d", id), "id = ?", id)
 }
 
 // QRByMD5 returns the QR whose payload hashes to md5.
 func (d *DB) QRByMD5(ctx context.Context, md5 string) (*payments.QR, error) {
-	return d.qrWhere(ctx, "QR with md5 "+md5, "md5 = ?", md5)
-}
-
-func (d *DB) qrWhere(ctx context.Context, what, cond string, arg any) (*payments.QR, error) {
-	var row qrRow
-	err := d.gdb.WithContext(ctx).Where(cond, arg).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, payments.Errorf(payments.ENotFound, "%s not found", what)
-	}
-	if err != nil {
-		return nil, dbErr(err, "get %s", what)
-	}
-	q := row.domain()
-	return &q, nil
+	return take[payments.QR, qrRow](ctx, d, "QR with md5 "+md5, "md5 = ?", md5)
 }
 
 // ListQRs returns the QRs f selects, newest (highest ID) first.
@@ -73,11 +60,7 @@ func (d *DB) ListQRs(ctx context.Context, f payments.QRFilter) ([]payments.QR, e
 	if len(f.Statuses) > 0 {
 		q = q.Where("status IN ?", asStrings(f.Statuses))
 	}
-	var rows []qrRow
-	if err := page(q, f.Limit, f.Offset).Order("id DESC").Find(&rows).Error; err != nil {
-		return nil, dbErr(err, "list QRs")
-	}
-	return qrs(rows), nil
+	return find[payments.QR, qrRow](page(q, f.Limit, f.Offset).Order("id DESC"), "QRs")
 }
 
 // dueColumns are the fields of the QRs DueQRs returns.
@@ -92,19 +75,7 @@ func (d *DB) DueQRs(ctx context.Context, now time.Time, limit int) ([]payments.Q
 		Select(dueColumns).
 		Where("status = ? AND next_check_at <= ?", string(payments.QRPending), now.UTC()).
 		Order("next_check_at, id")
-	var rows []qrRow
-	if err := page(q, limit, 0).Find(&rows).Error; err != nil {
-		return nil, dbErr(err, "list due QRs")
-	}
-	return qrs(rows), nil
-}
-
-func qrs(rows []qrRow) []payments.QR {
-	out := make([]payments.QR, len(rows))
-	for i := range rows {
-		out[i] = rows[i].domain()
-	}
-	return out
+	return find[payments.QR, qrRow](page(q, limit, 0), "due QRs")
 }
 
 // SetQRStatus moves QR id from one of `from` to `to` in one conditional

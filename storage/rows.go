@@ -1,7 +1,11 @@
 package storage
 
 import (
+	"context"
+	"errors"
 	"time"
+
+	"gorm.io/gorm"
 
 	"github.com/khqrbot/khqrbot/payments"
 )
@@ -28,6 +32,7 @@ type invoiceRow struct {
 	PaidAt      *time.Time
 }
 
+// TableName names the invoices table.
 func (invoiceRow) TableName() string { return "invoices" }
 
 func invoiceToRow(inv *payments.Invoice) invoiceRow {
@@ -90,6 +95,7 @@ type qrRow struct {
 	LastError     string
 }
 
+// TableName names the qrs table.
 func (qrRow) TableName() string { return "qrs" }
 
 func qrToRow(q *payments.QR) qrRow {
@@ -163,6 +169,7 @@ type paymentRow struct {
 	CreatedAt      time.Time `gorm:"autoCreateTime:false"`
 }
 
+// TableName names the payments table.
 func (paymentRow) TableName() string { return "payments" }
 
 func paymentToRow(p *payments.Payment) paymentRow {
@@ -225,6 +232,7 @@ type eventRow struct {
 	DeliveredAt *time.Time
 }
 
+// TableName names the outbox table.
 func (eventRow) TableName() string { return "outbox" }
 
 func eventToRow(e *payments.Event) eventRow {
@@ -266,6 +274,7 @@ type messageRow struct {
 	CreatedAt time.Time `gorm:"autoCreateTime:false"`
 }
 
+// TableName names the messages table.
 func (messageRow) TableName() string { return "messages" }
 
 func (r *messageRow) domain() payments.Message {
@@ -286,6 +295,7 @@ type userRow struct {
 	UpdatedAt time.Time `gorm:"autoUpdateTime:false"`
 }
 
+// TableName names the users table.
 func (userRow) TableName() string { return "users" }
 
 func (r *userRow) domain() payments.User {
@@ -312,6 +322,7 @@ type apiCallRow struct {
 	At           time.Time
 }
 
+// TableName names the api_calls table.
 func (apiCallRow) TableName() string { return "api_calls" }
 
 func (r *apiCallRow) domain() payments.APICall {
@@ -336,7 +347,42 @@ type settingRow struct {
 	UpdatedAt time.Time `gorm:"autoUpdateTime:false"`
 }
 
+// TableName names the settings table.
 func (settingRow) TableName() string { return "settings" }
+
+// domainRow is a row type R whose pointer converts it to its domain type T.
+type domainRow[T, R any] interface {
+	*R
+	domain() T
+}
+
+// take reads the one row where cond holds, as its domain type; ENotFound,
+// naming what, when there is none.
+func take[T, R any, P domainRow[T, R]](ctx context.Context, d *DB, what, cond string, arg any) (*T, error) {
+	var row R
+	err := d.gdb.WithContext(ctx).Where(cond, arg).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, payments.Errorf(payments.ENotFound, "%s not found", what)
+	}
+	if err != nil {
+		return nil, dbErr(err, "get %s", what)
+	}
+	v := P(&row).domain()
+	return &v, nil
+}
+
+// find reads the rows q selects, as their domain type.
+func find[T, R any, P domainRow[T, R]](q *gorm.DB, what string) ([]T, error) {
+	var rows []R
+	if err := q.Find(&rows).Error; err != nil {
+		return nil, dbErr(err, "list %s", what)
+	}
+	out := make([]T, len(rows))
+	for i := range rows {
+		out[i] = P(&rows[i]).domain()
+	}
+	return out, nil
+}
 
 // nullString stores "" as NULL, so that unique columns allow many blanks.
 func nullString(s string) *string {

@@ -28,6 +28,7 @@ type v1Invoice struct {
 	PaidAt      *time.Time `gorm:"index:ix_invoices_paid_at"`
 }
 
+// TableName names the invoices table.
 func (v1Invoice) TableName() string { return "invoices" }
 
 type v1QR struct {
@@ -54,6 +55,7 @@ type v1QR struct {
 	LastError     string `gorm:"not null"`
 }
 
+// TableName names the qrs table.
 func (v1QR) TableName() string { return "qrs" }
 
 type v1Payment struct {
@@ -80,6 +82,7 @@ type v1Payment struct {
 	CreatedAt      time.Time `gorm:"not null;autoCreateTime:false"`
 }
 
+// TableName names the payments table.
 func (v1Payment) TableName() string { return "payments" }
 
 type v1Event struct {
@@ -95,6 +98,7 @@ type v1Event struct {
 	DeliveredAt *time.Time
 }
 
+// TableName names the outbox table.
 func (v1Event) TableName() string { return "outbox" }
 
 type v1Message struct {
@@ -108,6 +112,7 @@ type v1Message struct {
 	CreatedAt time.Time  `gorm:"not null;autoCreateTime:false"`
 }
 
+// TableName names the messages table.
 func (v1Message) TableName() string { return "messages" }
 
 type v1User struct {
@@ -118,6 +123,7 @@ type v1User struct {
 	UpdatedAt time.Time `gorm:"not null;autoUpdateTime:false"`
 }
 
+// TableName names the users table.
 func (v1User) TableName() string { return "users" }
 
 type v1APICall struct {
@@ -134,6 +140,7 @@ type v1APICall struct {
 	At           time.Time `gorm:"not null"`
 }
 
+// TableName names the api_calls table.
 func (v1APICall) TableName() string { return "api_calls" }
 
 type v1Setting struct {
@@ -142,6 +149,7 @@ type v1Setting struct {
 	UpdatedAt time.Time `gorm:"not null;autoUpdateTime:false"`
 }
 
+// TableName names the settings table.
 func (v1Setting) TableName() string { return "settings" }
 
 // createV1 creates every table, referenced tables first.

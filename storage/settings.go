@@ -72,13 +72,5 @@ func (d *DB) ListCalls(ctx context.Context, qrID int64, limit int) ([]payments.A
 	if qrID != 0 {
 		q = q.Where("qr_id = ?", qrID)
 	}
-	var rows []apiCallRow
-	if err := page(q, limit, 0).Find(&rows).Error; err != nil {
-		return nil, dbErr(err, "list API calls")
-	}
-	out := make([]payments.APICall, len(rows))
-	for i := range rows {
-		out[i] = rows[i].domain()
-	}
-	return out, nil
+	return find[payments.APICall, apiCallRow](page(q, limit, 0), "API calls")
 }

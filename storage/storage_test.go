@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -202,7 +203,7 @@ func TestSchemaMatchesRows(t *testing.T) {
 	}{
 		{&invoiceRow{}, "ux_invoices_number"}, {&invoiceRow{}, "ux_invoices_token"},
 		{&qrRow{}, "ux_qrs_md5"}, {&qrRow{}, "ux_qrs_bill_number"}, {&qrRow{}, "ix_qrs_due"},
-		{&paymentRow{}, "ux_payments_hash"}, {&messageRow{}, "ux_messages_qr"},
+		{&paymentRow{}, "ux_payments_hash"}, {&messageRow{}, "ux_messages_qr"}, {&apiCallRow{}, "ix_api_calls_at"},
 	} {
 		if !m.HasIndex(ix.table, ix.name) {
 			t.Errorf("no index %s", ix.name)
@@ -259,10 +260,11 @@ func TestReopenKeepsData(t *testing.T) {
 
 func TestMigrations(t *testing.T) {
 	ctx := context.Background()
-	addNote := migration{2, "add invoice notes", func(tx *gorm.DB) error {
+	v := len(migrations) // this build's version; the steps below come next
+	addNote := migration{v + 1, "add invoice notes", func(tx *gorm.DB) error {
 		return tx.Exec("ALTER TABLE invoices ADD COLUMN note text NOT NULL DEFAULT ''").Error
 	}}
-	failing := migration{2, "half done", func(tx *gorm.DB) error {
+	failing := migration{v + 1, "half done", func(tx *gorm.DB) error {
 		if err := tx.Exec("CREATE TABLE half (id integer)").Error; err != nil {
 			return err
 		}
@@ -275,11 +277,11 @@ func TestMigrations(t *testing.T) {
 		err     string // substring of migrate's error
 		reopen  string // substring of Open's error afterwards, "" for success
 	}{
-		{name: "idempotent", steps: migrations, version: 1},
-		{name: "upgrade keeps rows", steps: append(migrations[:1:1], addNote), version: 2,
-			reopen: "database schema is version 2 but this khqrbot knows only up to version 1"},
-		{name: "failed step rolls back", steps: append(migrations[:1:1], failing), version: 1, err: "migrate to version 2 (half done): boom"},
-		{name: "gap", steps: []migration{migrations[0], {3, "skip", addNote.up}}, version: 1, err: "has version 3, want 2"},
+		{name: "idempotent", steps: migrations, version: v},
+		{name: "upgrade keeps rows", steps: append(migrations[:v:v], addNote), version: v + 1,
+			reopen: fmt.Sprintf("database schema is version %d but this khqrbot knows only up to version %d", v+1, v)},
+		{name: "failed step rolls back", steps: append(migrations[:v:v], failing), version: v, err: fmt.Sprintf("migrate to version %d (half done): boom", v+1)},
+		{name: "gap", steps: append(migrations[:v:v], migration{v + 2, "skip", addNote.up}), version: v, err: fmt.Sprintf("has version %d, want %d", v+2, v+1)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -311,6 +313,49 @@ func TestMigrations(t *testing.T) {
 				d2.Close()
 			}
 		})
+	}
+}
+
+// TestUpgradeFromV1 opens a database that has only the first schema
+// version, with rows in it, and checks that every later step applies and
+// keeps them.
+func TestUpgradeFromV1(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "k.db")
+	dsn, err := parseURL(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := &fakeClock{t: t0}
+	old := &DB{clock: clk}
+	if err := old.connect(ctx, dsn); err != nil {
+		t.Fatal(err)
+	}
+	if err := migrate(ctx, old.gdb, migrations[:1], clk); err != nil {
+		t.Fatal(err)
+	}
+	inv := testInvoice()
+	call := &payments.APICall{Endpoint: "check_transaction_by_md5", RequestID: "r1", At: t0}
+	if err := old.CreateInvoice(ctx, inv); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.LogCall(ctx, call); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+
+	d, _ := openPath(t, path)
+	if v, err := d.SchemaVersion(ctx); err != nil || v != LatestSchemaVersion() {
+		t.Fatalf("version %d (%v), want %d", v, err, LatestSchemaVersion())
+	}
+	if !d.gdb.Migrator().HasIndex(&apiCallRow{}, "ix_api_calls_at") {
+		t.Error("no index ix_api_calls_at after the upgrade")
+	}
+	if got, err := d.Invoice(ctx, inv.ID); err != nil || !reflect.DeepEqual(got, inv) {
+		t.Errorf("invoice after the upgrade: %+v %v, want %+v", got, err, inv)
+	}
+	if got, err := d.ListCalls(ctx, 0, 0); err != nil || len(got) != 1 || !reflect.DeepEqual(&got[0], call) {
+		t.Errorf("call log after the upgrade: %+v %v, want %+v", got, err, call)
 	}
 }
 

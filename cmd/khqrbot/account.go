@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 
 	"github.com/khqrbot/khqrbot/payments/bakong"
@@ -11,17 +10,9 @@ import (
 
 // runAccount asks Bakong whether an account exists: khqrbot account check ID.
 func runAccount(ctx context.Context, e *env, args []string) int {
-	fs := flag.NewFlagSet("account", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs := newFlags(e, "account", "check ID [flags]",
+		"Asks Bakong whether the account ID (name@bank) exists; no token needed.", exitCodesHelp)
 	api := addAPIFlags(fs, false)
-	fs.Usage = func() {
-		w := fs.Output()
-		fmt.Fprintln(w, "Usage: khqrbot account check ID [flags]")
-		fmt.Fprintln(w, "\nAsks Bakong whether the account ID (name@bank) exists; no token needed.")
-		fmt.Fprintln(w, "\nFlags:")
-		fs.PrintDefaults()
-		fmt.Fprintln(w, "\n"+exitCodesHelp)
-	}
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return parseExit(err)
@@ -30,9 +21,8 @@ func runAccount(ctx context.Context, e *env, args []string) int {
 		return usageError(fs, "want: account check ID")
 	}
 	id := pos[1]
-	c, err := api.client(e, nil)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "khqrbot account: %v\n", err)
+	c := api.client(e, nil)
+	if c == nil {
 		return exitUsage
 	}
 	exists, err := c.CheckAccount(ctx, id)
@@ -68,10 +58,7 @@ func runAccount(ctx context.Context, e *env, args []string) int {
 	case "invalid":
 		fmt.Fprintf(e.stdout, "INVALID: Bakong says %s is not a valid account ID (want name@bank)\n", id)
 	default:
-		fmt.Fprintf(e.stdout, "ERROR: %v\n", err)
-		if h := hint(err); h != "" {
-			fmt.Fprintf(e.stdout, "  %s\n", h)
-		}
+		printError(e.stdout, "", err)
 	}
 	return code
 }

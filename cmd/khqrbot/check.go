@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"slices"
@@ -16,177 +14,6 @@ import (
 	"github.com/khqrbot/khqrbot/payments/bakong"
 	"github.com/khqrbot/khqrbot/payments/khqr"
 )
-
-// Exit codes of the Bakong tool commands (check, token, account, deeplink).
-const (
-	exitOK       = 0 // found, exists, done
-	exitNo       = 1 // not found, account unknown or invalid, token expired
-	exitUsage    = 2 // bad flags or configuration
-	exitAPI      = 3 // Bakong or the network failed: unauthorized, geo-blocked, rate limited, unavailable, API error
-	exitFailed   = 4 // Bakong recorded the transaction as failed
-	exitDisagree = 5 // check --compare: the endpoints' answers differ
-)
-
-const exitCodesHelp = `Exit codes: 0 found or ok, 1 not found (or account unknown, token expired),
-2 usage or configuration error, 3 Bakong or network error (unauthorized,
-geo-blocked, rate limited, unavailable, API error), 4 transaction failed,
-5 check --compare: the endpoints disagree.`
-
-// apiFlags are the Open API settings the tool commands share: environment
-// variables, overridden by flags. Defaults never show the token in -h.
-type apiFlags struct {
-	url, token, proxy string
-	timeout           time.Duration
-	json, verbose     bool
-	withToken         bool
-}
-
-func addAPIFlags(fs *flag.FlagSet, withToken bool) *apiFlags {
-	a := &apiFlags{withToken: withToken}
-	fs.StringVar(&a.url, "api-url", "", "Open API base `URL` (default $BAKONG_API_URL, else "+bakong.DefaultBaseURL+")")
-	if withToken {
-		fs.StringVar(&a.token, "token", "", "Open API `TOKEN` (default $BAKONG_TOKEN)")
-	}
-	fs.StringVar(&a.proxy, "proxy-url", "", "HTTP proxy `URL` in Cambodia for these calls (default $BAKONG_PROXY_URL)")
-	fs.DurationVar(&a.timeout, "timeout", bakong.DefaultTimeout, "give up on a call after this `DURATION`")
-	fs.BoolVar(&a.json, "json", false, "print JSON for scripts")
-	fs.BoolVar(&a.verbose, "v", false, "print each HTTP call (endpoint, request id, status, codes, latency) on stderr")
-	return a
-}
-
-// resolve fills what the flags left empty from the environment.
-func (a *apiFlags) resolve(e *env) {
-	if a.url == "" {
-		a.url = e.getenv("BAKONG_API_URL")
-	}
-	if a.url == "" {
-		a.url = bakong.DefaultBaseURL
-	}
-	if a.withToken && a.token == "" {
-		a.token = e.getenv("BAKONG_TOKEN")
-	}
-	if a.proxy == "" {
-		a.proxy = e.getenv("BAKONG_PROXY_URL")
-	}
-}
-
-// client builds the Open API client. The token is fixed: a tool command
-// never renews behind the operator's back (renewing may revoke the token
-// the running bot uses).
-func (a *apiFlags) client(e *env, si *bakong.SourceInfo) (*bakong.Client, error) {
-	a.resolve(e)
-	o := bakong.Options{
-		BaseURL:    a.url,
-		ProxyURL:   a.proxy,
-		Timeout:    a.timeout,
-		UserAgent:  bakong.UserAgent(buildVersion()),
-		SourceInfo: si,
-	}
-	if a.withToken {
-		o.Tokens = bakong.StaticToken(a.token)
-	}
-	if a.verbose {
-		o.Observer = func(c bakong.Call) {
-			fmt.Fprintf(e.stderr, "bakong: %s id=%s HTTP %d responseCode %d errorCode %d in %s",
-				c.Endpoint, c.RequestID, c.HTTPStatus, c.ResponseCode, c.ErrorCode, c.Latency.Round(time.Millisecond))
-			if c.Err != "" {
-				fmt.Fprintf(e.stderr, ": %s", c.Err)
-			}
-			fmt.Fprintln(e.stderr)
-		}
-	}
-	return bakong.New(o)
-}
-
-// parseArgs parses flags wherever they stand among the positional
-// arguments, which it returns. It reports -h as flag.ErrHelp.
-func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return pos, nil
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-}
-
-// parseExit turns a parse error into an exit code.
-func parseExit(err error) int {
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	return exitUsage
-}
-
-// usageError prints a usage problem and the command's usage.
-func usageError(fs *flag.FlagSet, format string, a ...any) int {
-	fmt.Fprintf(fs.Output(), "khqrbot %s: %s\n\n", fs.Name(), fmt.Sprintf(format, a...))
-	fs.Usage()
-	return exitUsage
-}
-
-// errorExit is the exit code of a failed call: 2 for a request refused
-// locally (bad input), else 3.
-func errorExit(err error) int {
-	if bakong.IsKind(err, bakong.KindInvalid) {
-		return exitUsage
-	}
-	return exitAPI
-}
-
-// hint is advice for an error kind, for people.
-func hint(err error) string {
-	var e *bakong.Error
-	if !errors.As(err, &e) {
-		return ""
-	}
-	switch e.Kind {
-	case bakong.KindUnauthorized:
-		return "check BAKONG_TOKEN ('khqrbot token status'); renew it with 'khqrbot token renew'"
-	case bakong.KindRateLimited:
-		if e.RetryAfter > 0 {
-			return fmt.Sprintf("try again in %s", e.RetryAfter)
-		}
-		return "try again later"
-	case bakong.KindUnavailable:
-		return "Bakong or the network is down: try again later (an outage never means unpaid)"
-	case bakong.KindListRefused:
-		return "check one by one instead"
-	}
-	return ""
-}
-
-// errorJSON is an error as --json prints it.
-type errorJSON struct {
-	Kind       string `json:"kind"`
-	HTTPStatus int    `json:"httpStatus,omitempty"`
-	ErrorCode  int    `json:"errorCode,omitempty"`
-	RetryAfter int    `json:"retryAfterSeconds,omitempty"`
-	Message    string `json:"message"`
-}
-
-func errJSON(err error) *errorJSON {
-	if err == nil {
-		return nil
-	}
-	out := &errorJSON{Kind: "error", Message: err.Error()}
-	var e *bakong.Error
-	if errors.As(err, &e) {
-		out.Kind, out.HTTPStatus, out.ErrorCode = string(e.Kind), e.HTTPStatus, e.ErrorCode
-		out.RetryAfter = int(e.RetryAfter.Round(time.Second) / time.Second)
-	}
-	return out
-}
-
-func printJSON(w io.Writer, v any) {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.Encode(v)
-}
 
 // outcome is the answer to one lookup.
 type outcome struct {
@@ -317,16 +144,15 @@ func printOutcome(w io.Writer, o outcome) {
 	case "failed":
 		fmt.Fprintf(w, "FAILED: Bakong recorded the transaction for %s %s as failed\n", o.by, o.key)
 	default:
-		fmt.Fprintf(w, "ERROR asking by %s %s: %v\n", o.by, o.key, o.err)
-		if h := hint(o.err); h != "" {
-			fmt.Fprintf(w, "  %s\n", h)
-		}
+		printError(w, "asking by "+o.by+" "+o.key, o.err)
 	}
 }
 
 func runCheck(ctx context.Context, e *env, args []string) int {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs := newFlags(e, "check", `--md5 X | --hash X | --short-hash X --amount A --currency C |
+                     --instruction-ref X | --external-ref X | --compare MD5  [flags]`,
+		"Asks the Bakong Open API about one payment and prints what it says.",
+		exitCodesHelp+"\n4 transaction failed, 5 check --compare: the endpoints disagree.")
 	md5 := fs.String("md5", "", "`MD5` of the exact KHQR string (32 hex digits)")
 	hash := fs.String("hash", "", "full transaction `hash` (64 hex digits)")
 	short := fs.String("short-hash", "", "short `hash` from a receipt (8 hex digits); needs --amount and --currency")
@@ -336,21 +162,8 @@ func runCheck(ctx context.Context, e *env, args []string) int {
 	ext := fs.String("external-ref", "", "payer bank's `REF`, like 100FT38906478429")
 	compare := fs.String("compare", "", "ask by this `MD5`, then by the full hash and the short hash it found, side by side")
 	api := addAPIFlags(fs, true)
-	fs.Usage = func() {
-		w := fs.Output()
-		fmt.Fprintln(w, "Usage: khqrbot check --md5 X | --hash X | --short-hash X --amount A --currency C |")
-		fmt.Fprintln(w, "                     --instruction-ref X | --external-ref X | --compare MD5  [flags]")
-		fmt.Fprintln(w, "\nAsks the Bakong Open API about one payment and prints what it says.")
-		fmt.Fprintln(w, "\nFlags:")
-		fs.PrintDefaults()
-		fmt.Fprintln(w, "\n"+exitCodesHelp)
-	}
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return parseExit(err)
-	}
-	if len(pos) > 0 {
-		return usageError(fs, "unexpected argument %q", pos[0])
+	if code, ok := parseNoArgs(fs, args); !ok {
+		return code
 	}
 	set := 0
 	for _, v := range []string{*md5, *hash, *short, *instr, *ext, *compare} {
@@ -378,9 +191,8 @@ func runCheck(ctx context.Context, e *env, args []string) int {
 		}
 		*currency = string(cur)
 	}
-	c, err := api.client(e, nil)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "khqrbot check: %v\n", err)
+	c := api.client(e, nil)
+	if c == nil {
 		return exitUsage
 	}
 	if *compare != "" {

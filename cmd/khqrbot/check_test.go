@@ -179,13 +179,24 @@ func TestCheckJSON(t *testing.T) {
 func TestToolFlagsOverrideEnv(t *testing.T) {
 	ts := newToolSim(t)
 	vars := map[string]string{"BAKONG_API_URL": "http://127.0.0.1:1", "BAKONG_TOKEN": "stale"}
-	code, out, errOut := runTool(t, vars, "", "check", "--md5", ts.paid.MD5, "--api-url", ts.vars["BAKONG_API_URL"], "--token", ts.vars["BAKONG_TOKEN"])
+	code, out, errOut := runTool(t, vars, "", "check", "--md5", ts.paid.MD5, "--bakong-api-url", ts.vars["BAKONG_API_URL"], "--bakong-token", ts.vars["BAKONG_TOKEN"])
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
-	code, _, errOut = runTool(t, map[string]string{"BAKONG_PROXY_URL": "socks9://x"}, "", "check", "--md5", ts.paid.MD5)
-	if code != 2 || !strings.Contains(errOut, "proxy URL") {
-		t.Fatalf("bad proxy: exit %d %s", code, errOut)
+	// Bad settings are reported all at once, each by name, secrets hidden.
+	bad := map[string]string{"BAKONG_PROXY_URL": "socks9://bob:hunter2@x", "BAKONG_TOKEN": "two words"}
+	code, _, errOut = runTool(t, bad, "", "check", "--md5", ts.paid.MD5, "--bakong-api-url", "ftp://x")
+	for _, want := range []string{
+		`--bakong-api-url (BAKONG_API_URL)="ftp://x": want an http:// or https:// URL with a host`,
+		`BAKONG_TOKEN=(set): want the Open API token, without spaces`,
+		`BAKONG_PROXY_URL="socks9://bob:xxxxx@x": want an http:// or https:// URL with a host`,
+	} {
+		if code != 2 || !strings.Contains(errOut, want) {
+			t.Errorf("bad settings: exit %d, want 2 and %q:\n%s", code, want, errOut)
+		}
+	}
+	if strings.Contains(errOut, "two words") || strings.Contains(errOut, "hunter2") {
+		t.Errorf("bad settings: output shows a secret:\n%s", errOut)
 	}
 	_, _, help := runTool(t, map[string]string{"BAKONG_TOKEN": "secret-token-value"}, "", "check", "-h")
 	if strings.Contains(help, "secret-token-value") || !strings.Contains(help, "Exit codes") {

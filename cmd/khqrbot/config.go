@@ -83,7 +83,7 @@ var configSettings = []configSetting{
 	{"TELEGRAM_BOT_TOKEN", "", "bot token from @BotFather (required by run)", true},
 	{"TELEGRAM_API_URL", "https://api.telegram.org", "Bot API base URL", false},
 	{"BAKONG_API_URL", "https://api-bakong.nbc.gov.kh", "Bakong Open API base URL", false},
-	{"BAKONG_TOKEN", "", "Open API token; empty: sandbox mode on the built-in simulator", true},
+	{"BAKONG_TOKEN", "", "Open API token; without one, run is in sandbox mode on the built-in simulator", true},
 	{"BAKONG_EMAIL", "", "email the token is registered to; lets khqrbot renew it", false},
 	{"BAKONG_ACCOUNT_ID", sandboxAccountID + " in sandbox", "Bakong account that receives payments, name@bank; required unless sandbox", false},
 	{"BAKONG_PROXY_URL", "", "http(s) proxy for Bakong calls only, e.g. one in Cambodia", false},
@@ -116,6 +116,7 @@ type configProblem struct {
 	Want   string // what is accepted
 }
 
+// String says which setting, from where, what it got and what is wanted.
 func (p configProblem) String() string {
 	src := p.Source
 	if src != p.Var {
@@ -133,6 +134,7 @@ type configError struct {
 	Problems []configProblem
 }
 
+// Error lists every problem, one a line.
 func (e *configError) Error() string {
 	var b strings.Builder
 	if len(e.Problems) == 1 {
@@ -179,13 +181,9 @@ func loadConfig(getenv func(string) string, fs *flag.FlagSet, args []string, nee
 // readConfig is loadConfig, but with a *configError it also returns the
 // configuration as far as it is valid (defaults where it is not), for doctor.
 func readConfig(getenv func(string) string, fs *flag.FlagSet, args []string, needTelegram bool) (*config, error) {
-	vals := make(map[string]*string, len(configSettings))
+	sf := newSettingFlags(fs)
 	for _, s := range configSettings {
-		usage := s.help + " (env " + s.env + ")"
-		if s.def != "" {
-			usage += "; default " + s.def
-		}
-		vals[s.env] = fs.String(flagName(s.env), "", usage)
+		sf.add(s.env, flagName(s.env))
 	}
 	if isDefaultUsage(fs) {
 		fs.Usage = func() { printConfigUsage(fs, commandSummary(fs.Name())) }
@@ -193,19 +191,46 @@ func readConfig(getenv func(string) string, fs *flag.FlagSet, args []string, nee
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	r := &configReader{getenv: getenv, vals: vals, given: given}
+	r := sf.reader(getenv)
 	cfg := r.read(needTelegram)
-	if len(r.problems) > 0 {
-		order := map[string]int{}
-		for i, s := range configSettings {
-			order[s.env] = i
+	return cfg, r.err()
+}
+
+// settingFlags are flags that override configuration settings: commands
+// other than run define the few settings they use, with run's flag names or
+// their own (token's --email for BAKONG_EMAIL).
+type settingFlags struct {
+	fs    *flag.FlagSet
+	vals  map[string]*string // flag values by variable
+	names map[string]string  // flag names by variable
+}
+
+func newSettingFlags(fs *flag.FlagSet) *settingFlags {
+	return &settingFlags{fs: fs, vals: map[string]*string{}, names: map[string]string{}}
+}
+
+// add defines the flag name for the setting env, with its help, and
+// returns the flag's value.
+func (sf *settingFlags) add(env, name string) *string {
+	usage := ""
+	for _, s := range configSettings {
+		if s.env == env {
+			usage = s.help + " (env " + s.env + ")"
+			if s.def != "" {
+				usage += "; default " + s.def
+			}
 		}
-		slices.SortStableFunc(r.problems, func(a, b configProblem) int { return order[a.Var] - order[b.Var] })
-		return cfg, &configError{Problems: r.problems}
 	}
-	return cfg, nil
+	sf.vals[env], sf.names[env] = sf.fs.String(name, "", usage), name
+	return sf.vals[env]
+}
+
+// reader reads the settings after the flags were parsed: each from its
+// flag when given, else from getenv.
+func (sf *settingFlags) reader(getenv func(string) string) *configReader {
+	given := map[string]bool{}
+	sf.fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	return &configReader{getenv: getenv, vals: sf.vals, names: sf.names, given: given}
 }
 
 // isDefaultUsage reports whether fs.Usage is still the flag package's own,
@@ -296,17 +321,32 @@ func printConfigSettings(w io.Writer) {
 // configReader reads and checks settings, collecting every problem.
 type configReader struct {
 	getenv   func(string) string
-	vals     map[string]*string
-	given    map[string]bool
+	vals     map[string]*string // flag values by variable
+	names    map[string]string  // flag names by variable
+	given    map[string]bool    // by flag name
 	problems []configProblem
 }
 
 // get returns a setting's trimmed value and where it came from.
 func (r *configReader) get(env string) (string, string) {
-	if name := flagName(env); r.given[name] {
+	if name, ok := r.names[env]; ok && r.given[name] {
 		return strings.TrimSpace(*r.vals[env]), "--" + name
 	}
 	return strings.TrimSpace(r.getenv(env)), env
+}
+
+// err returns the problems found so far as one *configError, in the order
+// of the settings table, or nil.
+func (r *configReader) err() error {
+	if len(r.problems) == 0 {
+		return nil
+	}
+	order := map[string]int{}
+	for i, s := range configSettings {
+		order[s.env] = i
+	}
+	slices.SortStableFunc(r.problems, func(a, b configProblem) int { return order[a.Var] - order[b.Var] })
+	return &configError{Problems: r.problems}
 }
 
 // bad records a problem with env's value.
@@ -346,9 +386,10 @@ func (r *configReader) read(needTelegram bool) *config {
 	c := &config{
 		TelegramToken:   r.str("TELEGRAM_BOT_TOKEN", ""),
 		TelegramAPIURL:  r.url("TELEGRAM_API_URL", "https://api.telegram.org", false),
-		BakongAPIURL:    r.url("BAKONG_API_URL", "https://api-bakong.nbc.gov.kh", false),
-		BakongToken:     r.str("BAKONG_TOKEN", ""),
+		BakongAPIURL:    r.bakongAPIURL(),
+		BakongToken:     r.bakongToken(),
 		BakongProxyURL:  r.url("BAKONG_PROXY_URL", "", false),
+		BakongEmail:     r.bakongEmail(),
 		BakongMaxRPS:    r.integer("BAKONG_MAX_RPS", 5, 1, 100),
 		DeeplinkIconURL: r.url("DEEPLINK_ICON_URL", "", false),
 		MerchantCity:    r.text("MERCHANT_CITY", "Phnom Penh", 15),
@@ -365,17 +406,6 @@ func (r *configReader) read(needTelegram bool) *config {
 		r.bad("TELEGRAM_BOT_TOKEN", "the bot token from @BotFather, like 123456789:AAE...")
 	case c.TelegramToken != "" && !cfgTelegramTokenRe.MatchString(c.TelegramToken):
 		r.bad("TELEGRAM_BOT_TOKEN", "the bot token from @BotFather: digits, a colon, then letters, digits, _ or -")
-	}
-	if c.BakongToken != "" && strings.ContainsAny(c.BakongToken, " \t\r\n") {
-		r.bad("BAKONG_TOKEN", "the Open API token, without spaces")
-	}
-
-	if v := r.str("BAKONG_EMAIL", ""); v != "" {
-		if a, err := mail.ParseAddress(v); err != nil || a.Address != v {
-			r.bad("BAKONG_EMAIL", "an email address such as merchant@example.com")
-		} else {
-			c.BakongEmail = v
-		}
 	}
 
 	c.BakongAccountID = r.str("BAKONG_ACCOUNT_ID", "")
@@ -462,6 +492,34 @@ func (r *configReader) read(needTelegram bool) *config {
 		r.bad("LOG_FORMAT", "text or json")
 	}
 	return c
+}
+
+// bakongAPIURL reads BAKONG_API_URL.
+func (r *configReader) bakongAPIURL() string {
+	return r.url("BAKONG_API_URL", "https://api-bakong.nbc.gov.kh", false)
+}
+
+// bakongToken reads BAKONG_TOKEN; empty means sandbox mode. A bad token is
+// still returned, so that the rules of live mode are checked too.
+func (r *configReader) bakongToken() string {
+	v := r.str("BAKONG_TOKEN", "")
+	if strings.ContainsAny(v, " \t\r\n") {
+		r.bad("BAKONG_TOKEN", "the Open API token, without spaces")
+	}
+	return v
+}
+
+// bakongEmail reads BAKONG_EMAIL, the address the token is registered to.
+func (r *configReader) bakongEmail() string {
+	v := r.str("BAKONG_EMAIL", "")
+	if v == "" {
+		return ""
+	}
+	if a, err := mail.ParseAddress(v); err != nil || a.Address != v {
+		r.bad("BAKONG_EMAIL", "an email address such as merchant@example.com")
+		return ""
+	}
+	return v
 }
 
 // has reports whether env has a non-empty value.

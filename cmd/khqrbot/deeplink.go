@@ -1,9 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"flag"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -12,52 +11,46 @@ import (
 
 // runDeeplink asks Bakong for the short link that opens its app on a KHQR.
 func runDeeplink(ctx context.Context, e *env, args []string) int {
-	fs := flag.NewFlagSet("deeplink", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs := newFlags(e, "deeplink", "QR [flags]   (QR - reads it from stdin)",
+		"Asks Bakong for the deeplink of a KHQR string; no token needed. The app name,\n"+
+			"icon and callback go along as sourceInfo.",
+		"Exit codes: 0 link printed, 1 Bakong refused the QR, 2 usage or configuration\n"+
+			"error, 3 Bakong or network error.")
 	si := bakong.SourceInfo{}
 	fs.StringVar(&si.AppName, "app-name", "khqrbot", "app `NAME` the Bakong app shows")
 	fs.StringVar(&si.AppIconURL, "app-icon-url", "https://github.com/khqrbot.png", "app icon `URL`")
 	fs.StringVar(&si.AppDeepLinkCallback, "app-callback", "https://github.com/khqrbot/khqrbot", "`URL` opened after payment, e.g. https://t.me/yourbot")
 	api := addAPIFlags(fs, false)
-	fs.Usage = func() {
-		w := fs.Output()
-		fmt.Fprintln(w, "Usage: khqrbot deeplink QR [flags]   (QR - reads it from stdin)")
-		fmt.Fprintln(w, "\nAsks Bakong for the deeplink of a KHQR string; no token needed. The app name,")
-		fmt.Fprintln(w, "icon and callback go along as sourceInfo.")
-		fmt.Fprintln(w, "\nFlags:")
-		fs.PrintDefaults()
-		fmt.Fprintln(w, "\nExit codes: 0 link printed, 1 Bakong refused the QR, 2 usage error, 3 Bakong or network error.")
-	}
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return parseExit(err)
 	}
-	if len(pos) != 1 {
-		return usageError(fs, "give one KHQR string, or - to read it from stdin")
+	qr, code := qrArg(e, fs, pos)
+	if code != exitOK {
+		return code
 	}
-	qr := pos[0]
-	if qr == "-" {
-		line, err := bufio.NewReader(e.stdin).ReadString('\n')
-		if err != nil && line == "" {
-			return usageError(fs, "no QR on stdin")
+	var empty []string
+	for _, f := range []struct{ flag, v string }{{"--app-name", si.AppName}, {"--app-icon-url", si.AppIconURL}, {"--app-callback", si.AppDeepLinkCallback}} {
+		if strings.TrimSpace(f.v) == "" {
+			empty = append(empty, f.flag)
 		}
-		qr = strings.TrimSpace(line)
 	}
-	if err := si.Validate(); err != nil {
-		return usageError(fs, "%v", err)
+	if len(empty) > 0 {
+		return usageError(fs, "%s: want a value (Bakong needs the app's name, icon and callback together)", strings.Join(empty, ", "))
 	}
-	c, err := api.client(e, &si)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "khqrbot deeplink: %v\n", err)
+	c := api.client(e, &si)
+	if c == nil {
 		return exitUsage
 	}
 	link, err := c.Deeplink(ctx, qr)
-	code := exitOK
-	switch {
-	case bakong.IsKind(err, bakong.KindAPI):
-		code = exitNo
-	case err != nil:
+	if err != nil {
 		code = errorExit(err)
+		var be *bakong.Error
+		// errorCode 5: the QR (or sourceInfo) is not one Bakong takes;
+		// 2: a static QR, should Bakong refuse those.
+		if errors.As(err, &be) && be.Kind == bakong.KindAPI && (be.ErrorCode == 5 || be.ErrorCode == 2) {
+			code = exitNo
+		}
 	}
 	if api.json {
 		printJSON(e.stdout, struct {
@@ -67,10 +60,7 @@ func runDeeplink(ctx context.Context, e *env, args []string) int {
 		return code
 	}
 	if err != nil {
-		fmt.Fprintf(e.stdout, "ERROR: %v\n", err)
-		if h := hint(err); h != "" {
-			fmt.Fprintf(e.stdout, "  %s\n", h)
-		}
+		printError(e.stdout, "", err)
 		return code
 	}
 	fmt.Fprintln(e.stdout, link)

@@ -22,8 +22,8 @@ func TestDeeplinkCommand(t *testing.T) {
 		{"stdin", []string{"deeplink", "-"}, qr + "\n", 0, "https://"},
 		{"json", []string{"deeplink", "--json", qr}, "", 0, `"shortLink": "https://`},
 		{"bad CRC", []string{"deeplink", bad}, "", 1, "Missing required fields"},
-		{"empty source info", []string{"deeplink", "--app-name", "", qr}, "", 2, "AppName"},
-		{"no QR", []string{"deeplink"}, "", 2, "give one KHQR"},
+		{"empty source info", []string{"deeplink", "--app-name", "", "--app-callback", " ", qr}, "", 2, "--app-name, --app-callback: want a value"},
+		{"no QR", []string{"deeplink"}, "", 2, "want one KHQR string"},
 		{"empty stdin", []string{"deeplink", "-"}, "", 2, "no QR on stdin"},
 	}
 	for _, tt := range tests {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -54,7 +53,7 @@ func runDoctor(ctx context.Context, e *env, args []string) int {
 	fs.Usage = func() {
 		printConfigUsage(fs, "Checks the configuration, the database, Telegram (getMe), the Bakong token's\n"+
 			"expiry and whether Bakong answers this machine (401 reachable, 403 geo-blocked).\n"+
-			"Exit status 0 when every check is OK or skipped, 1 otherwise.")
+			"Exit codes: 0 every check OK or skipped, 1 a check failed, 2 usage error.")
 	}
 	cfg, err := readConfig(e.getenv, fs, args, true)
 	var cerr *configError
@@ -62,9 +61,7 @@ func runDoctor(ctx context.Context, e *env, args []string) int {
 		return exitConfig(e.stderr, err)
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "khqrbot doctor: unexpected argument %q\n", fs.Arg(0))
-		fs.Usage()
-		return 2
+		return usageError(fs, "unexpected argument %q", fs.Arg(0))
 	}
 	d := &doctor{
 		cfg:      cfg,
@@ -83,10 +80,10 @@ func runDoctor(ctx context.Context, e *env, args []string) int {
 	}
 	if failed > 0 {
 		fmt.Fprintf(e.stdout, "\n%d of the checks failed.\n", failed)
-		return 1
+		return exitNo
 	}
 	fmt.Fprintln(e.stdout, "\nAll checks passed.")
-	return 0
+	return exitOK
 }
 
 // run performs every check in order. Reasons never hold a secret.
@@ -225,47 +222,41 @@ func (d *doctor) checkReachable(ctx context.Context) (checkStatus, string) {
 	case d.cfgErr.has("BAKONG_API_URL", "BAKONG_PROXY_URL"):
 		return checkSkip, "BAKONG_API_URL or BAKONG_PROXY_URL is invalid (see configuration)"
 	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
 	via := ""
-	if d.cfg.BakongProxyURL != "" {
-		pu, err := url.Parse(d.cfg.BakongProxyURL)
+	if p := d.cfg.BakongProxyURL; p != "" {
+		u, err := url.Parse(p)
 		if err != nil {
 			return checkSkip, "BAKONG_PROXY_URL is invalid (see configuration)"
 		}
-		tr.Proxy = http.ProxyURL(pu)
-		via = " through BAKONG_PROXY_URL " + pu.Redacted()
+		via = " through BAKONG_PROXY_URL " + u.Redacted()
 	}
-	client := &http.Client{Transport: tr, Timeout: d.timeout}
-	defer tr.CloseIdleConnections()
-	ctx, cancel := context.WithTimeout(ctx, d.timeout)
-	defer cancel()
-	u := d.cfg.BakongAPIURL + "/v1/check_transaction_by_md5"
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader([]byte(`{"md5":"00000000000000000000000000000000"}`)))
+	c, err := apiSettings{url: d.cfg.BakongAPIURL, proxy: d.cfg.BakongProxyURL, timeout: d.timeout}.client()
 	if err != nil {
 		return checkFail, err.Error()
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "khqrbot/"+buildVersion()+" (doctor)")
-	resp, err := client.Do(req)
-	if err != nil {
-		return checkFail, fmt.Sprintf("cannot reach Bakong at %s%s: %v", d.cfg.BakongAPIURL, via, err)
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
-	switch resp.StatusCode {
-	case http.StatusUnauthorized:
+	_, err = c.CheckMD5(ctx, strings.Repeat("0", 32))
+	var be *bakong.Error
+	switch {
+	case err == nil || errors.Is(err, bakong.ErrNotFound) || errors.Is(err, bakong.ErrFailed):
+		return checkOK, "Bakong answers this machine" + via + " (HTTP 200)"
+	case !errors.As(err, &be):
+		return checkFail, err.Error()
+	case be.Kind == bakong.KindUnauthorized:
 		return checkOK, fmt.Sprintf("Bakong answers this machine%s (HTTP 401 without a token, as expected)", via)
-	case http.StatusForbidden:
-		if via != "" {
-			return checkFail, "Bakong refused the request (HTTP 403)" + via + ": the proxy's address is not accepted. " +
-				"The Open API answers only from Cambodia: use a proxy there"
-		}
+	case be.Kind == bakong.KindGeoBlocked && via != "":
+		return checkFail, "Bakong refused the request (HTTP 403)" + via + ": the proxy's address is not accepted. " +
+			"The Open API answers only from Cambodia: use a proxy there"
+	case be.Kind == bakong.KindGeoBlocked:
 		return checkFail, "Bakong refused this machine (HTTP 403, an HTML page): the Open API answers only from " +
 			"Cambodian IP addresses. Run khqrbot on a server in Cambodia, or set BAKONG_PROXY_URL to an HTTP proxy there"
-	case http.StatusProxyAuthRequired:
+	case be.HTTPStatus == http.StatusProxyAuthRequired:
 		return checkFail, "the proxy asks for credentials (HTTP 407): put them in BAKONG_PROXY_URL as http://user:password@host:port"
-	case http.StatusOK:
-		return checkOK, "Bakong answers this machine" + via + " (HTTP 200)"
+	case be.HTTPStatus == 0:
+		cause := be.Message
+		if be.Err != nil {
+			cause += ": " + be.Err.Error()
+		}
+		return checkFail, fmt.Sprintf("cannot reach Bakong at %s%s: %s", d.cfg.BakongAPIURL, via, cause)
 	}
-	return checkFail, fmt.Sprintf("Bakong answered HTTP %d%s; try again later, or check BAKONG_API_URL", resp.StatusCode, via)
+	return checkFail, fmt.Sprintf("Bakong answered HTTP %d%s; try again later, or check BAKONG_API_URL", be.HTTPStatus, via)
 }

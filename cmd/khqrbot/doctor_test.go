@@ -74,6 +74,7 @@ func TestDoctor(t *testing.T) {
 	ok401, _ := bakongStub(t, http.StatusUnauthorized)
 	geo403, _ := bakongStub(t, http.StatusForbidden)
 	down503, _ := bakongStub(t, http.StatusServiceUnavailable)
+	auth407, _ := bakongStub(t, http.StatusProxyAuthRequired)
 	gone := httptest.NewServer(http.NotFoundHandler())
 	gone.Close()
 
@@ -114,6 +115,9 @@ func TestDoctor(t *testing.T) {
 		}},
 		{"bakong down", liveEnv(down503.URL), 1, want{
 			"bakong reachable": "FAIL HTTP 503",
+		}},
+		{"proxy wants credentials", liveEnv(auth407.URL), 1, want{
+			"bakong reachable": "FAIL the proxy asks for credentials (HTTP 407)",
 		}},
 		{"bakong unreachable", liveEnv(gone.URL), 1, want{
 			"bakong reachable": "FAIL cannot reach Bakong",

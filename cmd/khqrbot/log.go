@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -35,21 +36,23 @@ type redactor struct {
 // newRedactor redacts each non-empty secret, also in its URL-escaped forms
 // (a token in a URL path or query). Short secrets are redacted too.
 func newRedactor(secrets ...string) *redactor {
-	var pairs []string
-	seen := map[string]bool{}
-	add := func(s string) {
-		if s != "" && !seen[s] {
-			seen[s] = true
-			pairs = append(pairs, s, redacted)
+	var forms []string
+	for _, s := range secrets {
+		for _, f := range []string{s, url.PathEscape(s), url.QueryEscape(s)} {
+			if f != "" && !slices.Contains(forms, f) {
+				forms = append(forms, f)
+			}
 		}
 	}
-	for _, s := range secrets {
-		add(s)
-		add(url.PathEscape(s))
-		add(url.QueryEscape(s))
-	}
-	if len(pairs) == 0 {
+	if len(forms) == 0 {
 		return &redactor{}
+	}
+	// A Replacer tries its pairs in order: longest first, so that a secret
+	// that begins with another is replaced whole, not left half shown.
+	slices.SortStableFunc(forms, func(a, b string) int { return len(b) - len(a) })
+	pairs := make([]string, 0, 2*len(forms))
+	for _, f := range forms {
+		pairs = append(pairs, f, redacted)
 	}
 	return &redactor{r: strings.NewReplacer(pairs...)}
 }

@@ -65,6 +65,18 @@ func TestLoggerLevel(t *testing.T) {
 	}
 }
 
+// TestRedactorOverlappingSecrets: a secret that begins with a shorter one
+// is hidden whole, whatever order they come in.
+func TestRedactorOverlappingSecrets(t *testing.T) {
+	const short, long = "abc", "abcdef123456"
+	for _, r := range []*redactor{newRedactor(short, long), newRedactor(long, short)} {
+		got := r.String("token=" + long + " secret=" + short)
+		if want := "token=" + redacted + " secret=" + redacted; got != want {
+			t.Errorf("got %q, want %q", got, want)
+		}
+	}
+}
+
 func TestRedactorWithoutSecrets(t *testing.T) {
 	r := newRedactor("", "")
 	if got := r.String("nothing to hide"); got != "nothing to hide" {

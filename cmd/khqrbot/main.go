@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 )
 
@@ -77,6 +78,15 @@ func dispatch(ctx context.Context, e *env, args []string) int {
 	return 2
 }
 
+// Exit codes shared by every command; each command's help says what its
+// own mean.
+const (
+	exitOK    = 0 // success: found, exists, valid, done
+	exitNo    = 1 // a negative answer: not found, invalid, a failed check
+	exitUsage = 2 // bad arguments, flags or configuration
+	exitError = 3 // anything else failed: Bakong, the network, a file
+)
+
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: khqrbot [command] [flags]")
 	fmt.Fprintln(w, "\nCommands:")
@@ -84,26 +94,128 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.short)
 	}
 	fmt.Fprintln(w, "\nWith no command, khqrbot runs the bot. 'khqrbot help CMD' shows a command's flags.")
+	fmt.Fprintln(w, "Exit status: 0 success, 1 a negative answer (not found, invalid, a failed check),")
+	fmt.Fprintln(w, "2 usage or configuration error, 3 and above other failures.")
+}
+
+// newFlags returns the flag set of command name ("check", "token renew").
+// Its errors and -h go to e.stderr; -h shows "Usage: khqrbot NAME
+// SYNOPSIS", about, the flags and footer (either may be empty).
+func newFlags(e *env, name, synopsis, about, footer string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintln(w, strings.TrimSpace("Usage: khqrbot "+name+" "+synopsis))
+		if about != "" {
+			fmt.Fprintf(w, "\n%s\n", about)
+		}
+		n := 0
+		fs.VisitAll(func(*flag.Flag) { n++ })
+		if n > 0 {
+			fmt.Fprintln(w, "\nFlags:")
+			fs.PrintDefaults()
+		}
+		if footer != "" {
+			fmt.Fprintf(w, "\n%s\n", footer)
+		}
+	}
+	return fs
+}
+
+// parseArgs parses flags wherever they stand among the positional
+// arguments, which it returns; after "--" everything is positional. It
+// reports -h as flag.ErrHelp.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if i := len(args) - len(rest) - 1; i >= 0 && args[i] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// parseNoArgs parses the flags of a command that takes no arguments. When
+// ok is false the command exits with code: 0 after -h, 2 after a bad flag
+// or an argument.
+func parseNoArgs(fs *flag.FlagSet, args []string) (code int, ok bool) {
+	pos, err := parseArgs(fs, args)
+	switch {
+	case err != nil:
+		return parseExit(err), false
+	case len(pos) > 0:
+		return usageError(fs, "unexpected argument %q", pos[0]), false
+	}
+	return exitOK, true
+}
+
+// parseExit is the exit code after a parse error: 0 for -h, else 2 (the
+// flag package printed the problem and the usage).
+func parseExit(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	return exitUsage
+}
+
+// usageError prints a usage problem and the command's usage, and returns 2.
+func usageError(fs *flag.FlagSet, format string, a ...any) int {
+	fmt.Fprintf(fs.Output(), "khqrbot %s: %s\n\n", fs.Name(), fmt.Sprintf(format, a...))
+	fs.Usage()
+	return exitUsage
+}
+
+// cmdError prints err as the failure of command fs and returns code.
+func cmdError(e *env, fs *flag.FlagSet, code int, err error) int {
+	fmt.Fprintf(e.stderr, "khqrbot %s: %v\n", fs.Name(), err)
+	return code
+}
+
+// subcommand is one subcommand of a command that has them (qr, token).
+type subcommand struct {
+	name string
+	run  func(ctx context.Context, e *env, args []string) int
+}
+
+// runSubcommand runs the subcommand args[0] of command name. With none, an
+// unknown one or -h it prints usage (on e.stderr, as -h does everywhere):
+// exit 0 for -h, else 2.
+func runSubcommand(ctx context.Context, e *env, name string, usage func(io.Writer), subs []subcommand, args []string) int {
+	if len(args) == 0 {
+		usage(e.stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		usage(e.stderr)
+		return exitOK
+	}
+	for _, s := range subs {
+		if s.name == args[0] {
+			return s.run(ctx, e, args[1:])
+		}
+	}
+	fmt.Fprintf(e.stderr, "khqrbot %s: unknown subcommand %q\n\n", name, args[0])
+	usage(e.stderr)
+	return exitUsage
 }
 
 func runVersion(_ context.Context, e *env, args []string) int {
-	fs := flag.NewFlagSet("version", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: khqrbot version\n\nPrints the version khqrbot was built as.")
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "khqrbot version: unexpected argument %q\n", fs.Arg(0))
-		return 2
+	fs := newFlags(e, "version", "", "Prints the version khqrbot was built as.", "")
+	if code, ok := parseNoArgs(fs, args); !ok {
+		return code
 	}
 	fmt.Fprintln(e.stdout, "khqrbot", buildVersion())
-	return 0
+	return exitOK
 }
 
 // buildVersion is the version set at build time, else the module version or

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"flag"
+	"io"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -60,5 +63,79 @@ func TestBuildVersion(t *testing.T) {
 	version = "dev"
 	if got := buildVersion(); !strings.HasPrefix(got, "dev") && !strings.HasPrefix(got, "v") {
 		t.Errorf("fallback version %q", got)
+	}
+}
+
+// TestEveryCommandHelpAndBadFlag: every command and subcommand shows its
+// usage with -h (exit 0, on stderr; on stdout through help) and on an
+// unknown flag (exit 2), and its help documents the exit codes.
+func TestEveryCommandHelpAndBadFlag(t *testing.T) {
+	var cmds [][]string
+	for _, c := range commands() {
+		switch c.name {
+		case "help":
+		case "qr":
+			for _, s := range []string{"encode", "decode", "verify", "image"} {
+				cmds = append(cmds, []string{"qr", s})
+			}
+		case "token":
+			for _, s := range []string{"status", "request", "verify", "renew"} {
+				cmds = append(cmds, []string{"token", s})
+			}
+		default:
+			cmds = append(cmds, []string{c.name})
+		}
+	}
+	for _, cmd := range cmds {
+		name := strings.Join(cmd, " ")
+		t.Run(name, func(t *testing.T) {
+			usage := "Usage: khqrbot " + name
+			code, out, errOut := runCmd(t, nil, append(cmd, "-h")...)
+			if code != 0 || !strings.Contains(errOut, usage) || out != "" {
+				t.Errorf("-h: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+			}
+			if name != "version" && !strings.Contains(errOut, "Exit codes: 0 ") {
+				t.Errorf("-h does not document the exit codes:\n%s", errOut)
+			}
+			code, out, _ = runCmd(t, nil, append([]string{"help"}, cmd...)...)
+			if code != 0 || !strings.Contains(out, usage) {
+				t.Errorf("help %s: exit %d\n%s", name, code, out)
+			}
+			code, _, errOut = runCmd(t, nil, append(cmd, "--no-such-flag")...)
+			if code != 2 || !strings.Contains(errOut, "flag provided but not defined: -no-such-flag") || !strings.Contains(errOut, usage) {
+				t.Errorf("unknown flag: exit %d\n%s", code, errOut)
+			}
+		})
+	}
+	for _, cmd := range []string{"qr", "token"} {
+		code, _, errOut := runCmd(t, nil, cmd, "frob")
+		if code != 2 || !strings.Contains(errOut, `unknown subcommand "frob"`) || !strings.Contains(errOut, "Usage: khqrbot "+cmd+" ") {
+			t.Errorf("%s frob: exit %d\n%s", cmd, code, errOut)
+		}
+		if code, _, errOut := runCmd(t, nil, cmd); code != 2 || !strings.Contains(errOut, "Usage: khqrbot "+cmd+" ") {
+			t.Errorf("%s alone: exit %d\n%s", cmd, code, errOut)
+		}
+	}
+}
+
+func TestParseArgs(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		pos  []string
+		v    bool
+	}{
+		{[]string{"a", "-v", "b"}, []string{"a", "b"}, true},
+		{[]string{"-v", "a"}, []string{"a"}, true},
+		{[]string{"a", "--", "-v", "-x"}, []string{"a", "-v", "-x"}, false},
+		{[]string{"-", "-v"}, []string{"-"}, true},
+		{nil, nil, false},
+	} {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		v := fs.Bool("v", false, "")
+		pos, err := parseArgs(fs, tt.args)
+		if err != nil || !slices.Equal(pos, tt.pos) || *v != tt.v {
+			t.Errorf("parseArgs(%q) = %q, v=%v, %v; want %q, v=%v", tt.args, pos, *v, err, tt.pos, tt.v)
+		}
 	}
 }

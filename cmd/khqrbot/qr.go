@@ -22,27 +22,10 @@ import (
 const qrDefaultTTL = 10 * time.Minute
 
 // runQR is "khqrbot qr": encode, decode and verify a KHQR, or draw its card.
-func runQR(_ context.Context, e *env, args []string) int {
-	if len(args) == 0 {
-		qrUsage(e.stderr)
-		return 2
-	}
-	switch args[0] {
-	case "-h", "-help", "--help", "help":
-		qrUsage(e.stderr)
-		return 0
-	case "encode":
-		return qrEncode(e, args[1:])
-	case "decode":
-		return qrDecode(e, args[1:])
-	case "verify":
-		return qrVerify(e, args[1:])
-	case "image":
-		return qrImage(e, args[1:])
-	}
-	fmt.Fprintf(e.stderr, "khqrbot qr: unknown subcommand %q\n\n", args[0])
-	qrUsage(e.stderr)
-	return 2
+func runQR(ctx context.Context, e *env, args []string) int {
+	return runSubcommand(ctx, e, "qr", qrUsage, []subcommand{
+		{"encode", qrEncode}, {"decode", qrDecode}, {"verify", qrVerify}, {"image", qrImage},
+	}, args)
 }
 
 // qrUsage lists the qr subcommands.
@@ -56,69 +39,41 @@ Subcommands:
   image   draw a KHQR's card as PNG
 
 'khqrbot qr SUBCOMMAND -h' shows its flags. Where a QR is expected, "-" reads it from stdin.
-`)
+
+`+qrExitCodes+"\n")
 }
 
-// qrFlags makes a subcommand's flag set; its help and errors go to stderr.
-func qrFlags(e *env, name, args, about string) *flag.FlagSet {
-	fs := flag.NewFlagSet("qr "+name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: khqrbot qr %s %s\n\n%s\n\nFlags:\n", name, args, about)
-		fs.PrintDefaults()
-	}
-	return fs
+// qrExitCodes documents the exit codes of the qr subcommands.
+const qrExitCodes = `Exit codes: 0 done (verify: valid), 1 the KHQR or its fields are invalid,
+2 usage error, 3 reading or writing failed.`
+
+// qrFlags makes a subcommand's flag set.
+func qrFlags(e *env, name, synopsis, about string) *flag.FlagSet {
+	return newFlags(e, "qr "+name, synopsis, about, qrExitCodes)
 }
 
-// qrParseArgs parses flags given before or after the positional arguments
-// ("qr verify QR --at MS") and returns the positional ones.
-func qrParseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return pos, nil
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-}
-
-// qrFlagExit is the exit code of a flag parsing error: 0 for -h, else 2.
-func qrFlagExit(err error) int {
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	return 2
-}
-
-// qrUsageErr reports a usage problem and returns exit code 2.
-func qrUsageErr(e *env, fs *flag.FlagSet, format string, a ...any) int {
-	fmt.Fprintf(e.stderr, "khqrbot %s: %s\n", fs.Name(), fmt.Sprintf(format, a...))
-	fmt.Fprintf(e.stderr, "Run 'khqrbot %s -h' for usage.\n", fs.Name())
-	return 2
-}
-
-// qrArg reads the single QR argument; "-" reads it from stdin.
+// qrArg reads the single QR argument of a command; "-" reads it from
+// stdin. It reports a usage error (code 2) or a failed read (code 3).
 func qrArg(e *env, fs *flag.FlagSet, pos []string) (string, int) {
 	if len(pos) != 1 {
-		return "", qrUsageErr(e, fs, "want exactly one QR argument, got %d", len(pos))
+		return "", usageError(fs, "want one KHQR string, or - to read it from stdin; got %d arguments", len(pos))
 	}
 	if pos[0] != "-" {
-		return pos[0], 0
+		return pos[0], exitOK
 	}
 	b, err := io.ReadAll(e.stdin)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "khqrbot %s: read stdin: %v\n", fs.Name(), err)
-		return "", 1
+		return "", cmdError(e, fs, exitError, fmt.Errorf("read stdin: %w", err))
 	}
-	return strings.TrimRight(string(b), "\r\n"), 0
+	s := strings.TrimSpace(string(b))
+	if s == "" {
+		return "", usageError(fs, "no QR on stdin")
+	}
+	return s, exitOK
 }
 
 // qrEncode is "qr encode": flags to Info, Encode, print.
-func qrEncode(e *env, args []string) int {
+func qrEncode(_ context.Context, e *env, args []string) int {
 	fs := qrFlags(e, "encode", "--account ID --name NAME [flags]",
 		`Builds a KHQR exactly as NBC's bakong-khqr SDK 1.0.20 does and prints it.
 With --merchant-id (and --bank) it is a merchant KHQR (tag 30), else an
@@ -158,30 +113,27 @@ explicit point, like the SDK given the string "5.00", "5.00" is written 5.00.`)
 	fs.Int64Var(&expiresAt, "expires-at", 0, "expiration time in Unix `MS` of a dynamic QR")
 	fs.DurationVar(&ttl, "ttl", 0, "lifetime of a dynamic QR (`DURATION`, default 10m)")
 	fs.BoolVar(&asJSON, "json", false, `print {"qr":...,"md5":...}`)
-	pos, err := qrParseArgs(fs, args)
-	if err != nil {
-		return qrFlagExit(err)
+	if code, ok := parseNoArgs(fs, args); !ok {
+		return code
 	}
 	switch {
-	case len(pos) > 0:
-		return qrUsageErr(e, fs, "unexpected argument %q", pos[0])
 	case i.AccountID == "":
-		return qrUsageErr(e, fs, "--account is required")
+		return usageError(fs, "--account is required")
 	case i.MerchantName == "":
-		return qrUsageErr(e, fs, "--name is required")
+		return usageError(fs, "--name is required")
 	case expiresAt != 0 && ttl != 0:
-		return qrUsageErr(e, fs, "give --expires-at or --ttl, not both")
+		return usageError(fs, "give --expires-at or --ttl, not both")
 	case ttl < 0:
-		return qrUsageErr(e, fs, "--ttl %v: want a positive duration", ttl)
+		return usageError(fs, "--ttl %v: want a positive duration", ttl)
 	}
 	c, err := khqr.ParseCurrency(cur)
 	if err != nil {
-		return qrUsageErr(e, fs, "--currency: %v", err)
+		return usageError(fs, "--currency: %v", err)
 	}
 	i.Currency = c
 	if amount != "" {
 		if i.Amount, err = khqr.ParseAmount(amount, c); err != nil {
-			return qrUsageErr(e, fs, "--amount: %v", err)
+			return usageError(fs, "--amount: %v", err)
 		}
 		i.FixedDecimals = strings.Contains(amount, ".")
 	}
@@ -199,12 +151,11 @@ explicit point, like the SDK given the string "5.00", "5.00" is written 5.00.`)
 	}
 	qr, err := khqr.Encode(i, now)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "khqrbot qr encode: %v\n", err)
-		return 1
+		return cmdError(e, fs, exitNo, err)
 	}
 	if !asJSON {
 		fmt.Fprintln(e.stdout, qr.String)
-		return 0
+		return exitOK
 	}
 	enc := json.NewEncoder(e.stdout)
 	enc.SetEscapeHTML(false)
@@ -212,52 +163,48 @@ explicit point, like the SDK given the string "5.00", "5.00" is written 5.00.`)
 		QR  string `json:"qr"`
 		MD5 string `json:"md5"`
 	}{qr.String, qr.MD5}); err != nil {
-		fmt.Fprintf(e.stderr, "khqrbot qr encode: %v\n", err)
-		return 1
+		return cmdError(e, fs, exitError, err)
 	}
-	return 0
+	return exitOK
 }
 
 // qrDecode is "qr decode": print the SDK decode() object.
-func qrDecode(e *env, args []string) int {
+func qrDecode(_ context.Context, e *env, args []string) int {
 	fs := qrFlags(e, "decode", "QR",
 		`Prints the fields of a KHQR as one JSON object with the keys of the SDK's
 decode() (pointOfInitiationMethod spelled with a capital O): each value a
 string as written in the QR, or null when absent. Like the SDK it checks
 neither the CRC nor the rules (see 'qr verify'); unlike it, it exits 1 on a
 string whose TLV structure is broken, saying where.`)
-	pos, err := qrParseArgs(fs, args)
+	pos, err := parseArgs(fs, args)
 	if err != nil {
-		return qrFlagExit(err)
+		return parseExit(err)
 	}
 	s, code := qrArg(e, fs, pos)
-	if code != 0 {
+	if code != exitOK {
 		return code
 	}
 	d, err := khqr.Decode(s)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "khqrbot qr decode: %v\n", err)
-		return 1
+		return cmdError(e, fs, exitNo, err)
 	}
 	b, err := d.MarshalJSON()
 	if err != nil {
-		fmt.Fprintf(e.stderr, "khqrbot qr decode: %v\n", err)
-		return 1
+		return cmdError(e, fs, exitNo, err)
 	}
 	var out bytes.Buffer
 	if err := json.Indent(&out, b, "", "  "); err != nil {
-		fmt.Fprintf(e.stderr, "khqrbot qr decode: %v\n", err)
-		return 1
+		return cmdError(e, fs, exitNo, err)
 	}
 	out.WriteByte('\n')
 	if _, err := e.stdout.Write(out.Bytes()); err != nil {
-		return 1
+		return cmdError(e, fs, exitError, err)
 	}
-	return 0
+	return exitOK
 }
 
 // qrVerify is "qr verify": print valid, or the reason and exit 1.
-func qrVerify(e *env, args []string) int {
+func qrVerify(_ context.Context, e *env, args []string) int {
 	fs := qrFlags(e, "verify", "QR [--at MS]",
 		`Checks a KHQR's CRC and rules as the SDK's verify() does, and the stricter
 rules of package khqr (amount format per currency, country KH...). Prints
@@ -265,12 +212,12 @@ rules of package khqr (amount format per currency, country KH...). Prints
 error code where one applies, and exits 1. A dynamic QR is valid up to and
 including its expiration millisecond.`)
 	at := fs.Int64("at", 0, "check at this Unix time in `MS` (default now)")
-	pos, err := qrParseArgs(fs, args)
+	pos, err := parseArgs(fs, args)
 	if err != nil {
-		return qrFlagExit(err)
+		return parseExit(err)
 	}
 	s, code := qrArg(e, fs, pos)
-	if code != 0 {
+	if code != exitOK {
 		return code
 	}
 	now := time.Now()
@@ -279,14 +226,14 @@ including its expiration millisecond.`)
 	}
 	if err := khqr.Verify(s, now); err != nil {
 		fmt.Fprintf(e.stdout, "invalid: %s\n", strings.TrimPrefix(err.Error(), "khqr: "))
-		return 1
+		return exitNo
 	}
 	fmt.Fprintln(e.stdout, "valid")
-	return 0
+	return exitOK
 }
 
 // qrImage is "qr image": draw the card of a dynamic KHQR.
-func qrImage(e *env, args []string) int {
+func qrImage(_ context.Context, e *env, args []string) int {
 	fs := qrFlags(e, "image", "QR [-o FILE] [--state STATE]",
 		`Draws the card the bot sends for a dynamic KHQR: merchant name, amount,
 currency, the QR and its expiry; or, with --state, the card that replaces it.
@@ -296,24 +243,23 @@ A paid card needs --short-hash. Writes PNG to FILE, or to stdout.`)
 	shortHash := fs.String("short-hash", "", "paid card: the payment's short `HASH` (required with --state paid)")
 	paidAt := fs.Int64("paid-at", 0, "paid card: payment time in Unix `MS` (default now)")
 	sandbox := fs.Bool("sandbox", false, "mark the card SANDBOX")
-	pos, err := qrParseArgs(fs, args)
+	pos, err := parseArgs(fs, args)
 	if err != nil {
-		return qrFlagExit(err)
+		return parseExit(err)
 	}
 	s, code := qrArg(e, fs, pos)
-	if code != 0 {
+	if code != exitOK {
 		return code
 	}
 	if err := card.State(*state).Validate(); err != nil {
-		return qrUsageErr(e, fs, "--state: %v", err)
+		return usageError(fs, "--state: %v", err)
 	}
 	if card.State(*state) == card.StatePaid && *shortHash == "" {
-		return qrUsageErr(e, fs, "--state paid needs --short-hash")
+		return usageError(fs, "--state paid needs --short-hash")
 	}
 	c, err := qrCard(s, card.State(*state))
 	if err != nil {
-		fmt.Fprintf(e.stderr, "khqrbot qr image: %v\n", err)
-		return 1
+		return cmdError(e, fs, exitNo, err)
 	}
 	c.Sandbox = *sandbox
 	if c.State == card.StatePaid {
@@ -324,8 +270,7 @@ A paid card needs --short-hash. Writes PNG to FILE, or to stdout.`)
 	}
 	png, err := card.Render(c)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "khqrbot qr image: %v\n", err)
-		return 1
+		return cmdError(e, fs, exitNo, err)
 	}
 	if *file == "" {
 		_, err = e.stdout.Write(png)
@@ -333,10 +278,9 @@ A paid card needs --short-hash. Writes PNG to FILE, or to stdout.`)
 		err = os.WriteFile(*file, png, 0o644)
 	}
 	if err != nil {
-		fmt.Fprintf(e.stderr, "khqrbot qr image: %v\n", err)
-		return 1
+		return cmdError(e, fs, exitError, err)
 	}
-	return 0
+	return exitOK
 }
 
 // qrCard fills a card from a KHQR.

@@ -27,20 +27,24 @@ import (
 func runBot(ctx context.Context, e *env, args []string) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		printConfigUsage(fs, "Runs the bot until Ctrl-C or SIGTERM. With no BAKONG_TOKEN it runs in sandbox\n"+
+			"mode, on the built-in Bakong simulator: no real money moves.\n\n"+
+			"Exit codes: 0 stopped cleanly, 2 configuration error, 3 failed.")
+	}
 	cfg, err := loadConfig(e.getenv, fs, args, true)
 	if err != nil {
 		return exitConfig(e.stderr, err)
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "khqrbot run: unexpected argument %q\n", fs.Arg(0))
-		return 2
+		return usageError(fs, "unexpected argument %q", fs.Arg(0))
 	}
 	log := newLogger(e.stderr, cfg)
 	if err := serve(ctx, cfg, log); err != nil {
 		log.Error("khqrbot stopped", "err", err)
-		return 3
+		return exitError
 	}
-	return 0
+	return exitOK
 }
 
 // serve wires the pieces together and runs them until ctx ends.
@@ -194,10 +198,12 @@ const tokenSetting = "bakong.token"
 // tokenStore keeps the Open API token in the store's settings.
 type tokenStore struct{ s payments.Store }
 
+// LoadToken returns the renewed token kept in the settings, or "".
 func (t tokenStore) LoadToken(ctx context.Context) (string, error) {
 	return t.s.Setting(ctx, tokenSetting)
 }
 
+// SaveToken keeps a renewed token in the settings.
 func (t tokenStore) SaveToken(ctx context.Context, tok string) error {
 	return t.s.SetSetting(ctx, tokenSetting, tok)
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -18,8 +16,11 @@ import (
 // runSim serves the Bakong Open API simulator until ctx ends, printing its
 // URL and a ready token as KEY=VALUE lines a shell or an env file can use.
 func runSim(ctx context.Context, e *env, args []string) int {
-	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs := newFlags(e, "sim", "[flags]",
+		"Runs the Bakong Open API simulator: the /v1/ endpoints, and the control API under\n"+
+			"/_sim/ (register, pay, fail, calls, faults, token, codes) to play the payer and\n"+
+			"inject trouble. Prints BAKONG_API_URL and BAKONG_TOKEN, then serves until Ctrl-C.",
+		"Exit codes: 0 stopped by Ctrl-C or SIGTERM, 2 usage error, 3 cannot listen or serve.")
 	addr := fs.String("addr", "127.0.0.1:8089", "address to listen on; port 0 picks a free one")
 	lifetime := lifetimeFlag(sim.DefaultTokenLifetime)
 	fs.Var(&lifetime, "token-lifetime", "lifetime of the tokens it issues, like 90d, 36h or 5m")
@@ -28,28 +29,11 @@ func runSim(ctx context.Context, e *env, args []string) int {
 	email := fs.String("email", "merchant@example.com", "email registered for renew_token; the printed token is its")
 	revoke := fs.Bool("renew-invalidates-old", false, "renew_token revokes the email's older tokens")
 	quiet := fs.Bool("quiet", false, "do not log each call on stderr")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: khqrbot sim [flags]")
-		fmt.Fprintln(fs.Output(), "\nRuns the Bakong Open API simulator: the /v1/ endpoints, and the control API under")
-		fmt.Fprintln(fs.Output(), "/_sim/ (register, pay, fail, calls, faults, token, codes) to play the payer and")
-		fmt.Fprintln(fs.Output(), "inject trouble. Prints BAKONG_API_URL and BAKONG_TOKEN, then serves until Ctrl-C.")
-		fmt.Fprintln(fs.Output(), "\nFlags:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "khqrbot sim: unexpected argument %q\n", fs.Arg(0))
-		fs.Usage()
-		return 2
+	if code, ok := parseNoArgs(fs, args); !ok {
+		return code
 	}
 	if _, _, err := net.SplitHostPort(*addr); err != nil {
-		fmt.Fprintf(e.stderr, "khqrbot sim: -addr %q: want host:port, like 127.0.0.1:8089\n", *addr)
-		return 2
+		return usageError(fs, "--addr %q: want host:port, like 127.0.0.1:8089", *addr)
 	}
 	opts := sim.Options{
 		TokenLifetime:       time.Duration(lifetime),
@@ -62,8 +46,7 @@ func runSim(ctx context.Context, e *env, args []string) int {
 	s := sim.New(opts)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "khqrbot sim: listen: %v\n", err)
-		return 3
+		return cmdError(e, fs, exitError, fmt.Errorf("listen: %w", err))
 	}
 	url := "http://" + ln.Addr().String()
 	fmt.Fprintf(e.stdout, "# Bakong simulator on %s (Ctrl-C stops it)\nBAKONG_API_URL=%s\nBAKONG_TOKEN=%s\nBAKONG_EMAIL=%s\n",
@@ -77,22 +60,21 @@ func runSim(ctx context.Context, e *env, args []string) int {
 	go func() { served <- srv.Serve(ln) }()
 	select {
 	case err := <-served:
-		fmt.Fprintf(e.stderr, "khqrbot sim: serve: %v\n", err)
-		return 3
+		return cmdError(e, fs, exitError, fmt.Errorf("serve: %w", err))
 	case <-ctx.Done():
 	}
 	stop, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(stop); err != nil {
-		fmt.Fprintf(e.stderr, "khqrbot sim: shutdown: %v\n", err)
-		return 3
+		return cmdError(e, fs, exitError, fmt.Errorf("shutdown: %w", err))
 	}
-	return 0
+	return exitOK
 }
 
 // lifetimeFlag is a duration that also takes days ("90d").
 type lifetimeFlag time.Duration
 
+// String writes whole days as "90d", anything else as a duration.
 func (f *lifetimeFlag) String() string {
 	d := time.Duration(*f)
 	if d%(24*time.Hour) == 0 && d > 0 {
@@ -101,6 +83,7 @@ func (f *lifetimeFlag) String() string {
 	return d.String()
 }
 
+// Set reads days ("90d") or a duration ("36h"), more than zero.
 func (f *lifetimeFlag) Set(s string) error {
 	var d time.Duration
 	if n, found := strings.CutSuffix(s, "d"); found {
@@ -125,8 +108,10 @@ func (f *lifetimeFlag) Set(s string) error {
 // accountsFlag collects repeated -account flags.
 type accountsFlag []string
 
+// String lists the accounts, comma-separated.
 func (f *accountsFlag) String() string { return strings.Join(*f, ",") }
 
+// Set adds one account, name@bank of at most 32 characters.
 func (f *accountsFlag) Set(s string) error {
 	name, bank, found := strings.Cut(s, "@")
 	if !found || name == "" || bank == "" || strings.Contains(bank, "@") || len(s) > 32 {

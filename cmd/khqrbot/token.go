@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -10,8 +11,9 @@ import (
 	"github.com/khqrbot/khqrbot/payments/bakong"
 )
 
+// tokenUsage lists the token subcommands.
 func tokenUsage(w io.Writer) {
-	fmt.Fprintln(w, `Usage: khqrbot token status [--token T] [--email E] [--json]
+	fmt.Fprintln(w, `Usage: khqrbot token status [--bakong-token T] [--email E] [--json]
        khqrbot token request --email E --org O --project P
        khqrbot token verify CODE
        khqrbot token renew [--email E]
@@ -27,47 +29,28 @@ The running bot renews by itself when BAKONG_EMAIL is set.
 `+exitCodesHelp)
 }
 
+// runToken is "khqrbot token": the Open API token's status, and getting or
+// renewing one.
 func runToken(ctx context.Context, e *env, args []string) int {
-	if len(args) == 0 {
-		tokenUsage(e.stderr)
-		return exitUsage
-	}
-	switch args[0] {
-	case "status":
-		return tokenStatus(ctx, e, args[1:])
-	case "request":
-		return tokenRequest(ctx, e, args[1:])
-	case "verify":
-		return tokenVerify(ctx, e, args[1:])
-	case "renew":
-		return tokenRenew(ctx, e, args[1:])
-	case "-h", "--help", "help":
-		tokenUsage(e.stdout)
-		return exitOK
-	}
-	fmt.Fprintf(e.stderr, "khqrbot token: unknown subcommand %q\n\n", args[0])
-	tokenUsage(e.stderr)
-	return exitUsage
+	return runSubcommand(ctx, e, "token", tokenUsage, []subcommand{
+		{"status", tokenStatus}, {"request", tokenRequest}, {"verify", tokenVerify}, {"renew", tokenRenew},
+	}, args)
 }
 
-func tokenFlags(e *env, name, usage string) *flag.FlagSet {
-	fs := flag.NewFlagSet("token "+name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: khqrbot token "+usage)
-		fmt.Fprintln(fs.Output(), "\nFlags:")
-		fs.PrintDefaults()
-		fmt.Fprintln(fs.Output(), "\n"+exitCodesHelp)
-	}
-	return fs
+// tokenFlags makes a subcommand's flag set.
+func tokenFlags(e *env, name, synopsis, about string) *flag.FlagSet {
+	return newFlags(e, "token "+name, synopsis, about, exitCodesHelp)
 }
 
-// envDefault is v, else the environment variable key.
-func envDefault(e *env, v, key string) string {
-	if v != "" {
-		return v
+// tokenEmail reads BAKONG_EMAIL, or the --email that overrides it; an
+// invalid one is a usage error (code 2).
+func tokenEmail(e *env, fs *flag.FlagSet, sf *settingFlags) (string, int) {
+	r := sf.reader(e.getenv)
+	addr := r.bakongEmail()
+	if err := r.err(); err != nil {
+		return "", cmdError(e, fs, exitUsage, err)
 	}
-	return e.getenv(key)
+	return addr, exitOK
 }
 
 type tokenStatusJSON struct {
@@ -80,30 +63,28 @@ type tokenStatusJSON struct {
 }
 
 func tokenStatus(ctx context.Context, e *env, args []string) int {
-	fs := tokenFlags(e, "status", "status [--token T] [--email E] [--json]\n\nDecodes the token's expiry locally; no call to Bakong.")
-	tok := fs.String("token", "", "Open API `TOKEN` (default $BAKONG_TOKEN)")
-	email := fs.String("email", "", "registered `EMAIL`, which makes renewal possible (default $BAKONG_EMAIL)")
+	fs := tokenFlags(e, "status", "[--bakong-token T] [--email E] [--json]", "Decodes the token's expiry locally; no call to Bakong.")
+	sf := newSettingFlags(fs)
+	sf.add("BAKONG_TOKEN", flagName("BAKONG_TOKEN"))
+	sf.add("BAKONG_EMAIL", "email")
 	asJSON := fs.Bool("json", false, "print JSON for scripts")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return parseExit(err)
+	if code, ok := parseNoArgs(fs, args); !ok {
+		return code
 	}
-	if len(pos) > 0 {
-		return usageError(fs, "unexpected argument %q", pos[0])
+	r := sf.reader(e.getenv)
+	t, email := r.bakongToken(), r.bakongEmail()
+	if err := r.err(); err != nil {
+		return cmdError(e, fs, exitUsage, err)
 	}
-	t := envDefault(e, *tok, "BAKONG_TOKEN")
 	if t == "" {
-		fmt.Fprintln(e.stderr, "khqrbot token status: no token: set BAKONG_TOKEN or pass --token")
-		return exitUsage
+		return cmdError(e, fs, exitUsage, errors.New("no token: set BAKONG_TOKEN or pass --bakong-token"))
 	}
 	if _, err := bakong.DecodeExpiry(t); err != nil {
-		fmt.Fprintf(e.stderr, "khqrbot token status: BAKONG_TOKEN cannot be read: %v; copy it again from the token email\n", err)
-		return exitUsage
+		return cmdError(e, fs, exitUsage, fmt.Errorf("BAKONG_TOKEN cannot be read: %v; copy it again from the token email", err))
 	}
-	m, err := bakong.NewTokenManager(ctx, bakong.TokenConfig{Token: t, Email: envDefault(e, *email, "BAKONG_EMAIL")})
+	m, err := bakong.NewTokenManager(ctx, bakong.TokenConfig{Token: t, Email: email})
 	if err != nil {
-		fmt.Fprintf(e.stderr, "khqrbot token status: %v\n", err)
-		return exitUsage
+		return cmdError(e, fs, exitUsage, err)
 	}
 	st := m.Status()
 	code := exitOK
@@ -133,29 +114,27 @@ func tokenStatus(ctx context.Context, e *env, args []string) int {
 }
 
 func tokenRequest(ctx context.Context, e *env, args []string) int {
-	fs := tokenFlags(e, "request", "request --email E --org O --project P\n\nRegisters for a token; Bakong emails a code for 'khqrbot token verify'.")
-	email := fs.String("email", "", "`EMAIL` to register, at most 30 characters (default $BAKONG_EMAIL)")
+	fs := tokenFlags(e, "request", "--email E --org O --project P", "Registers for a token; Bakong emails a code for 'khqrbot token verify'.")
+	api := addAPIFlags(fs, false)
+	api.add("BAKONG_EMAIL", "email")
 	org := fs.String("org", "", "`ORGANIZATION`, 1 to 100 characters")
 	project := fs.String("project", "", "`PROJECT`, 1 to 100 characters")
-	api := addAPIFlags(fs, false)
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return parseExit(err)
+	if code, ok := parseNoArgs(fs, args); !ok {
+		return code
 	}
-	if len(pos) > 0 {
-		return usageError(fs, "unexpected argument %q", pos[0])
+	addr, code := tokenEmail(e, fs, api.settingFlags)
+	if code != exitOK {
+		return code
 	}
-	addr := envDefault(e, *email, "BAKONG_EMAIL")
 	if addr == "" || *org == "" || *project == "" {
-		return usageError(fs, "--email, --org and --project are required")
+		return usageError(fs, "--email (or BAKONG_EMAIL), --org and --project are required")
 	}
-	c, err := api.client(e, nil)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "khqrbot token request: %v\n", err)
+	c := api.client(e, nil)
+	if c == nil {
 		return exitUsage
 	}
 	if err := c.RequestToken(ctx, addr, *org, *project); err != nil {
-		return tokenError(e, "request", err, "if Bakong no longer offers this call, register at https://api-bakong.nbc.gov.kh/register")
+		return tokenError(e, fs, err, "if Bakong no longer offers this call, register at https://api-bakong.nbc.gov.kh/register")
 	}
 	if api.json {
 		printJSON(e.stdout, map[string]any{"ok": true, "email": addr})
@@ -166,7 +145,7 @@ func tokenRequest(ctx context.Context, e *env, args []string) int {
 }
 
 func tokenVerify(ctx context.Context, e *env, args []string) int {
-	fs := tokenFlags(e, "verify", "verify CODE\n\nSwaps the 20-character code Bakong emailed for a token, printed as BAKONG_TOKEN=...")
+	fs := tokenFlags(e, "verify", "CODE", "Swaps the 20-character code Bakong emailed for a token, printed as BAKONG_TOKEN=...")
 	api := addAPIFlags(fs, false)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
@@ -175,41 +154,39 @@ func tokenVerify(ctx context.Context, e *env, args []string) int {
 	if len(pos) != 1 {
 		return usageError(fs, "give the CODE from Bakong's email")
 	}
-	c, err := api.client(e, nil)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "khqrbot token verify: %v\n", err)
+	c := api.client(e, nil)
+	if c == nil {
 		return exitUsage
 	}
 	tok, err := c.VerifyCode(ctx, pos[0])
 	if err != nil {
-		return tokenError(e, "verify", err, "")
+		return tokenError(e, fs, err, "")
 	}
 	return printToken(e, api.json, tok)
 }
 
 func tokenRenew(ctx context.Context, e *env, args []string) int {
-	fs := tokenFlags(e, "renew", "renew [--email E]\n\nAsks Bakong for a new token for the registered email and prints it as BAKONG_TOKEN=...\nThe old token may stop working: put the new one where the bot runs.")
-	email := fs.String("email", "", "registered `EMAIL` (default $BAKONG_EMAIL)")
+	fs := tokenFlags(e, "renew", "[--email E]", "Asks Bakong for a new token for the registered email and prints it as BAKONG_TOKEN=...\n"+
+		"The old token may stop working: put the new one where the bot runs.")
 	api := addAPIFlags(fs, false)
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return parseExit(err)
+	api.add("BAKONG_EMAIL", "email")
+	if code, ok := parseNoArgs(fs, args); !ok {
+		return code
 	}
-	if len(pos) > 0 {
-		return usageError(fs, "unexpected argument %q", pos[0])
+	addr, code := tokenEmail(e, fs, api.settingFlags)
+	if code != exitOK {
+		return code
 	}
-	addr := envDefault(e, *email, "BAKONG_EMAIL")
 	if addr == "" {
 		return usageError(fs, "no email: set BAKONG_EMAIL or pass --email")
 	}
-	c, err := api.client(e, nil)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "khqrbot token renew: %v\n", err)
+	c := api.client(e, nil)
+	if c == nil {
 		return exitUsage
 	}
 	tok, err := c.RenewToken(ctx, addr)
 	if err != nil {
-		return tokenError(e, "renew", err, "")
+		return tokenError(e, fs, err, "")
 	}
 	fmt.Fprintln(e.stderr, "khqrbot token renew: the old token may stop working; put the new one where the bot runs")
 	return printToken(e, api.json, tok)
@@ -233,13 +210,15 @@ func printToken(e *env, asJSON bool, tok string) int {
 	return exitOK
 }
 
-func tokenError(e *env, sub string, err error, extra string) int {
-	fmt.Fprintf(e.stderr, "khqrbot token %s: %v\n", sub, err)
+// tokenError prints a failed token call with its hint, and extra advice
+// when Bakong refused it, and returns the exit code.
+func tokenError(e *env, fs *flag.FlagSet, err error, extra string) int {
+	code := cmdError(e, fs, errorExit(err), err)
 	if h := hint(err); h != "" && !bakong.IsKind(err, bakong.KindUnauthorized) {
 		fmt.Fprintf(e.stderr, "  %s\n", h)
 	}
 	if extra != "" && bakong.IsKind(err, bakong.KindAPI) {
 		fmt.Fprintf(e.stderr, "  %s\n", extra)
 	}
-	return errorExit(err)
+	return code
 }

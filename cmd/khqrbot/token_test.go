@@ -28,7 +28,10 @@ func TestTokenStatus(t *testing.T) {
 			[]string{"days left   30", "renewable   yes", soon.UTC().Format("2006-01-02")}},
 		{"valid, no email", map[string]string{"BAKONG_TOKEN": toolJWT(soon)}, nil, 0, []string{"renewable   no: set BAKONG_EMAIL"}},
 		{"expired", map[string]string{"BAKONG_TOKEN": toolJWT(time.Now().Add(-48 * time.Hour))}, nil, 1, []string{"EXPIRED"}},
-		{"token flag", nil, []string{"--token", toolJWT(soon)}, 0, []string{"days left   30"}},
+		{"token flag", nil, []string{"--bakong-token", toolJWT(soon)}, 0, []string{"days left   30"}},
+		{"flag overrides env", map[string]string{"BAKONG_TOKEN": "not-a-jwt"}, []string{"--bakong-token", toolJWT(soon), "--email", "me@shop.kh"}, 0, []string{"days left   30", "renewable   yes"}},
+		{"bad email", map[string]string{"BAKONG_TOKEN": toolJWT(soon), "BAKONG_EMAIL": "not an email"}, nil, 2, []string{`BAKONG_EMAIL="not an email": want an email address`}},
+		{"token with spaces", map[string]string{"BAKONG_TOKEN": "ey a.b c"}, nil, 2, []string{"BAKONG_TOKEN=(set): want the Open API token, without spaces"}},
 		{"json", map[string]string{"BAKONG_TOKEN": toolJWT(soon)}, []string{"--json"}, 0, []string{`"daysLeft": 30`, `"renewable": false`, "renewal not possible"}},
 		{"no token", nil, nil, 2, []string{"no token"}},
 		{"unreadable", map[string]string{"BAKONG_TOKEN": "not-a-jwt"}, nil, 2, []string{"cannot be read"}},
@@ -95,7 +98,7 @@ func TestTokenCalls(t *testing.T) {
 			t.Fatalf("%v: exit %d", args, code)
 		}
 	}
-	if code, out, _ := runTool(t, vars, "", "token", "-h"); code != 0 || !strings.Contains(out, "token renew") {
-		t.Fatalf("token -h: exit %d %s", code, out)
+	if code, _, errOut := runTool(t, vars, "", "token", "-h"); code != 0 || !strings.Contains(errOut, "token renew") {
+		t.Fatalf("token -h: exit %d %s", code, errOut)
 	}
 }

@@ -204,16 +204,14 @@ func parseMultipart(body io.Reader, boundary string, p params) *apiError {
 		return badRequest("multipart boundary is missing")
 	}
 	mr := multipart.NewReader(body, boundary)
-	for {
+	for n := 0; ; n++ {
 		part, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
+		switch {
+		case err == io.EOF: // no more parts
 			return nil
-		}
-		if err != nil {
-			// The go-telegram client sends an empty body for methods without parameters.
-			if len(p.fields) == 0 && len(p.files) == 0 && strings.Contains(err.Error(), "EOF") {
-				return nil
-			}
+		case n == 0 && errors.Is(err, io.EOF):
+			return nil // an empty body: go-telegram sends one for methods without parameters
+		case err != nil:
 			return badRequest("can't parse multipart body: " + err.Error())
 		}
 		data, err := io.ReadAll(io.LimitReader(part, maxDocumentBytes+1))

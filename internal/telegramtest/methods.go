@@ -61,23 +61,60 @@ func (s *Server) newMessageLocked(chatID int64) *Message {
 	return m
 }
 
-// textParam renders field with parse_mode and checks its length; empty is
-// allowed only for captions.
-func textParam(p params, field, parseMode string, limit int) (string, *apiError) {
-	plain, err := render(p.fields[field], parseMode)
+// body is what a message shows besides its media: its text or caption as
+// the user sees it and as the bot sent it, and its inline keyboard.
+type body struct {
+	text, source, parseMode string
+	keyboard                [][]Button
+}
+
+// parseBody renders src in parseMode and reads markup, with Telegram's
+// checks: a text must not be empty and fits 4096 units, a caption 1024.
+func parseBody(src, parseMode, markup string, caption bool) (body, *apiError) {
+	plain, err := render(src, parseMode)
 	if err != nil {
-		return "", err
+		return body{}, err
 	}
-	if limit == maxText && strings.TrimSpace(plain) == "" {
-		return "", badRequest("message text is empty")
+	switch {
+	case !caption && strings.TrimSpace(plain) == "":
+		return body{}, badRequest("message text is empty")
+	case !caption && utf16Len(plain) > maxText:
+		return body{}, badRequest("message is too long")
+	case caption && utf16Len(plain) > maxCaption:
+		return body{}, badRequest("message caption is too long")
 	}
-	if utf16Len(plain) > limit {
-		if limit == maxText {
-			return "", badRequest("message is too long")
-		}
-		return "", badRequest("message caption is too long")
+	kb, err := parseKeyboard(markup)
+	if err != nil {
+		return body{}, err
 	}
-	return plain, nil
+	return body{text: plain, source: src, parseMode: parseMode, keyboard: kb}, nil
+}
+
+// bodyParam is parseBody of the request's field ("text" or "caption"),
+// parse_mode and reply_markup.
+func bodyParam(p params, field string) (body, *apiError) {
+	return parseBody(p.fields[field], p.fields["parse_mode"], p.fields["reply_markup"], field == "caption")
+}
+
+// shownText is m's Text, or its Caption when caption is set.
+func (m *Message) shownText(caption bool) *string {
+	if caption {
+		return &m.Caption
+	}
+	return &m.Text
+}
+
+// shows reports whether m already shows b, so that an edit to b would
+// change nothing.
+func (m *Message) shows(b body, caption bool) bool {
+	return *m.shownText(caption) == b.text && m.Source == b.source && m.ParseMode == b.parseMode &&
+		sameKeyboard(m.Keyboard, b.keyboard)
+}
+
+// show makes m show b.
+func (m *Message) show(b body, caption bool) {
+	*m.shownText(caption) = b.text
+	m.Source, m.ParseMode, m.Keyboard = b.source, b.parseMode, b.keyboard
 }
 
 func (s *Server) sendMessage(p params) (any, *apiError) {
@@ -85,17 +122,12 @@ func (s *Server) sendMessage(p params) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	pm := p.fields["parse_mode"]
-	text, err := textParam(p, "text", pm, maxText)
-	if err != nil {
-		return nil, err
-	}
-	kb, err := parseKeyboard(p.fields["reply_markup"])
+	b, err := bodyParam(p, "text")
 	if err != nil {
 		return nil, err
 	}
 	m := s.newMessageLocked(id)
-	m.Text, m.Source, m.ParseMode, m.Keyboard = text, p.fields["text"], pm, kb
+	m.show(b, false)
 	return s.wireLocked(m, nil), nil
 }
 
@@ -108,12 +140,7 @@ func (s *Server) sendMedia(p params, kind string) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	pm := p.fields["parse_mode"]
-	caption, err := textParam(p, "caption", pm, maxCaption)
-	if err != nil {
-		return nil, err
-	}
-	kb, err := parseKeyboard(p.fields["reply_markup"])
+	b, err := bodyParam(p, "caption")
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +149,7 @@ func (s *Server) sendMedia(p params, kind string) (any, *apiError) {
 		return nil, err
 	}
 	m := s.newMessageLocked(id)
-	m.Caption, m.Source, m.ParseMode, m.Keyboard = caption, p.fields["caption"], pm, kb
+	m.show(b, true)
 	m.setMedia(kind, fid, f)
 	return s.wireLocked(m, nil), nil
 }
@@ -214,59 +241,38 @@ func (s *Server) editableLocked(p params) (*Message, *apiError) {
 	return m, nil
 }
 
-func (m *Message) edited() {
+// editLocked applies change to m and returns m as the Bot API does, unless
+// same says the edit would change nothing, which Telegram refuses.
+func (s *Server) editLocked(m *Message, same bool, change func()) (any, *apiError) {
+	if same {
+		return nil, badRequest(errNotModified)
+	}
+	change()
 	m.Edits++
 	m.EditDate = time.Now()
+	return s.wireLocked(m, nil), nil
 }
 
-func (s *Server) editMessageText(p params) (any, *apiError) {
+func (s *Server) editMessageText(p params) (any, *apiError) { return s.editBody(p, "text") }
+
+func (s *Server) editMessageCaption(p params) (any, *apiError) { return s.editBody(p, "caption") }
+
+// editBody serves editMessageText and editMessageCaption: field is "text" or
+// "caption", which only a text message or a media message has.
+func (s *Server) editBody(p params, field string) (any, *apiError) {
 	m, err := s.editableLocked(p)
 	if err != nil {
 		return nil, err
 	}
-	if m.HasMedia() {
-		return nil, badRequest("there is no text in the message to edit")
+	caption := field == "caption"
+	if m.HasMedia() != caption {
+		return nil, badRequest("there is no " + field + " in the message to edit")
 	}
-	pm := p.fields["parse_mode"]
-	text, err := textParam(p, "text", pm, maxText)
+	b, err := bodyParam(p, field)
 	if err != nil {
 		return nil, err
 	}
-	kb, err := parseKeyboard(p.fields["reply_markup"])
-	if err != nil {
-		return nil, err
-	}
-	if m.Text == text && m.Source == p.fields["text"] && m.ParseMode == pm && sameKeyboard(m.Keyboard, kb) {
-		return nil, badRequest(errNotModified)
-	}
-	m.Text, m.Source, m.ParseMode, m.Keyboard = text, p.fields["text"], pm, kb
-	m.edited()
-	return s.wireLocked(m, nil), nil
-}
-
-func (s *Server) editMessageCaption(p params) (any, *apiError) {
-	m, err := s.editableLocked(p)
-	if err != nil {
-		return nil, err
-	}
-	if !m.HasMedia() {
-		return nil, badRequest("there is no caption in the message to edit")
-	}
-	pm := p.fields["parse_mode"]
-	caption, err := textParam(p, "caption", pm, maxCaption)
-	if err != nil {
-		return nil, err
-	}
-	kb, err := parseKeyboard(p.fields["reply_markup"])
-	if err != nil {
-		return nil, err
-	}
-	if m.Caption == caption && m.Source == p.fields["caption"] && m.ParseMode == pm && sameKeyboard(m.Keyboard, kb) {
-		return nil, badRequest(errNotModified)
-	}
-	m.Caption, m.Source, m.ParseMode, m.Keyboard = caption, p.fields["caption"], pm, kb
-	m.edited()
-	return s.wireLocked(m, nil), nil
+	return s.editLocked(m, m.shows(b, caption), func() { m.show(b, caption) })
 }
 
 func (s *Server) editMessageMedia(p params) (any, *apiError) {
@@ -289,11 +295,7 @@ func (s *Server) editMessageMedia(p params) (any, *apiError) {
 	if !m.HasMedia() {
 		return nil, badRequest("there is no media in the message to edit")
 	}
-	caption, err := textParam(params{fields: map[string]string{"caption": media.Caption}}, "caption", media.ParseMode, maxCaption)
-	if err != nil {
-		return nil, err
-	}
-	kb, err := parseKeyboard(p.fields["reply_markup"])
+	b, err := parseBody(media.Caption, media.ParseMode, p.fields["reply_markup"], true)
 	if err != nil {
 		return nil, err
 	}
@@ -305,13 +307,10 @@ func (s *Server) editMessageMedia(p params) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	if fid == old && m.Caption == caption && m.Source == media.Caption && m.ParseMode == media.ParseMode && sameKeyboard(m.Keyboard, kb) {
-		return nil, badRequest(errNotModified)
-	}
-	m.setMedia(media.Type, fid, f)
-	m.Caption, m.Source, m.ParseMode, m.Keyboard = caption, media.Caption, media.ParseMode, kb
-	m.edited()
-	return s.wireLocked(m, nil), nil
+	return s.editLocked(m, fid == old && m.shows(b, true), func() {
+		m.setMedia(media.Type, fid, f)
+		m.show(b, true)
+	})
 }
 
 func (s *Server) editMessageReplyMarkup(p params) (any, *apiError) {
@@ -323,12 +322,7 @@ func (s *Server) editMessageReplyMarkup(p params) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	if sameKeyboard(m.Keyboard, kb) {
-		return nil, badRequest(errNotModified)
-	}
-	m.Keyboard = kb
-	m.edited()
-	return s.wireLocked(m, nil), nil
+	return s.editLocked(m, sameKeyboard(m.Keyboard, kb), func() { m.Keyboard = kb })
 }
 
 func (s *Server) deleteMessage(p params) (any, *apiError) {

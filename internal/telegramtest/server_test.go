@@ -571,3 +571,53 @@ func TestWebhookRetriesFailedDelivery(t *testing.T) {
 		t.Errorf("%d attempts, want 2", attempts)
 	}
 }
+
+// TestGetUpdatesDuringWebhook: with a webhook set, getUpdates fails with
+// Telegram's 409 and confirms nothing.
+func TestGetUpdatesDuringWebhook(t *testing.T) {
+	s := telegramtest.New(t)
+	if code, _ := call(t, s, "setWebhook", map[string]string{"url": "https://example.com/hook"}); code != 200 {
+		t.Fatalf("setWebhook %d", code)
+	}
+	s.SendText(1, 1, "/start") // not delivered: the fake posts to loopback URLs only
+	code, env := call(t, s, "getUpdates", map[string]string{"offset": "999999"})
+	const want = "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
+	if code != http.StatusConflict || env["description"] != want {
+		t.Errorf("getUpdates: %d %v, want 409 %q", code, env, want)
+	}
+	if n := s.Pending(); n != 1 {
+		t.Errorf("%d updates pending, want the 1 a refused poll must not confirm", n)
+	}
+}
+
+// TestMultipartBodies: an empty multipart body is a call without
+// parameters, as go-telegram makes them; a body cut short is refused.
+func TestMultipartBodies(t *testing.T) {
+	s := telegramtest.New(t)
+	const full = "--XYZ\r\nContent-Disposition: form-data; name=\"chat_id\"\r\n\r\n42\r\n" +
+		"--XYZ\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\nhello\r\n--XYZ--\r\n"
+	for _, tc := range []struct {
+		name, path, body string
+		code             int
+	}{
+		{"empty", "getMe", "", 200},
+		{"empty with a query", "getUpdates?timeout=0", "", 200},
+		{"complete", "sendMessage", full, 200},
+		{"cut inside a part", "sendMessage", full[:len(full)-12], 400},
+		{"cut after a part", "sendMessage", full[:strings.Index(full, "42")+4], 400},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, err := http.Post(s.URL()+"/bot"+s.Token()+"/"+tc.path, "multipart/form-data; boundary=XYZ", strings.NewReader(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.code {
+				t.Errorf("%d, want %d", resp.StatusCode, tc.code)
+			}
+		})
+	}
+	if m, ok := s.LastBotMessage(42); !ok || m.Text != "hello" || len(s.Messages(42)) != 1 {
+		t.Errorf("messages %+v, want only the complete one", s.Messages(42))
+	}
+}

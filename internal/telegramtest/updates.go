@@ -160,6 +160,9 @@ func (s *Server) getUpdates(r *http.Request, p params) (any, *apiError) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.webhook.url != "" {
+		return nil, &apiError{code: http.StatusConflict, desc: errWebhookActive} // and confirms nothing
+	}
 	s.pollGen++
 	gen := s.pollGen
 	switch {

@@ -43,20 +43,21 @@ type SourceInfo struct {
 	AppDeepLinkCallback string `json:"appDeepLinkCallback"`
 }
 
-// Validate reports a missing field, which the API would refuse with errorCode 5.
+// Validate reports a missing field, which the API would refuse with
+// errorCode 5. Fields are named as the API names them.
 func (s *SourceInfo) Validate() error {
 	var missing []string
 	if s.AppIconURL == "" {
-		missing = append(missing, "AppIconURL")
+		missing = append(missing, "appIconUrl")
 	}
 	if s.AppName == "" {
-		missing = append(missing, "AppName")
+		missing = append(missing, "appName")
 	}
 	if s.AppDeepLinkCallback == "" {
-		missing = append(missing, "AppDeepLinkCallback")
+		missing = append(missing, "appDeepLinkCallback")
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("source info: %s required", strings.Join(missing, ", "))
+		return fmt.Errorf("sourceInfo: %s required", strings.Join(missing, ", "))
 	}
 	return nil
 }
@@ -321,7 +322,7 @@ func (c *Client) classify(r request, resp *http.Response, raw []byte) (answer, e
 	case r.list && (st == http.StatusForbidden || st == http.StatusNotFound):
 		e.Kind, e.Message = KindListRefused, "list endpoint refused; check one by one instead"
 	case st == http.StatusForbidden && derr != nil:
-		e.Kind, e.Message = KindGeoBlocked, "forbidden: the Bakong Open API only answers requests from Cambodian IP addresses; run khqrbot in Cambodia or set BAKONG_PROXY_URL (Options.ProxyURL) to an HTTP proxy there"
+		e.Kind, e.Message = KindGeoBlocked, "Bakong refused this machine: the Open API only answers requests from Cambodian IP addresses; run khqrbot on a server in Cambodia, or set BAKONG_PROXY_URL to an HTTP proxy there"
 	case st == http.StatusTooManyRequests:
 		e.Kind, e.Message = KindRateLimited, detail("rate limited")
 		e.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), c.now())
@@ -383,7 +384,10 @@ type redacted struct {
 	err error
 }
 
+// Error returns the scrubbed text.
 func (r *redacted) Error() string { return r.msg }
+
+// Unwrap returns the cause, for errors.Is.
 func (r *redacted) Unwrap() error { return r.err }
 
 func redact(err error, tok string) error {

@@ -170,6 +170,9 @@ func TestCheckMD5Answers(t *testing.T) {
 		{name: "not found", rep: reply{body: docNotFound}, wantErr: ErrNotFound},
 		{name: "failed", rep: reply{body: docFailed}, wantErr: ErrFailed},
 		{name: "not found at HTTP 400 is no outcome", rep: reply{status: 400, body: docNotFound}, kind: KindAPI, code: 1},
+		{name: "not found at HTTP 404 is no outcome", rep: reply{status: 404, body: docNotFound}, kind: KindAPI, code: 1},
+		{name: "not found at HTTP 403 JSON is no outcome", rep: reply{status: 403, body: docNotFound}, kind: KindAPI, code: 1},
+		{name: "refusal without errorCode is no outcome", rep: reply{body: `{"responseCode":1,"errorCode":null,"responseMessage":"x","data":null}`}, kind: KindAPI},
 		{name: "missing fields", rep: reply{body: docMissingFields}, kind: KindAPI, code: 5},
 		{name: "static QR", rep: reply{body: `{"responseCode":1,"errorCode":2,"responseMessage":"Sorry, the system does not support static QR code.","data":null}`}, kind: KindAPI, code: 2},
 		{name: "backend down", rep: reply{body: docNoBackend}, kind: KindUnavailable, code: 9},
@@ -226,10 +229,17 @@ func txWith(amount int64, cur string, created int64) *Transaction {
 func TestGeoBlockMessage(t *testing.T) {
 	_, srv := newFake(t, map[string]reply{"check_transaction_by_md5": {status: 403, body: nginx403}})
 	_, err := newClient(t, srv.URL, Options{}).CheckMD5(context.Background(), md5A)
+	if !IsKind(err, KindGeoBlocked) {
+		t.Fatalf("err = %v, want geo_blocked", err)
+	}
 	for _, want := range []string{"Cambodia", "BAKONG_PROXY_URL", "HTTP 403"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("%q does not mention %q", err, want)
 		}
+	}
+	// Merchants read this message in Telegram: no Go names.
+	if strings.Contains(err.Error(), "Options") || strings.Contains(err.Error(), "ProxyURL") {
+		t.Errorf("%q names Go identifiers", err)
 	}
 }
 
@@ -559,6 +569,9 @@ func TestNewOptions(t *testing.T) {
 				t.Fatalf("err = %v, want invalid", err)
 			}
 		})
+	}
+	if _, err := New(Options{SourceInfo: &SourceInfo{AppName: "x"}}); err == nil || !strings.Contains(err.Error(), "appIconUrl, appDeepLinkCallback required") {
+		t.Errorf("partial source info: %v, want the API's names of the missing fields", err)
 	}
 	if _, err := New(Options{ProxyURL: "http://user:pw@proxy.kh:3128"}); err != nil {
 		t.Fatal(err)

@@ -90,6 +90,7 @@ type Error struct {
 	Err        error         // underlying cause, if any
 }
 
+// Error says which call failed, how, and with which HTTP status and errorCode.
 func (e *Error) Error() string {
 	s := fmt.Sprintf("bakong %s: %s", e.Endpoint, e.Message)
 	if e.HTTPStatus != 0 {
@@ -105,6 +106,7 @@ func (e *Error) Error() string {
 	return s
 }
 
+// Unwrap returns the underlying cause, so errors.Is sees timeouts and cancellation.
 func (e *Error) Unwrap() error { return e.Err }
 
 // IsKind reports whether err is an *Error of kind k.

@@ -22,29 +22,41 @@
 //
 // Verify checks integrity (CRC) and rules at a given time. It rejects every
 // QR the SDK's verify() rejects, with the code ts-khqr's verifyDetail()
-// reports, and accepts every QR the SDK generates until its expiration
-// millisecond, inclusive. Like the SDK it accepts unknown tags, any tag
-// order, a lower-case CRC and the tag 99 of bakong-khqr <= 1.0.17 on a
-// static QR (creation time only). Where the SDK is lenient, Verify is
-// stricter, because a payment tool must not act on a QR whose amount,
-// receiver or lifetime is ambiguous:
+// reports, and accepts every QR the SDK generates from input Encode accepts
+// (the generate_ok vectors) until its expiration millisecond, inclusive.
+// Like the SDK it accepts unknown tags, any tag order, a lower-case CRC, a
+// static QR carrying an amount with its timestamps, and the tag 99 of
+// bakong-khqr <= 1.0.17 on a static QR (creation time only).
 //
-//   - tag 54 must be an amount of tag 53's currency: digits, no leading
-//     zero, no decimals for KHR, at most 2 for USD, not zero (code 4). The
-//     SDK accepts KHR "100.50" and USD "abc" (ver-lenient-khr-decimals).
-//   - tag 58 must be KH (code 0). The SDK checks only its length
-//     (ver-lenient-country-us).
-//   - tag 01 must be present (code 48): without it static and dynamic
-//     cannot be told apart (ver-lenient-no-poi).
-//   - tag 30 must hold a merchant ID and an acquiring bank (codes 30, 31),
-//     as the SDK's generator requires (ver-lenient-merchant-no-mid).
-//   - an expiration in tag 99 is enforced on a static QR too (code 46), and
-//     checked for 13 digits and against the creation time like a dynamic
-//     one's (ver-lenient-static-expired-99).
-//   - tag 00 must be 01 (code 0); no tag may appear twice, nor tags 29 and
-//     30 together, and the CRC must be the last field (code 0); tag 15 is
-//     refused with USD (code 44); the account, MCC and tag 64 rules of
-//     Encode apply (codes 3, 18, 0).
+// Where the SDK's verify() is lenient, Verify is stricter, because a payment
+// tool must not act on a QR whose amount, receiver or lifetime is ambiguous.
+// It rejects these QRs, each of which the SDK accepts (the ver-lenient-*
+// vectors; TestVerifyVectors pins each one's code):
+//
+//   - ver-lenient-khr-decimals, code 4: tag 54 must be an amount of tag 53's
+//     currency: digits, no leading zero, no decimals for KHR, at most 2 for
+//     USD, not zero. Otherwise the sum owed is ambiguous: riel have no
+//     minor unit, so KHR "100.50" cannot be paid as written. The SDK checks
+//     only the length and the absence of "-", so it takes USD "abc" too.
+//   - ver-lenient-country-us, code 0: tag 58 must be KH; a KHQR is a
+//     Cambodian payment. The SDK checks only the length.
+//   - ver-lenient-no-poi, code 48: tag 01 must be present; without it a
+//     static QR and a dynamic one cannot be told apart, nor which rules of
+//     expiry apply.
+//   - ver-lenient-merchant-no-mid, code 30 (31 for the bank): tag 30 must
+//     hold a merchant ID and an acquiring bank, as the SDK's own generator
+//     requires; without them the receiver is not fully named.
+//   - ver-lenient-static-expired-99, code 46: an expiration in tag 99 is
+//     enforced on a static QR too, and checked for 13 digits (49) and
+//     against the creation time (50) like a dynamic one's. The SDK checks
+//     tag 99 only when tag 01 is 12, so it takes a QR that says it expired.
+//
+// For the same reasons, and pinned by TestVerifyRules and TestVerifyQuirks,
+// Verify also requires what Encode writes: tag 00 equal to 01 (code 0); no
+// tag twice, nor tags 29 and 30 together (code 0); the CRC as the last field
+// (code 0); no tag 15 with USD (code 44); a Bakong account of the form
+// name@bank (code 3, the SDK takes a@b@c); a 4-digit MCC (code 18, the SDK
+// takes 742); a language preference in tag 64 (code 0).
 //
 // Every error is an *Error: Code is the SDK's where one applies (Code*
 // constants), 0 for a rule of ours, and Message is then ours.

@@ -246,34 +246,29 @@ func (p *plan) validateAccount(info *Info) error {
 	if err := checkAccount(acc); err != nil {
 		return err
 	}
-	if p.typ == Merchant {
-		p.sub01 = info.MerchantID
-		if info.MerchantID == "" {
-			return sdkErr(CodeMerchantIDRequired, "merchant ID", "")
-		}
-		if err := p.measure(lSub01, "merchant ID", info.MerchantID, maxAccount, CodeMerchantIDLength); err != nil {
-			return err
-		}
-		if info.AcquiringBank == "" {
-			return sdkErr(CodeAcquiringBankRequired, "acquiring bank", "")
-		}
-		if err := p.measure(lBank, "acquiring bank", info.AcquiringBank, maxAccount, CodeAcquiringBankLength); err != nil {
-			return err
-		}
-		if n := p.template(lAccount, lBank); n > maxLen {
-			return tooLong("tag 30", n, "the account ID, merchant ID or acquiring bank")
-		}
-		return nil
-	}
+	// Sub-tag 01 is the merchant ID of tag 30 (required) or the account
+	// information of tag 29; sub-tag 02, the acquiring bank, is required in
+	// tag 30 only. The SDK checks them in this order.
+	name, code := "account information", CodeAccountInformationLength
 	p.sub01 = info.AccountInformation
-	if err := p.measure(lSub01, "account information", info.AccountInformation, maxAccount, CodeAccountInformationLength); err != nil {
+	if p.typ == Merchant {
+		name, code = "merchant ID", CodeMerchantIDLength
+		p.sub01 = info.MerchantID
+		if p.sub01 == "" {
+			return sdkErr(CodeMerchantIDRequired, name, "")
+		}
+	}
+	if err := p.measure(lSub01, name, p.sub01, maxAccount, code); err != nil {
 		return err
+	}
+	if p.typ == Merchant && info.AcquiringBank == "" {
+		return sdkErr(CodeAcquiringBankRequired, "acquiring bank", "")
 	}
 	if err := p.measure(lBank, "acquiring bank", info.AcquiringBank, maxAccount, CodeAcquiringBankLength); err != nil {
 		return err
 	}
 	if n := p.template(lAccount, lBank); n > maxLen {
-		return tooLong("tag 29", n, "the account ID, account information or acquiring bank")
+		return tooLong("tag "+string(p.typ), n, "the account ID, "+name+" or acquiring bank")
 	}
 	return nil
 }

@@ -1,6 +1,8 @@
 package khqr
 
 import (
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -50,9 +52,17 @@ func TestVerifyVectors(t *testing.T) {
 			}
 		})
 	}
-	for id := range stricter {
+	doc, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, code := range stricter {
 		if !strings.HasPrefix(id, "ver-lenient-") {
 			t.Errorf("%s: only ver-lenient-* vectors may be decided stricter", id)
+		}
+		item := "//   - " + id + ", code " + strconv.Itoa(code)
+		if !strings.Contains(string(doc), item+":") && !strings.Contains(string(doc), item+" (") {
+			t.Errorf("%s: the package documentation does not list this decision with code %d", id, code)
 		}
 	}
 }
@@ -160,7 +170,13 @@ func TestVerifyRules(t *testing.T) {
 		{"tag 62 mobile too long", withCRC(static + "62300226" + strings.Repeat("1", 26)), CodeMobileLength, "26 characters"},
 		{"template length runs past", withCRC(static + "62070109abc"), CodeInvalid, "runs past"},
 		{"template length not digits", withCRC(static + "62060x0abc"), CodeInvalid, "want 2 digits"},
+		{"amount leading zero", withCRC(head + acc + mid + "540405.5" + tail + ts), CodeAmountInvalid, "leading zero"},
+		{"static with an amount", withCRC("000201010211" + acc + mid + "54031.5" + tail + ts), -1, ""},
 		{"static expiry in the future", withCRC(static + ts), -1, ""},
+		{"static expiry in seconds", withCRC(static + "99310013" + "1767225600000" + "0110" + "1767226200"), CodeExpirationLength, "99.01"},
+		{"static expiry before creation", withCRC(static + "99340013" + "1767225600000" + "0113" + "1767225599999"), CodeExpirationPast, "before creation"},
+		{"merchant account a@b@c", withCRC("00020101021129150011jon@nbc@xyz520459995303116" + tail), CodeAccountInvalid, "name@bank"},
+		{"MCC 3 digits", withCRC("000201010211" + acc + "5203742" + "5303116" + tail), CodeMCCLength, "4 digits"},
 		{"static creation 14 digits", withCRC(static + "99180014" + "17672256000000"), CodeExpirationLength, "99.00"},
 		{"dynamic without creation", withCRC(head + acc + mid + "54031.5" + tail + "99170113" + "1767226200000"), -1, ""},
 		{"top-level length not digits", withCRC(static + "59xx"), CodeCRCRequired, "want 2 digits"},

@@ -1,0 +1,33 @@
+package storage
+
+import (
+	"context"
+	"time"
+
+	"github.com/khqrbot/khqrbot/payments"
+)
+
+// Prune deletes up to limit call-log rows logged before `before`, and up to
+// limit outbox events delivered before it, oldest first, and reports how
+// many rows it deleted. Undelivered events stay, however old. Each table
+// takes one DELETE of at most limit rows, so other writers wait little; the
+// call log is read through its index on time (migration 2).
+func (d *DB) Prune(ctx context.Context, before time.Time, limit int) (int, error) {
+	if limit <= 0 {
+		return 0, payments.Errorf(payments.EInvalid, "prune: limit %d, want a positive number of rows", limit)
+	}
+	before = before.UTC()
+	db := d.gdb.WithContext(ctx)
+	calls := db.Model(&apiCallRow{}).Select("id").Where("at < ?", before).Order("at").Limit(limit)
+	res := db.Where("id IN (?)", calls).Delete(&apiCallRow{})
+	if res.Error != nil {
+		return 0, dbErr(res.Error, "prune the call log")
+	}
+	n := res.RowsAffected
+	events := db.Model(&eventRow{}).Select("id").Where("delivered_at < ?", before).Order("id").Limit(limit)
+	res = db.Where("id IN (?)", events).Delete(&eventRow{})
+	if res.Error != nil {
+		return int(n), dbErr(res.Error, "prune delivered events")
+	}
+	return int(n + res.RowsAffected), nil
+}
