@@ -75,7 +75,7 @@ func dispatch(ctx context.Context, e *env, args []string) int {
 	}
 	fmt.Fprintf(e.stderr, "khqrbot: unknown command %q\n\n", name)
 	usage(e.stderr)
-	return 2
+	return exitUsage
 }
 
 // Exit codes shared by every command; each command's help says what its
@@ -255,7 +255,7 @@ func buildVersion() string {
 func runHelp(ctx context.Context, e *env, args []string) int {
 	if len(args) == 0 || args[0] == "help" {
 		usage(e.stdout)
-		return 0
+		return exitOK
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
@@ -266,5 +266,5 @@ func runHelp(ctx context.Context, e *env, args []string) int {
 	}
 	fmt.Fprintf(e.stderr, "khqrbot: unknown command %q\n\n", args[0])
 	usage(e.stderr)
-	return 2
+	return exitUsage
 }

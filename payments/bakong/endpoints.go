@@ -112,7 +112,7 @@ func (c *Client) CheckAccount(ctx context.Context, id string) (bool, error) {
 func (c *Client) Deeplink(ctx context.Context, qr string) (string, error) {
 	const ep = "generate_deeplink_by_qr"
 	if qr == "" {
-		return "", invalid(ep, "qr: empty")
+		return "", invalid(ep, "qr: want the KHQR string, got nothing")
 	}
 	body := struct {
 		QR         string      `json:"qr"`
