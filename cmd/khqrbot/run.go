@@ -40,7 +40,12 @@ func runBot(ctx context.Context, e *env, args []string) int {
 		return usageError(fs, "unexpected argument %q", fs.Arg(0))
 	}
 	log := newLogger(e.stderr, cfg)
-	if err := serve(ctx, cfg, log); err != nil {
+	err = serve(ctx, cfg, log)
+	switch {
+	case err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled):
+		// Stopped by a signal before it was up (say, during getMe retries).
+		log.Info("khqrbot stopped before it started", "reason", err)
+	case err != nil:
 		log.Error("khqrbot stopped", "err", err)
 		return exitError
 	}
