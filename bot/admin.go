@@ -402,10 +402,16 @@ func (b *Bot) cmdVerify(ctx context.Context, r *req, args string) {
 		inv = &open[0]
 	}
 	pay, err := b.cfg.Service.VerifyShortHash(ctx, inv.ID, short)
-	switch payments.ErrorCode(err) {
-	case "":
-	case payments.ENotFound:
+	switch {
+	case err == nil:
+	case payments.ErrorCode(err) == payments.ENotFound:
 		b.reply(ctx, r.chat, r.p.T("verify.not_found", short, inv.Amount.String(), inv.Number), nil)
+		return
+	case errors.Is(err, payments.ErrPaymentFailed):
+		b.reply(ctx, r.chat, r.p.T("verify.failed", short, inv.Number), nil)
+		return
+	case errors.Is(err, payments.ErrRecordedElsewhere):
+		b.reply(ctx, r.chat, r.p.T("verify.taken", short, inv.Number), nil)
 		return
 	default:
 		b.fail(ctx, r, err)

@@ -204,6 +204,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	if b.cfg.Started != nil {
 		b.cfg.Started(b.username)
 	}
+	b.setMenus(ctx)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	ctx, cancel := context.WithCancel(ctx)

@@ -286,7 +286,7 @@ func (b *Bot) tellAdmins(ctx context.Context, ev payments.Event) error {
 		if rows := reviewButtons(p, inv, pay); ev.Kind == payments.EventReview && rows != nil {
 			kb = &models.InlineKeyboardMarkup{InlineKeyboard: rows}
 		}
-		if _, err := b.sendText(ctx, admin, notice(p, ev, inv, pay), kb); err != nil {
+		if _, err := b.sendText(ctx, admin, notice(p, ev, inv, pay, b.loc), kb); err != nil {
 			if undeliverable(err) {
 				b.log.Warn("cannot tell admin", "admin", admin, "err", err)
 				continue
@@ -297,8 +297,8 @@ func (b *Bot) tellAdmins(ctx context.Context, ev payments.Event) error {
 	return errors.Join(errs...)
 }
 
-// notice writes an admin notice for ev.
-func notice(p *locales.Printer, ev payments.Event, inv *payments.Invoice, pay *payments.Payment) string {
+// notice writes an admin notice for ev; dates show in loc.
+func notice(p *locales.Printer, ev payments.Event, inv *payments.Invoice, pay *payments.Payment, loc *time.Location) string {
 	number := ""
 	if inv != nil {
 		number = inv.Number
@@ -309,6 +309,12 @@ func notice(p *locales.Printer, ev payments.Event, inv *payments.Invoice, pay *p
 		if reason == "" {
 			reason = pay.Reason
 		}
+	}
+	if a, ok := payments.ParseTokenAlert(ev.Detail); ok && ev.Kind == payments.EventAlert {
+		if a.Expired {
+			return p.T("alert.token_expired", a.ExpiresAt.In(loc).Format(time.DateOnly))
+		}
+		return p.T("alert.token_expiring", a.ExpiresAt.In(loc).Format(time.DateOnly), a.DaysLeft)
 	}
 	switch {
 	case ev.Kind == payments.EventReview && inv != nil:

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/khqrbot/khqrbot/internal/telegramtest"
 	"github.com/khqrbot/khqrbot/payments"
 	"github.com/khqrbot/khqrbot/payments/bakong/sim"
 )
@@ -51,6 +52,36 @@ func TestVerify(t *testing.T) {
 		h.tg.SendText(admin, admin, "/verify "+tt.args)
 		h.waitText(admin, tt.want)
 	}
+	if s := h.invoiceStatus("INV-000002"); s != payments.InvoiceOpen {
+		t.Errorf("INV-000002 is %s after refused /verify calls, want open", s)
+	}
+}
+
+// TestVerifyRefusals: a receipt already recorded for another invoice and a
+// transaction Bakong reports as failed get answers of their own, in the
+// admin's language, and leave the invoice open.
+func TestVerifyRefusals(t *testing.T) {
+	h := newHarness(t, options{noPolling: true})
+	h.tg.SendText(admin, admin, "/pay 4")
+	tx, err := h.sim.PayQR(scanQR(t, h.waitPhoto(admin, 1).Photo), sim.Payment{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.tg.SendText(admin, admin, "/verify "+tx.ShortHash())
+	h.waitText(admin, "INV-000001 is settled by transaction "+tx.ShortHash())
+	h.tg.SendText(admin, admin, "/pay 4")
+	h.waitPhoto(admin, 2)
+
+	h.tg.SendText(admin, admin, "/verify "+tx.ShortHash()+" INV-000002")
+	h.waitText(admin, "Transaction "+tx.ShortHash()+" is already recorded for another invoice, so it cannot also settle invoice INV-000002.")
+
+	if err := h.sim.SetFault("check_transaction_by_short_hash", sim.Fault{ErrorCode: 3}); err != nil {
+		t.Fatal(err)
+	}
+	h.tg.SendText(admin, admin, "/verify 1a2b3c4d INV-000002")
+	h.waitText(admin, "Bakong says transaction 1a2b3c4d failed: no money arrived, so invoice INV-000002 stays unpaid.")
+	h.tg.SendText(admin, admin, "/verify 1a2b3c4d INV-000002", telegramtest.WithLanguage("km"))
+	h.waitText(admin, "Bakong បញ្ជាក់ថាប្រតិបត្តិការ 1a2b3c4d បានបរាជ័យ")
 	if s := h.invoiceStatus("INV-000002"); s != payments.InvoiceOpen {
 		t.Errorf("INV-000002 is %s after refused /verify calls, want open", s)
 	}

@@ -16,6 +16,17 @@ const (
 	EInternal    = "internal"    // a bug or an unexpected failure
 )
 
+// Causes that share a code but call for different answers: they come wrapped
+// in an *Error, so callers test them with errors.Is.
+var (
+	// ErrPaymentFailed: Bakong recorded the transaction as failed, so no
+	// money moved and the customer must pay again (an EConflict).
+	ErrPaymentFailed = errors.New("payments: transaction failed")
+	// ErrRecordedElsewhere: the transaction is already recorded for another
+	// invoice, so it cannot settle this one too (an EConflict).
+	ErrRecordedElsewhere = errors.New("payments: transaction recorded for another invoice")
+)
+
 // Error is the domain's typed error: a code for programs, a message for people.
 type Error struct {
 	Code    string

@@ -439,7 +439,8 @@ func (s *Service) noteCheck(ctx context.Context, q *QR, at, next time.Time, fail
 // checked as always; a mismatch sends the invoice to review.
 //
 // A receipt already recorded for this invoice returns that payment; one
-// recorded for another invoice is an EConflict.
+// recorded for another invoice is an EConflict wrapping ErrRecordedElsewhere,
+// and a transaction Bakong reports as failed one wrapping ErrPaymentFailed.
 func (s *Service) VerifyShortHash(ctx context.Context, invoiceID int64, shortHash string) (*Payment, error) {
 	h := strings.ToLower(strings.TrimSpace(shortHash))
 	if len(h) != 8 || !isHex(h) {
@@ -454,7 +455,7 @@ func (s *Service) VerifyShortHash(ctx context.Context, invoiceID int64, shortHas
 	case errors.Is(err, bakong.ErrNotFound):
 		return nil, Errorf(ENotFound, "Bakong has no payment %s of %s", h, inv.Amount)
 	case errors.Is(err, bakong.ErrFailed):
-		return nil, Errorf(EConflict, "Bakong says payment %s failed", h)
+		return nil, &Error{Code: EConflict, Message: "Bakong says payment " + h + " failed", Err: ErrPaymentFailed}
 	case err != nil:
 		return nil, &Error{Code: EUnavailable, Message: "Bakong did not answer about payment " + h, Err: err}
 	}

@@ -2,6 +2,7 @@ package payments_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"regexp"
 	"slices"
@@ -328,6 +329,9 @@ func TestVerifyShortHash(t *testing.T) {
 	other := h.invoice(usd5)
 	_, err = h.svc.VerifyShortHash(h.ctx, other.ID, tx.Hash[:8])
 	wantCode(t, err, payments.EConflict)
+	if !errors.Is(err, payments.ErrRecordedElsewhere) || errors.Is(err, payments.ErrPaymentFailed) {
+		t.Errorf("verifying for another invoice: %v, want ErrRecordedElsewhere", err)
+	}
 
 	for _, bad := range []string{"", "1234567", "123456789", "zzzzzzzz"} {
 		_, err := h.svc.VerifyShortHash(h.ctx, other.ID, bad)
@@ -337,6 +341,14 @@ func TestVerifyShortHash(t *testing.T) {
 	wantCode(t, err, payments.ENotFound)
 	_, err = h.svc.VerifyShortHash(h.ctx, 999, "00000000")
 	wantCode(t, err, payments.ENotFound)
+
+	h.setFault("check_transaction_by_short_hash", sim.Fault{ErrorCode: 3})
+	_, err = h.svc.VerifyShortHash(h.ctx, other.ID, "00000000")
+	wantCode(t, err, payments.EConflict)
+	if !errors.Is(err, payments.ErrPaymentFailed) || errors.Is(err, payments.ErrRecordedElsewhere) {
+		t.Errorf("verifying a failed transaction: %v, want ErrPaymentFailed", err)
+	}
+	h.wantInvoice(other.ID, payments.InvoiceOpen)
 }
 
 func TestVerifyShortHashWithoutQR(t *testing.T) {

@@ -77,7 +77,7 @@ func (s *Service) recordTx(ctx context.Context, st Store, invoiceID, qrID int64,
 	old, err := st.PaymentByHash(ctx, tx.Hash)
 	switch {
 	case err == nil && old.InvoiceID != invoiceID:
-		return nil, false, Errorf(EConflict, "payment %s is already recorded for another invoice", old.ShortHash)
+		return nil, false, &Error{Code: EConflict, Message: "payment " + old.ShortHash + " is already recorded for another invoice", Err: ErrRecordedElsewhere}
 	case err == nil:
 		return old, false, closeFound(ctx, st, qrID, old, source, s.clock.Now())
 	case ErrorCode(err) != ENotFound:

@@ -144,6 +144,9 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 			log.Error("reconciler", "err", err)
 		}
 	})
+	if bc.TokenStatus != nil { // live mode: warn admins of a token nothing will renew
+		wg.Go(func() { svc.WatchToken(ctx, time.Hour, bc.TokenStatus) })
+	}
 	log.Info("khqrbot running", "sandbox", cfg.Sandbox, "webhook", cfg.WebhookURL != "", "poll_interval", cfg.PollInterval)
 	err = b.Run(ctx)
 	cancel()
