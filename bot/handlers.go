@@ -52,6 +52,10 @@ func (b *Bot) commands() map[string]struct {
 // onMessage handles a text message: a command for us, or nothing. In groups
 // only commands are answered, and commands for other bots are ignored.
 func (b *Bot) onMessage(ctx context.Context, m *models.Message) {
+	if m.SenderChat != nil && m.SenderChat.ID == m.Chat.ID {
+		b.onAnonymous(ctx, m)
+		return
+	}
 	if m.From == nil || m.From.IsBot {
 		return
 	}
@@ -79,6 +83,23 @@ func (b *Bot) onMessage(ctx context.Context, m *models.Message) {
 		b.log.Debug("command", "command", cmd.Name, "user", r.user.ID, "chat", r.chat)
 		h.run(ctx, r, cmd.Args)
 	}
+}
+
+// onAnonymous answers a message a group's anonymous admin sent as the group
+// itself (from GroupAnonymousBot): with no user id there is no telling
+// whether they are one of our admins, so an admin-only command gets a hint
+// to stop remaining anonymous, and anything else the silence bots get.
+func (b *Bot) onAnonymous(ctx context.Context, m *models.Message) {
+	cmd, ok := parseCommand(m.Text, m.Entities)
+	if !ok || !cmd.forUs(b.username) || !b.commands()[cmd.Name].admin {
+		return
+	}
+	lang := ""
+	if m.From != nil {
+		lang = m.From.LanguageCode
+	}
+	b.log.Info("refused anonymous admin", "command", cmd.Name, "chat", m.Chat.ID)
+	b.reply(ctx, m.Chat.ID, locales.New(locales.Match(lang)).T("deny.anonymous"), nil)
 }
 
 func (b *Bot) cmdStart(ctx context.Context, r *req, args string) {

@@ -34,6 +34,9 @@ const (
 	BotUsername = "fake_bot"
 	// BotName is the bot's first name.
 	BotName = "FakeBot"
+	// AnonymousAdminID is Telegram's GroupAnonymousBot, the sender of
+	// messages from a group's anonymous admins.
+	AnonymousAdminID int64 = 1087968824
 )
 
 // Server is a running fake Bot API. All its methods are safe for concurrent use.

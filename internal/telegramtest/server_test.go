@@ -325,13 +325,22 @@ func TestCommandsCallbacksAndLongPoll(t *testing.T) {
 		t.Errorf("answer %+v", a)
 	}
 	s.SendText(-100, 8, "/pay@fake_bot 10", telegramtest.WithChatType("supergroup"))
+	s.SendText(-100, 9, "/pay 20", telegramtest.WithAnonymousAdmin())
 	if !s.WaitFor(wait, func() bool { return s.Pending() == 0 && len(s.CallsTo("getUpdates")) > 3 }) {
 		t.Fatal("updates not confirmed")
 	}
 
+	// Three: the library's command matcher misses "/pay@fake_bot".
+	if !s.WaitFor(wait, func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 3 }) {
+		t.Fatal("not every update was handled")
+	}
 	mu.Lock()
-	msg, cq := got[0].Message, got[1].CallbackQuery
+	msg, cq, anon := got[0].Message, got[1].CallbackQuery, got[2].Message
 	mu.Unlock()
+	if anon == nil || anon.From.ID != telegramtest.AnonymousAdminID || !anon.From.IsBot ||
+		anon.SenderChat == nil || anon.SenderChat.ID != -100 || anon.SenderChat.Type != "supergroup" || anon.Text != "/pay 20" {
+		t.Errorf("anonymous admin's message %+v", anon)
+	}
 	if msg.From.LanguageCode != "km" || msg.Date == 0 || len(msg.Entities) != 1 ||
 		msg.Entities[0].Type != models.MessageEntityTypeBotCommand || msg.Entities[0].Offset != 0 || msg.Entities[0].Length != 4 {
 		t.Errorf("message update %+v entities %+v", msg, msg.Entities)

@@ -184,6 +184,7 @@ type (
 		EditDate    int64        `json:"edit_date,omitempty"`
 		Chat        wChat        `json:"chat"`
 		From        *wUser       `json:"from,omitempty"`
+		SenderChat  *wChat       `json:"sender_chat,omitempty"`
 		Text        string       `json:"text,omitempty"`
 		Entities    []wEntity    `json:"entities,omitempty"`
 		Caption     string       `json:"caption,omitempty"`

@@ -18,6 +18,7 @@ type Option func(*sender)
 
 type sender struct {
 	lang, chatType, firstName, username string
+	anonymous                           bool
 }
 
 // WithLanguage sets the sender's language_code, e.g. "km".
@@ -32,6 +33,12 @@ func WithFirstName(name string) Option { return func(s *sender) { s.firstName = 
 
 // WithUsername sets the sender's username, without the @.
 func WithUsername(u string) Option { return func(s *sender) { s.username = u } }
+
+// WithAnonymousAdmin sends a message as a group's anonymous admin does: from
+// GroupAnonymousBot (AnonymousAdminID) with sender_chat the group itself, so
+// the user id passed along is not revealed. For SendText in groups: Telegram
+// shows who pressed a button even to anonymous admins.
+func WithAnonymousAdmin() Option { return func(s *sender) { s.anonymous = true } }
 
 func (s *Server) senderLocked(chatID, userID int64, opts []Option) *wUser {
 	var o sender
@@ -51,6 +58,9 @@ func (s *Server) senderLocked(chatID, userID int64, opts []Option) *wUser {
 	if c.typ == "private" {
 		c.firstName = o.firstName
 	}
+	if o.anonymous {
+		return &wUser{ID: AnonymousAdminID, IsBot: true, FirstName: "Group", Username: "GroupAnonymousBot", LanguageCode: o.lang}
+	}
 	return &wUser{ID: userID, FirstName: o.firstName, Username: o.username, LanguageCode: o.lang}
 }
 
@@ -63,9 +73,13 @@ func (s *Server) SendText(chatID, userID int64, text string, opts ...Option) int
 	from := s.senderLocked(chatID, userID, opts)
 	c := s.chatLocked(chatID)
 	c.seq++
-	m := &Message{ID: c.seq, ChatID: chatID, FromID: userID, Date: time.Now(), Text: text, Source: text}
+	m := &Message{ID: c.seq, ChatID: chatID, FromID: from.ID, Date: time.Now(), Text: text, Source: text}
 	c.msgs = append(c.msgs, m)
-	s.addUpdateLocked("message", s.wireLocked(m, from))
+	w := s.wireLocked(m, from)
+	if from.ID == AnonymousAdminID {
+		w.SenderChat = &wChat{ID: c.id, Type: c.typ, Title: c.title}
+	}
+	s.addUpdateLocked("message", w)
 	return m.ID
 }
 
