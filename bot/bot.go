@@ -276,8 +276,10 @@ func (b *Bot) whoAmI(ctx context.Context) error {
 // webhook so that long polling is allowed.
 func (b *Bot) setUpdateMode(ctx context.Context) error {
 	if b.cfg.WebhookURL == "" {
+		// Not fatal: a Bot API server without webhooks may not know the method,
+		// and a webhook really left set shows up as getUpdates conflicts.
 		if _, err := b.tg.DeleteWebhook(ctx, &tgbot.DeleteWebhookParams{}); err != nil {
-			return fmt.Errorf("telegram deleteWebhook: %w", err)
+			b.log.Warn("telegram deleteWebhook failed; long polling anyway", "err", err)
 		}
 		return nil
 	}
