@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/khqrbot/khqrbot/internal/qrtest"
 	"github.com/khqrbot/khqrbot/internal/telegramtest"
 	"github.com/khqrbot/khqrbot/payments"
 	"github.com/khqrbot/khqrbot/payments/bakong/sim"
@@ -83,7 +84,7 @@ func TestPayFlow(t *testing.T) {
 	if !strings.Contains(paid.PhotoName, "paid") || string(paid.Photo) == string(m.Photo) {
 		t.Errorf("photo not replaced by the receipt (name %q)", paid.PhotoName)
 	}
-	if s, err := readQR(paid.Photo); err == nil && s == payload {
+	if s, err := qrtest.Read(paid.Photo); err == nil && s == payload {
 		t.Error("the receipt still shows the payable QR")
 	}
 	if edits := h.tg.CallsTo("editMessageMedia"); len(edits) != 1 || edits[0].ErrorCode != 0 {

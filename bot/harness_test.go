@@ -3,9 +3,6 @@ package bot_test
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"image"
-	_ "image/png"
 	"log/slog"
 	"net"
 	"net/http/httptest"
@@ -15,11 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/makiuchi-d/gozxing"
-	"github.com/makiuchi-d/gozxing/qrcode"
-
 	"github.com/khqrbot/khqrbot/bot"
 	"github.com/khqrbot/khqrbot/internal/clocktest"
+	"github.com/khqrbot/khqrbot/internal/qrtest"
 	"github.com/khqrbot/khqrbot/internal/telegramtest"
 	"github.com/khqrbot/khqrbot/payments"
 	"github.com/khqrbot/khqrbot/payments/bakong"
@@ -357,31 +352,14 @@ func hasButton(m telegramtest.Message, s string) bool {
 	return false
 }
 
-// scanQR reads the QR in a photo with gozxing, a reader independent of our encoder.
+// scanQR reads the QR in a photo with a reader independent of our encoder.
 func scanQR(t *testing.T, png []byte) string {
 	t.Helper()
-	s, err := readQR(png)
+	s, err := qrtest.Read(png)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
-}
-
-// readQR returns the text of the QR code in a photo, or why there is none.
-func readQR(png []byte) (string, error) {
-	img, _, err := image.Decode(bytes.NewReader(png))
-	if err != nil {
-		return "", fmt.Errorf("decode photo: %w", err)
-	}
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		return "", fmt.Errorf("bitmap: %w", err)
-	}
-	res, err := qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_CHARACTER_SET: "UTF-8"})
-	if err != nil {
-		return "", fmt.Errorf("scan QR: %w", err)
-	}
-	return res.GetText(), nil
 }
 
 // syncBuffer collects logs from many goroutines.

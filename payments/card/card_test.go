@@ -12,8 +12,7 @@ import (
 	"time"
 	"unicode/utf16"
 
-	"github.com/makiuchi-d/gozxing"
-	"github.com/makiuchi-d/gozxing/qrcode"
+	"github.com/khqrbot/khqrbot/internal/qrtest"
 )
 
 // tlv writes one KHQR field; lengths count UTF-16 units, as in the spec.
@@ -90,21 +89,6 @@ func render(t *testing.T, c Card) image.Image {
 	return img
 }
 
-// scan reads the QR in img with gozxing, a reader independent of the encoder.
-func scan(img image.Image) (string, error) {
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		return "", err
-	}
-	res, err := qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{
-		gozxing.DecodeHintType_CHARACTER_SET: "UTF-8",
-	})
-	if err != nil {
-		return "", err
-	}
-	return res.GetText(), nil
-}
-
 // recompress does to img what Telegram does to a photo.
 func recompress(t *testing.T, img image.Image) image.Image {
 	t.Helper()
@@ -146,7 +130,7 @@ func TestPendingQRDecodes(t *testing.T) {
 				name string
 				img  image.Image
 			}{{"PNG", img}, {"JPEG", recompress(t, img)}} {
-				got, err := scan(v.img)
+				got, err := qrtest.Scan(v.img)
 				if err != nil {
 					t.Fatalf("%s: scan: %v", v.name, err)
 				}
@@ -171,7 +155,7 @@ func TestStateCardsHaveNoQR(t *testing.T) {
 		t.Run(fmt.Sprintf("%s/sandbox=%v", tc.state, tc.sandbox), func(t *testing.T) {
 			t.Parallel()
 			img := render(t, c)
-			if got, err := scan(img); err == nil {
+			if got, err := qrtest.Scan(img); err == nil {
 				t.Fatalf("scanned a QR %q from a %s card", got, tc.state)
 			}
 			if !tc.sandbox && img.Bounds() != want {
