@@ -56,7 +56,9 @@
 // tag twice, nor tags 29 and 30 together (code 0); the CRC as the last field
 // (code 0); no tag 15 with USD (code 44); a Bakong account of the form
 // name@bank (code 3, the SDK takes a@b@c); a 4-digit MCC (code 18, the SDK
-// takes 742); a language preference in tag 64 (code 0).
+// takes 742); a language preference in tag 64 (code 0); an amount whose
+// SDK form fits tag 54's 13 characters (code 4: USD "12345678901.2" fits,
+// but the SDK writes that sum as "12345678901.20").
 //
 // Every error is an *Error: Code is the SDK's where one applies (Code*
 // constants), 0 for a rule of ours, and Message is then ours.

@@ -473,6 +473,11 @@ func (v *verifier) strictRules(f field) *Error {
 		if n == 0 {
 			return fail(CodeAmountInvalid, "", f, strconv.Quote(f.value)+": want a positive amount")
 		}
+		// "12345678901.2" fits tag 54, but the SDK writes that sum as
+		// "12345678901.20": no generator of ours or NBC's makes such a QR.
+		if a := FormatAmount(n, cur); len(a) > maxAmount {
+			return fail(CodeAmountInvalid, "", f, strconv.Quote(f.value)+": its SDK form "+strconv.Quote(a)+" is over 13 characters")
+		}
 	case "58":
 		if f.value != "KH" {
 			return failOurs("", f, "Country code must be KH")

@@ -171,6 +171,8 @@ func TestVerifyRules(t *testing.T) {
 		{"template length runs past", withCRC(static + "62070109abc"), CodeInvalid, "runs past"},
 		{"template length not digits", withCRC(static + "62060x0abc"), CodeInvalid, "want 2 digits"},
 		{"amount leading zero", withCRC(head + acc + mid + "540405.5" + tail + ts), CodeAmountInvalid, "leading zero"},
+		{"amount whose SDK form is too long", withCRC(head + acc + mid + "541312345678901.2" + tail + ts), CodeAmountInvalid, "over 13 characters"},
+		{"amount of 13 characters in SDK form", withCRC(head + acc + mid + "54131234567890.12" + tail + ts), -1, ""},
 		{"static with an amount", withCRC("000201010211" + acc + mid + "54031.5" + tail + ts), -1, ""},
 		{"static expiry in the future", withCRC(static + ts), -1, ""},
 		{"static expiry in seconds", withCRC(static + "99310013" + "1767225600000" + "0110" + "1767226200"), CodeExpirationLength, "99.01"},
