@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"io"
@@ -236,24 +235,8 @@ func TestCheckCompareDisagree(t *testing.T) {
 // TestSimAndCheckTogether plays the README's shell session: khqrbot sim in
 // the background, then qr encode, check, pay through /_sim/pay, check again.
 func TestSimAndCheckTogether(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	outR, outW := io.Pipe()
-	var simErr strings.Builder
-	e := &env{stdin: strings.NewReader(""), stdout: outW, stderr: &simErr, getenv: func(string) string { return "" }}
-	done := make(chan int, 1)
-	go func() {
-		done <- dispatch(ctx, e, []string{"sim", "--addr", "127.0.0.1:0", "--quiet"})
-		outW.Close()
-	}()
-	vars := map[string]string{}
-	lines := bufio.NewScanner(outR)
-	for len(vars) < 3 && lines.Scan() {
-		if k, v, found := strings.Cut(lines.Text(), "="); found && !strings.HasPrefix(k, "#") {
-			vars[k] = v
-		}
-	}
-	go io.Copy(io.Discard, outR)
+	vars, stop := startSim(t)
+	defer stop()
 
 	code, out, errOut := runTool(t, vars, "", "qr", "encode", "--account", "shop@devb", "--name", "Shop", "--currency", "USD", "--amount", "1.50", "--json")
 	var q struct{ QR, MD5 string }
@@ -278,14 +261,5 @@ func TestSimAndCheckTogether(t *testing.T) {
 		if code, out, errOut := runTool(t, vars, "", args...); code != exitOK {
 			t.Errorf("%v: exit %d\n%s%s", args, code, out, errOut)
 		}
-	}
-	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("sim exit %d: %s", code, simErr.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("sim did not stop")
 	}
 }

@@ -58,25 +58,7 @@ func TestLifetimeFlag(t *testing.T) {
 // TestSimServes runs `khqrbot sim` in-process on a free port, pays a QR over
 // the control API, finds it with the printed token, and stops it with ctx.
 func TestSimServes(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	outR, outW := io.Pipe()
-	var errOut strings.Builder
-	e := &env{stdin: strings.NewReader(""), stdout: outW, stderr: &errOut, getenv: func(string) string { return "" }}
-	done := make(chan int, 1)
-	go func() {
-		done <- dispatch(ctx, e, []string{"sim", "--addr", "127.0.0.1:0", "--token-lifetime", "1h", "--account", "shop@devb", "--quiet"})
-		outW.Close()
-	}()
-
-	vars := map[string]string{}
-	lines := bufio.NewScanner(outR)
-	for len(vars) < 3 && lines.Scan() {
-		if k, v, found := strings.Cut(lines.Text(), "="); found && !strings.HasPrefix(k, "#") {
-			vars[k] = v
-		}
-	}
-	go io.Copy(io.Discard, outR)
+	vars, stop := startSim(t, "--token-lifetime", "1h", "--account", "shop@devb")
 	base, tok := vars["BAKONG_API_URL"], vars["BAKONG_TOKEN"]
 	if !strings.HasPrefix(base, "http://127.0.0.1:") || strings.HasSuffix(base, ":0") || tok == "" || vars["BAKONG_EMAIL"] == "" {
 		t.Fatalf("printed %v", vars)
@@ -108,13 +90,41 @@ func TestSimServes(t *testing.T) {
 		t.Errorf("account: HTTP %d %v", st, env)
 	}
 
-	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("exit %d: %s", code, errOut.String())
+	stop()
+}
+
+// startSim runs `khqrbot sim` in-process on a free port with extra args and
+// returns the KEY=VALUE variables it printed. stop cancels it and checks
+// that it exits 0.
+func startSim(t *testing.T, args ...string) (vars map[string]string, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	outR, outW := io.Pipe()
+	var errOut lockedBuffer
+	e := &env{stdin: strings.NewReader(""), stdout: outW, stderr: &errOut, getenv: func(string) string { return "" }}
+	done := make(chan int, 1)
+	go func() {
+		done <- dispatch(ctx, e, append([]string{"sim", "--addr", "127.0.0.1:0", "--quiet"}, args...))
+		outW.Close()
+	}()
+	vars = map[string]string{}
+	lines := bufio.NewScanner(outR)
+	for len(vars) < 3 && lines.Scan() {
+		if k, v, found := strings.Cut(lines.Text(), "="); found && !strings.HasPrefix(k, "#") {
+			vars[k] = v
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("sim did not stop after ctx was cancelled")
+	}
+	go io.Copy(io.Discard, outR)
+	return vars, func() {
+		t.Helper()
+		cancel()
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Errorf("sim exit %d: %s", code, errOut.String())
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("sim did not stop after ctx was cancelled")
+		}
 	}
 }
