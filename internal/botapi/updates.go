@@ -1,4 +1,4 @@
-package telegramtest
+package botapi
 
 import (
 	"bytes"
@@ -162,7 +162,7 @@ const (
 // answers with what is queued, or waits for an update, the timeout, the
 // client going away or the server closing. A newer poll ends an older one
 // with 409, as Telegram does.
-func (s *Server) getUpdates(r *http.Request, p params) (any, *apiError) {
+func (s *Server) getUpdates(r *http.Request, p params) (any, *Error) {
 	offset, _ := strconv.ParseInt(p.fields["offset"], 10, 64)
 	limit, err := strconv.Atoi(p.fields["limit"])
 	if err != nil || limit < 1 || limit > 100 {
@@ -175,7 +175,7 @@ func (s *Server) getUpdates(r *http.Request, p params) (any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.webhook.url != "" {
-		return nil, &apiError{code: http.StatusConflict, desc: errWebhookActive} // and confirms nothing
+		return nil, &Error{Code: http.StatusConflict, Description: errWebhookActive} // and confirms nothing
 	}
 	s.pollGen++
 	gen := s.pollGen
@@ -192,10 +192,10 @@ func (s *Server) getUpdates(r *http.Request, p params) (any, *apiError) {
 	s.changedLocked()
 	for {
 		if s.webhook.url != "" {
-			return nil, &apiError{code: http.StatusConflict, desc: errWebhookActive}
+			return nil, &Error{Code: http.StatusConflict, Description: errWebhookActive}
 		}
 		if gen != s.pollGen {
-			return nil, &apiError{code: http.StatusConflict, desc: errOtherPoll}
+			return nil, &Error{Code: http.StatusConflict, Description: errOtherPoll}
 		}
 		if len(s.updates) > 0 || timeout <= 0 {
 			batch := make([]json.RawMessage, 0, min(limit, len(s.updates)))
@@ -295,7 +295,7 @@ func post(ctx context.Context, c *http.Client, u, secret string, body []byte) (i
 // PostUpdate posts update (any JSON value; []byte and json.RawMessage are
 // sent as they are) to a bot's webhook url the way Telegram does, with secret
 // in X-Telegram-Bot-Api-Secret-Token when it is not empty, and returns the
-// HTTP status. Use it for webhook requests the fake would not make itself,
+// HTTP status. Use it for webhook requests the server would not make itself,
 // such as one with a wrong secret.
 func PostUpdate(url, secret string, update any) (int, error) {
 	var body []byte

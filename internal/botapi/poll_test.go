@@ -1,4 +1,4 @@
-package telegramtest
+package botapi
 
 import (
 	"context"
@@ -8,16 +8,22 @@ import (
 	"time"
 )
 
+var testBot = Bot{Token: "123456:TEST-TOKEN", ID: 1, Username: "fake_bot", FirstName: "FakeBot"}
+
 // TestLongPollEndsWithClient: a long poll returns as soon as its client goes
 // away, without waiting for its timeout or for Close; otherwise
 // httptest.Server.Close would wait for the whole poll.
 func TestLongPollEndsWithClient(t *testing.T) {
-	s := New(t)
+	s, err := New(Options{Bot: testBot, KeepCalls: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
 	ctx, cancel := context.WithCancel(context.Background())
-	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/bot"+Token+"/getUpdates?timeout=50", nil)
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/bot"+testBot.Token+"/getUpdates?timeout=50", nil)
 	done := make(chan struct{})
 	go func() {
-		s.serveHTTP(httptest.NewRecorder(), req)
+		s.ServeHTTP(httptest.NewRecorder(), req)
 		close(done)
 	}()
 	if !s.WaitFor(5*time.Second, func() bool { return len(s.CallsTo("getUpdates")) == 1 }) {

@@ -1,4 +1,4 @@
-package telegramtest
+package botapi
 
 import (
 	"fmt"
@@ -17,7 +17,7 @@ var htmlTags = map[string]bool{
 // render returns the text a user sees for src in parseMode. HTML is checked
 // as Telegram checks it (so an unescaped "<" fails the way it would in
 // production); Markdown modes are kept as they are.
-func render(src, parseMode string) (string, *apiError) {
+func render(src, parseMode string) (string, *Error) {
 	switch strings.ToLower(parseMode) {
 	case "":
 		return src, nil

@@ -1,4 +1,4 @@
-package telegramtest
+package botapi
 
 import (
 	"encoding/json"
@@ -11,7 +11,7 @@ import (
 type Message struct {
 	ID        int // message ids are int in go-telegram/bot and payments.Message
 	ChatID    int64
-	FromID    int64 // BotID for the bot's own messages
+	FromID    int64 // the bot's id for its own messages
 	FromBot   bool
 	Date      time.Time
 	EditDate  time.Time // zero until edited
@@ -194,8 +194,8 @@ type (
 	}
 )
 
-func botUser() *wUser {
-	return &wUser{ID: BotID, IsBot: true, FirstName: BotName, Username: BotUsername}
+func (s *Server) botUser() *wUser {
+	return &wUser{ID: s.bot.ID, IsBot: true, FirstName: s.bot.FirstName, Username: s.bot.Username}
 }
 
 // wireLocked renders m as the Bot API's Message object.
@@ -219,7 +219,7 @@ func (s *Server) wireLocked(m *Message, from *wUser) wMessage {
 		w.EditDate = m.EditDate.Unix()
 	}
 	if w.From == nil && m.FromBot {
-		w.From = botUser()
+		w.From = s.botUser()
 	}
 	if m.Text != "" {
 		w.Entities = commandEntities(m.Text)
@@ -268,7 +268,7 @@ func (s *Server) photoSizesLocked(fileID string) []wPhotoSize {
 
 // parseKeyboard reads a reply_markup field. Only inline keyboards are kept;
 // reply keyboards and their removal are accepted and ignored.
-func parseKeyboard(raw string) ([][]Button, *apiError) {
+func parseKeyboard(raw string) ([][]Button, *Error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" || raw == "null" {
 		return nil, nil

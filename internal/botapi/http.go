@@ -1,4 +1,4 @@
-package telegramtest
+package botapi
 
 import (
 	"bytes"
@@ -20,15 +20,8 @@ const (
 	maxDocumentBytes = 50 << 20
 )
 
-// apiError is a failed call as Telegram reports it.
-type apiError struct {
-	code       int
-	desc       string
-	retryAfter int
-}
-
-func badRequest(desc string) *apiError {
-	return &apiError{code: http.StatusBadRequest, desc: "Bad Request: " + desc}
+func badRequest(desc string) *Error {
+	return &Error{Code: http.StatusBadRequest, Description: "Bad Request: " + desc}
 }
 
 // params are a request's fields and files, whatever the body's encoding.
@@ -40,7 +33,7 @@ type params struct {
 func (p params) has(k string) bool { _, ok := p.fields[k]; return ok }
 
 // handler runs one API method with s.mu held and returns its result.
-type handler func(s *Server, p params) (any, *apiError)
+type handler func(s *Server, p params) (any, *Error)
 
 // methods maps lower-case method names to their canonical name and handler.
 var methods = func() map[string]struct {
@@ -78,32 +71,35 @@ var methods = func() map[string]struct {
 	return m
 }()
 
-func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+// ServeHTTP serves the Bot API: POST /bot<token>/<method>.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rest, ok := strings.CutPrefix(r.URL.Path, "/bot")
 	if !ok {
-		writeError(w, &apiError{code: http.StatusNotFound, desc: "Not Found"})
+		writeError(w, &Error{Code: http.StatusNotFound, Description: "Not Found"})
 		return
 	}
 	token, name, _ := strings.Cut(rest, "/")
-	if token != Token {
-		writeError(w, &apiError{code: http.StatusUnauthorized, desc: "Unauthorized"})
+	if token != s.bot.Token {
+		writeError(w, &Error{Code: http.StatusUnauthorized, Description: "Unauthorized"})
 		return
 	}
 	m, ok := methods[strings.ToLower(name)]
 	if !ok {
-		writeError(w, &apiError{code: http.StatusNotFound, desc: "Not Found"})
+		writeError(w, &Error{Code: http.StatusNotFound, Description: "Not Found"})
 		return
 	}
 	p, perr := parseParams(r)
 
 	s.mu.Lock()
 	idx := len(s.calls)
-	s.calls = append(s.calls, Call{Method: m.name, Params: p.fields, Files: p.files, At: time.Now()})
-	var aerr *apiError
-	if q := s.inject[strings.ToLower(m.name)]; len(q) > 0 {
-		s.inject[strings.ToLower(m.name)] = q[1:]
-		aerr = &apiError{code: q[0].code, desc: q[0].desc, retryAfter: q[0].retryAfter}
-	} else if perr != nil {
+	if s.keepCalls {
+		s.calls = append(s.calls, Call{Method: m.name, Params: p.fields, Files: p.files, At: time.Now()})
+	}
+	var aerr *Error
+	if s.intercept != nil {
+		aerr = s.intercept(m.name)
+	}
+	if aerr == nil {
 		aerr = perr
 	}
 	var res any
@@ -117,9 +113,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		res, aerr = m.h(s, p)
 	}
-	if aerr != nil {
-		s.calls[idx].ErrorCode = aerr.code
-		s.calls[idx].Description = aerr.desc
+	if aerr != nil && s.keepCalls {
+		s.calls[idx].ErrorCode = aerr.Code
+		s.calls[idx].Description = aerr.Description
 	}
 	s.changedLocked()
 	s.mu.Unlock()
@@ -131,12 +127,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "result": res})
 }
 
-func writeError(w http.ResponseWriter, e *apiError) {
-	body := map[string]any{"ok": false, "error_code": e.code, "description": e.desc}
-	if e.retryAfter > 0 {
-		body["parameters"] = map[string]int{"retry_after": e.retryAfter}
+func writeError(w http.ResponseWriter, e *Error) {
+	body := map[string]any{"ok": false, "error_code": e.Code, "description": e.Description}
+	if e.RetryAfter > 0 {
+		body["parameters"] = map[string]int{"retry_after": e.RetryAfter}
 	}
-	writeJSON(w, e.code, body)
+	writeJSON(w, e.Code, body)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -151,7 +147,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // parseParams reads the query string and a multipart, urlencoded or JSON body.
-func parseParams(r *http.Request) (params, *apiError) {
+func parseParams(r *http.Request) (params, *Error) {
 	p := params{fields: map[string]string{}, files: map[string]File{}}
 	for k, v := range r.URL.Query() {
 		p.fields[k] = v[0]
@@ -199,7 +195,7 @@ func parseParams(r *http.Request) (params, *apiError) {
 	return p, nil
 }
 
-func parseMultipart(body io.Reader, boundary string, p params) *apiError {
+func parseMultipart(body io.Reader, boundary string, p params) *Error {
 	if boundary == "" {
 		return badRequest("multipart boundary is missing")
 	}
@@ -219,7 +215,7 @@ func parseMultipart(body io.Reader, boundary string, p params) *apiError {
 			return badRequest("can't read multipart part: " + err.Error())
 		}
 		if len(data) > maxDocumentBytes {
-			return &apiError{code: http.StatusRequestEntityTooLarge, desc: "Request Entity Too Large"}
+			return &Error{Code: http.StatusRequestEntityTooLarge, Description: "Request Entity Too Large"}
 		}
 		if part.FileName() != "" {
 			p.files[part.FormName()] = File{Name: part.FileName(), Data: data}

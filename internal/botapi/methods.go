@@ -1,4 +1,4 @@
-package telegramtest
+package botapi
 
 import (
 	"bytes"
@@ -32,16 +32,17 @@ const (
 var (
 	secretRe  = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
 	commandRe = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
+	langRe    = regexp.MustCompile(`^[a-z]{2}$`)
 )
 
-func (s *Server) getMe(params) (any, *apiError) {
+func (s *Server) getMe(params) (any, *Error) {
 	return map[string]any{
-		"id": BotID, "is_bot": true, "first_name": BotName, "username": BotUsername,
+		"id": s.bot.ID, "is_bot": true, "first_name": s.bot.FirstName, "username": s.bot.Username,
 		"can_join_groups": true, "can_read_all_group_messages": false, "supports_inline_queries": false,
 	}, nil
 }
 
-func chatIDParam(p params) (int64, *apiError) {
+func chatIDParam(p params) (int64, *Error) {
 	v, ok := p.fields["chat_id"]
 	if !ok || v == "" {
 		return 0, badRequest("chat_id is empty")
@@ -56,7 +57,7 @@ func chatIDParam(p params) (int64, *apiError) {
 func (s *Server) newMessageLocked(chatID int64) *Message {
 	c := s.chatLocked(chatID)
 	c.seq++
-	m := &Message{ID: c.seq, ChatID: chatID, FromID: BotID, FromBot: true, Date: time.Now()}
+	m := &Message{ID: c.seq, ChatID: chatID, FromID: s.bot.ID, FromBot: true, Date: time.Now()}
 	c.msgs = append(c.msgs, m)
 	return m
 }
@@ -70,7 +71,7 @@ type body struct {
 
 // parseBody renders src in parseMode and reads markup, with Telegram's
 // checks: a text must not be empty and fits 4096 units, a caption 1024.
-func parseBody(src, parseMode, markup string, caption bool) (body, *apiError) {
+func parseBody(src, parseMode, markup string, caption bool) (body, *Error) {
 	plain, err := render(src, parseMode)
 	if err != nil {
 		return body{}, err
@@ -92,7 +93,7 @@ func parseBody(src, parseMode, markup string, caption bool) (body, *apiError) {
 
 // bodyParam is parseBody of the request's field ("text" or "caption"),
 // parse_mode and reply_markup.
-func bodyParam(p params, field string) (body, *apiError) {
+func bodyParam(p params, field string) (body, *Error) {
 	return parseBody(p.fields[field], p.fields["parse_mode"], p.fields["reply_markup"], field == "caption")
 }
 
@@ -117,7 +118,7 @@ func (m *Message) show(b body, caption bool) {
 	m.Source, m.ParseMode, m.Keyboard = b.source, b.parseMode, b.keyboard
 }
 
-func (s *Server) sendMessage(p params) (any, *apiError) {
+func (s *Server) sendMessage(p params) (any, *Error) {
 	id, err := chatIDParam(p)
 	if err != nil {
 		return nil, err
@@ -131,11 +132,11 @@ func (s *Server) sendMessage(p params) (any, *apiError) {
 	return s.wireLocked(m, nil), nil
 }
 
-func (s *Server) sendPhoto(p params) (any, *apiError) { return s.sendMedia(p, "photo") }
+func (s *Server) sendPhoto(p params) (any, *Error) { return s.sendMedia(p, "photo") }
 
-func (s *Server) sendDocument(p params) (any, *apiError) { return s.sendMedia(p, "document") }
+func (s *Server) sendDocument(p params) (any, *Error) { return s.sendMedia(p, "document") }
 
-func (s *Server) sendMedia(p params, kind string) (any, *apiError) {
+func (s *Server) sendMedia(p params, kind string) (any, *Error) {
 	id, err := chatIDParam(p)
 	if err != nil {
 		return nil, err
@@ -166,7 +167,7 @@ func (m *Message) setMedia(kind, fid string, f *file) {
 
 // inputFileLocked resolves an InputFile: with an empty ref, the part named
 // kind; otherwise ref, which is "attach://<part>", a file_id the fake issued, or an http(s) URL.
-func (s *Server) inputFileLocked(files map[string]File, kind, ref string) (string, *file, *apiError) {
+func (s *Server) inputFileLocked(files map[string]File, kind, ref string) (string, *file, *Error) {
 	var up File
 	uploaded := false
 	if ref == "" {
@@ -215,9 +216,9 @@ func (s *Server) addFileLocked(f *file) string {
 }
 
 // editableLocked finds the bot's message named by chat_id and message_id.
-func (s *Server) editableLocked(p params) (*Message, *apiError) {
+func (s *Server) editableLocked(p params) (*Message, *Error) {
 	if p.has("inline_message_id") {
-		return nil, badRequest("inline messages are not supported by telegramtest")
+		return nil, badRequest("inline messages are not supported by this server")
 	}
 	id, err := chatIDParam(p)
 	if err != nil {
@@ -243,7 +244,7 @@ func (s *Server) editableLocked(p params) (*Message, *apiError) {
 
 // editLocked applies change to m and returns m as the Bot API does, unless
 // same says the edit would change nothing, which Telegram refuses.
-func (s *Server) editLocked(m *Message, same bool, change func()) (any, *apiError) {
+func (s *Server) editLocked(m *Message, same bool, change func()) (any, *Error) {
 	if same {
 		return nil, badRequest(errNotModified)
 	}
@@ -253,13 +254,13 @@ func (s *Server) editLocked(m *Message, same bool, change func()) (any, *apiErro
 	return s.wireLocked(m, nil), nil
 }
 
-func (s *Server) editMessageText(p params) (any, *apiError) { return s.editBody(p, "text") }
+func (s *Server) editMessageText(p params) (any, *Error) { return s.editBody(p, "text") }
 
-func (s *Server) editMessageCaption(p params) (any, *apiError) { return s.editBody(p, "caption") }
+func (s *Server) editMessageCaption(p params) (any, *Error) { return s.editBody(p, "caption") }
 
 // editBody serves editMessageText and editMessageCaption: field is "text" or
 // "caption", which only a text message or a media message has.
-func (s *Server) editBody(p params, field string) (any, *apiError) {
+func (s *Server) editBody(p params, field string) (any, *Error) {
 	m, err := s.editableLocked(p)
 	if err != nil {
 		return nil, err
@@ -275,7 +276,7 @@ func (s *Server) editBody(p params, field string) (any, *apiError) {
 	return s.editLocked(m, m.shows(b, caption), func() { m.show(b, caption) })
 }
 
-func (s *Server) editMessageMedia(p params) (any, *apiError) {
+func (s *Server) editMessageMedia(p params) (any, *Error) {
 	m, err := s.editableLocked(p)
 	if err != nil {
 		return nil, err
@@ -313,7 +314,7 @@ func (s *Server) editMessageMedia(p params) (any, *apiError) {
 	})
 }
 
-func (s *Server) editMessageReplyMarkup(p params) (any, *apiError) {
+func (s *Server) editMessageReplyMarkup(p params) (any, *Error) {
 	m, err := s.editableLocked(p)
 	if err != nil {
 		return nil, err
@@ -325,7 +326,7 @@ func (s *Server) editMessageReplyMarkup(p params) (any, *apiError) {
 	return s.editLocked(m, sameKeyboard(m.Keyboard, kb), func() { m.Keyboard = kb })
 }
 
-func (s *Server) deleteMessage(p params) (any, *apiError) {
+func (s *Server) deleteMessage(p params) (any, *Error) {
 	id, err := chatIDParam(p)
 	if err != nil {
 		return nil, err
@@ -345,7 +346,7 @@ func (s *Server) deleteMessage(p params) (any, *apiError) {
 	return nil, badRequest("message to delete not found")
 }
 
-func (s *Server) answerCallbackQuery(p params) (any, *apiError) {
+func (s *Server) answerCallbackQuery(p params) (any, *Error) {
 	cb, ok := s.callbacks[p.fields["callback_query_id"]]
 	if !ok || cb.answered {
 		return nil, badRequest(errOldQuery)
@@ -359,7 +360,7 @@ func (s *Server) answerCallbackQuery(p params) (any, *apiError) {
 	return true, nil
 }
 
-func (s *Server) sendChatAction(p params) (any, *apiError) {
+func (s *Server) sendChatAction(p params) (any, *Error) {
 	if _, err := chatIDParam(p); err != nil {
 		return nil, err
 	}
@@ -371,13 +372,57 @@ func (s *Server) sendChatAction(p params) (any, *apiError) {
 	return nil, badRequest("wrong parameter action in request")
 }
 
-func (s *Server) setMyCommands(p params) (any, *apiError) {
-	var cmds []struct {
-		Command     string `json:"command"`
-		Description string `json:"description"`
+// Command is one entry of a bot's command menu.
+type Command struct {
+	Command     string `json:"command"`
+	Description string `json:"description"`
+}
+
+// commandScope is where a command list applies: a BotCommandScope's type
+// and chat, and a language code ("" for every language).
+type commandScope struct {
+	typ    string
+	chatID int64
+	lang   string
+}
+
+// scopeParam reads the scope and language_code fields of set/deleteMyCommands.
+func scopeParam(p params) (commandScope, *Error) {
+	sc := commandScope{typ: "default", lang: p.fields["language_code"]}
+	if raw := p.fields["scope"]; raw != "" {
+		var w struct {
+			Type   string          `json:"type"`
+			ChatID json.RawMessage `json:"chat_id"`
+		}
+		if json.Unmarshal([]byte(raw), &w) != nil {
+			return sc, badRequest("can't parse BotCommandScope JSON object")
+		}
+		switch w.Type {
+		case "default", "all_private_chats", "all_group_chats", "all_chat_administrators":
+		case "chat", "chat_administrators", "chat_member":
+			id, err := strconv.ParseInt(strings.Trim(string(w.ChatID), `"`), 10, 64)
+			if err != nil || id == 0 {
+				return sc, badRequest("chat not found")
+			}
+			sc.chatID = id
+		default:
+			return sc, badRequest("wrong parameter scope")
+		}
+		sc.typ = w.Type
 	}
+	if sc.lang != "" && !langRe.MatchString(sc.lang) {
+		return sc, badRequest("invalid language code specified")
+	}
+	return sc, nil
+}
+
+func (s *Server) setMyCommands(p params) (any, *Error) {
+	var cmds []Command
 	if json.Unmarshal([]byte(p.fields["commands"]), &cmds) != nil {
 		return nil, badRequest("can't parse commands JSON object")
+	}
+	if len(cmds) > 100 {
+		return nil, badRequest("too many commands specified")
 	}
 	for _, c := range cmds {
 		if !commandRe.MatchString(c.Command) {
@@ -387,12 +432,46 @@ func (s *Server) setMyCommands(p params) (any, *apiError) {
 			return nil, badRequest("BOT_COMMAND_DESCRIPTION_INVALID")
 		}
 	}
+	sc, err := scopeParam(p)
+	if err != nil {
+		return nil, err
+	}
+	if len(cmds) == 0 {
+		delete(s.commands, sc)
+	} else {
+		s.commands[sc] = cmds
+	}
 	return true, nil
 }
 
-func (s *Server) deleteMyCommands(params) (any, *apiError) { return true, nil }
+func (s *Server) deleteMyCommands(p params) (any, *Error) {
+	sc, err := scopeParam(p)
+	if err != nil {
+		return nil, err
+	}
+	delete(s.commands, sc)
+	return true, nil
+}
 
-func (s *Server) setWebhook(p params) (any, *apiError) {
+// Commands returns the command menu a user with language code lang sees in
+// the private chat chatID, found as Telegram finds it: the chat's scope,
+// then all private chats, then the default, each first in lang and then for
+// every language.
+func (s *Server) Commands(chatID int64, lang string) []Command {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, sc := range []commandScope{{typ: "chat", chatID: chatID}, {typ: "all_private_chats"}, {typ: "default"}} {
+		for _, l := range []string{lang, ""} {
+			sc.lang = l
+			if cmds, ok := s.commands[sc]; ok {
+				return append([]Command(nil), cmds...)
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Server) setWebhook(p params) (any, *Error) {
 	raw := p.fields["url"]
 	if raw == "" {
 		return s.deleteWebhook(p)
@@ -424,7 +503,7 @@ func (s *Server) setWebhook(p params) (any, *apiError) {
 	return true, nil
 }
 
-func (s *Server) deleteWebhook(p params) (any, *apiError) {
+func (s *Server) deleteWebhook(p params) (any, *Error) {
 	s.webhook = webhook{}
 	if p.fields["drop_pending_updates"] == "true" {
 		s.updates = nil
@@ -432,7 +511,7 @@ func (s *Server) deleteWebhook(p params) (any, *apiError) {
 	return true, nil
 }
 
-func (s *Server) getWebhookInfo(params) (any, *apiError) {
+func (s *Server) getWebhookInfo(params) (any, *Error) {
 	info := map[string]any{
 		"url":                    s.webhook.url,
 		"has_custom_certificate": false,
