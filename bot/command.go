@@ -1,11 +1,15 @@
 package bot
 
 import (
+	"context"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf16"
 
 	"github.com/go-telegram/bot/models"
+
+	"github.com/khqrbot/khqrbot/payments"
 )
 
 // command is a bot command as typed: "/pay@shop_bot 5 USD coffee" is
@@ -59,4 +63,30 @@ func parseCommand(text string, entities []models.MessageEntity) (command, bool) 
 // (or to no bot in particular).
 func (c command) forUs(username string) bool {
 	return c.To == "" || strings.EqualFold(c.To, username)
+}
+
+// invoiceRef finds the invoice s names. It answers the user itself when
+// that fails (with usage, the key of the command's usage text, when s names
+// no invoice at all) and then returns nil.
+func (b *Bot) invoiceRef(ctx context.Context, r *req, s, usage string) *payments.Invoice {
+	id, ok := parseInvoiceRef(s)
+	if !ok {
+		b.reply(ctx, r.chat, r.p.T(usage), nil)
+		return nil
+	}
+	inv, err := b.cfg.Store.Invoice(ctx, id)
+	if err != nil {
+		b.fail(ctx, r, err)
+		return nil
+	}
+	return inv
+}
+
+// parseInvoiceRef reads an invoice reference: "INV-000042", "inv-42", "#42" or "42".
+func parseInvoiceRef(s string) (int64, bool) {
+	t := strings.ToUpper(strings.TrimSpace(s))
+	t = strings.TrimPrefix(t, "#")
+	t = strings.TrimPrefix(strings.TrimPrefix(t, "INV"), "-")
+	id, err := strconv.ParseInt(t, 10, 64)
+	return id, err == nil && id > 0
 }

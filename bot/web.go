@@ -5,9 +5,13 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/go-telegram/bot/models"
@@ -95,4 +99,34 @@ func (b *Bot) health(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	json.NewEncoder(w).Encode(st)
+}
+
+// serveHTTP serves Handler on the configured listener, if any, until ctx
+// is done; the server's goroutines join wg.
+func (b *Bot) serveHTTP(ctx context.Context, wg *sync.WaitGroup) error {
+	if b.cfg.Listener == nil && b.cfg.ListenAddr == "" {
+		return nil
+	}
+	ln := b.cfg.Listener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", b.cfg.ListenAddr); err != nil {
+			return fmt.Errorf("listen on %s: %w", b.cfg.ListenAddr, err)
+		}
+	}
+	srv := &http.Server{Handler: b.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	wg.Go(func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			b.log.Error("http server", "addr", ln.Addr().String(), "err", err)
+		}
+	})
+	// On shutdown, stop taking webhook posts first; handlers then drain.
+	wg.Go(func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	})
+	b.log.Info("http server", "addr", ln.Addr().String(), "webhook", b.cfg.WebhookURL != "")
+	return nil
 }

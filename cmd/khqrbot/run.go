@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/khqrbot/khqrbot/bot"
@@ -92,7 +91,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 			return fmt.Errorf("bakong client: %w", err)
 		}
 		tm, err := bakong.NewTokenManager(ctx, bakong.TokenConfig{
-			Token: cfg.BakongToken, Email: cfg.BakongEmail, Store: tokenStore{store}, Renewer: base,
+			Token: cfg.BakongToken, Email: cfg.BakongEmail, Store: store, Renewer: base,
 		})
 		if err != nil {
 			return err
@@ -104,14 +103,14 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 		}
 	}
 
-	links := &deeplinker{Client: api}
+	links := &bakong.Deeplinker{Client: api}
 	bc.Started = func(username string) {
 		si := sourceInfo(cfg, username)
 		if si == nil {
 			log.Info("deeplinks carry no sourceInfo; set DEEPLINK_ICON_URL so the bank app shows the shop and returns to the bot after payment")
 			return
 		}
-		if err := links.useSource(opts, si); err != nil {
+		if err := links.UseSource(opts, si); err != nil {
 			log.Warn("deeplinks carry no sourceInfo", "err", err)
 			return
 		}
@@ -170,50 +169,6 @@ func sourceInfo(cfg *config, username string) *bakong.SourceInfo {
 		return nil
 	}
 	return &bakong.SourceInfo{AppIconURL: cfg.DeeplinkIconURL, AppName: cfg.MerchantName, AppDeepLinkCallback: "https://t.me/" + username}
-}
-
-// deeplinker is the Open API client whose deeplinks carry sourceInfo once
-// it is known: the bot's username comes from getMe, when the bot starts,
-// after the Service was built around this client.
-type deeplinker struct {
-	*bakong.Client
-	sourced atomic.Pointer[bakong.Client] // sends sourceInfo; nil until useSource
-}
-
-// Deeplink asks for qr's deeplink, with sourceInfo when it is known.
-func (d *deeplinker) Deeplink(ctx context.Context, qr string) (string, error) {
-	if c := d.sourced.Load(); c != nil {
-		return c.Deeplink(ctx, qr)
-	}
-	return d.Client.Deeplink(ctx, qr)
-}
-
-// useSource makes later deeplinks carry si, through a client made from o.
-func (d *deeplinker) useSource(o bakong.Options, si *bakong.SourceInfo) error {
-	o.SourceInfo = si
-	c, err := bakong.New(o)
-	if err != nil {
-		return fmt.Errorf("bakong client with sourceInfo: %w", err)
-	}
-	d.sourced.Store(c)
-	return nil
-}
-
-// tokenSetting is where a renewed Open API token is kept, so it outlives
-// the BAKONG_TOKEN it replaced.
-const tokenSetting = "bakong.token"
-
-// tokenStore keeps the Open API token in the store's settings.
-type tokenStore struct{ s payments.Store }
-
-// LoadToken returns the renewed token kept in the settings, or "".
-func (t tokenStore) LoadToken(ctx context.Context) (string, error) {
-	return t.s.Setting(ctx, tokenSetting)
-}
-
-// SaveToken keeps a renewed token in the settings.
-func (t tokenStore) SaveToken(ctx context.Context, tok string) error {
-	return t.s.SetSetting(ctx, tokenSetting, tok)
 }
 
 // builtinSim is the Bakong simulator served in-process on a loopback port.

@@ -1,0 +1,102 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/khqrbot/khqrbot/locales"
+	"github.com/khqrbot/khqrbot/payments"
+	"github.com/khqrbot/khqrbot/payments/bakong"
+)
+
+// cmdCheck asks Bakong now about an invoice (its newest QR), an md5 or a
+// full hash, and shows what each endpoint answers. A pending QR that turns
+// out paid is settled on the way.
+func (b *Bot) cmdCheck(ctx context.Context, r *req, args string) {
+	arg := strings.TrimSpace(args)
+	if arg == "" || strings.ContainsAny(arg, " \t\n") {
+		b.reply(ctx, r.chat, r.p.T("check.usage"), nil)
+		return
+	}
+	lines := []string{r.p.T("check.title", arg)}
+	var q *payments.QR
+	md5, hash := "", ""
+	switch {
+	case isHex(arg, 32):
+		md5 = strings.ToLower(arg)
+		q, _ = b.cfg.Store.QRByMD5(ctx, md5)
+	case isHex(arg, 64):
+		hash = strings.ToLower(arg)
+	default:
+		inv := b.invoiceRef(ctx, r, arg, "check.usage")
+		if inv == nil {
+			return
+		}
+		qrs, err := b.cfg.Store.ListQRs(ctx, payments.QRFilter{InvoiceID: inv.ID})
+		if err != nil {
+			b.fail(ctx, r, err)
+			return
+		}
+		if len(qrs) == 0 {
+			b.reply(ctx, r.chat, r.p.T("check.no_qr", inv.Number), nil)
+			return
+		}
+		q = &qrs[0]
+		for i := range qrs {
+			if qrs[i].ID > q.ID {
+				q = &qrs[i]
+			}
+		}
+		md5 = q.MD5
+	}
+	if md5 != "" {
+		tx, err := b.cfg.Bakong.CheckMD5(ctx, md5)
+		lines = append(lines, r.p.T("check.md5", b.txText(r.p, tx, err)))
+		if tx != nil {
+			hash = tx.Hash
+		}
+	}
+	if hash != "" {
+		tx, err := b.cfg.Bakong.CheckHash(ctx, hash)
+		lines = append(lines, r.p.T("check.hash", b.txText(r.p, tx, err)))
+	}
+	if q != nil {
+		if q.Status == payments.QRPending {
+			if q2, err := b.cfg.Service.CheckQR(ctx, q.ID); err == nil {
+				q = q2
+				b.nudge()
+			}
+		}
+		if inv, err := b.cfg.Store.Invoice(ctx, q.InvoiceID); err == nil {
+			lines = append(lines, "", r.p.T("check.status", inv.Number, r.p.T("state."+string(inv.Status))))
+		}
+	}
+	b.reply(ctx, r.chat, strings.Join(lines, "\n"), nil)
+}
+
+// txText phrases one endpoint's answer.
+func (b *Bot) txText(p *locales.Printer, tx *bakong.Transaction, err error) string {
+	switch {
+	case errors.Is(err, bakong.ErrNotFound):
+		return p.T("check.not_found")
+	case errors.Is(err, bakong.ErrFailed):
+		return p.T("check.failed")
+	case err != nil:
+		return p.T("check.error", err.Error())
+	}
+	m := payments.Money{Amount: tx.Amount, Currency: payments.Currency(tx.Currency)}
+	return p.T("check.found", m.String(), tx.FromAccountID, tx.CreatedAt().In(b.loc).Format("2006-01-02 15:04:05"), tx.ShortHash())
+}
+
+func isHex(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for _, c := range s {
+		if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,63 @@
+package bot
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/khqrbot/khqrbot/payments"
+)
+
+// decimal formats minor units as a plain decimal string for spreadsheets:
+// "5.00", "10000" (no thousands separators).
+func decimal(m payments.Money) string {
+	if m.Currency.Decimals() == 0 {
+		return strconv.FormatInt(m.Amount, 10)
+	}
+	a, sign := m.Amount, ""
+	if a < 0 {
+		a, sign = -a, "-"
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, a/100, a%100)
+}
+
+// stamp formats a time for CSV, empty when zero.
+func (b *Bot) stamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(b.loc).Format(time.RFC3339)
+}
+
+// invoicesCSV writes invoices as RFC 4180 CSV.
+func (b *Bot) invoicesCSV(invs []payments.Invoice) ([]byte, error) {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.UseCRLF = true
+	w.Write([]string{"invoice", "kind", "status", "amount", "currency", "description", "created_by", "chat_id", "created_at", "paid_at"})
+	for _, inv := range invs {
+		w.Write([]string{inv.Number, string(inv.Kind), string(inv.Status), decimal(inv.Amount), string(inv.Amount.Currency),
+			inv.Description, strconv.FormatInt(inv.CreatedBy, 10), strconv.FormatInt(inv.ChatID, 10),
+			b.stamp(inv.CreatedAt), b.stamp(inv.PaidAt)})
+	}
+	w.Flush()
+	return buf.Bytes(), w.Error()
+}
+
+// paymentsCSV writes payments as RFC 4180 CSV.
+func (b *Bot) paymentsCSV(pays []payments.Payment) ([]byte, error) {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.UseCRLF = true
+	w.Write([]string{"invoice", "hash", "short_hash", "status", "amount", "currency", "from_account", "to_account",
+		"paid_at", "source", "reason", "external_ref", "instruction_ref", "md5"})
+	for _, p := range pays {
+		w.Write([]string{payments.InvoiceNumber(p.InvoiceID), p.Hash, p.ShortHash, string(p.Status), decimal(p.Amount),
+			string(p.Amount.Currency), p.FromAccount, p.ToAccount, b.stamp(p.PaidAt), p.Source, p.Reason,
+			p.ExternalRef, p.InstructionRef, p.MD5})
+	}
+	w.Flush()
+	return buf.Bytes(), w.Error()
+}

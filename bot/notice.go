@@ -1,0 +1,115 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/go-telegram/bot/models"
+
+	"github.com/khqrbot/khqrbot/locales"
+	"github.com/khqrbot/khqrbot/payments"
+)
+
+// tellCreator tells the admin who made an invoice that a customer paid it
+// in another chat (an /invoice link); in their own chat they saw it.
+func (b *Bot) tellCreator(ctx context.Context, ev payments.Event) error {
+	inv, err := b.cfg.Store.Invoice(ctx, ev.InvoiceID)
+	if err != nil {
+		return fmt.Errorf("invoice %d: %w", ev.InvoiceID, err)
+	}
+	pay, err := b.paymentOf(ctx, inv.ID, inv.PaymentID, 0)
+	if err != nil || pay == nil || pay.QRID == 0 || inv.CreatedBy == 0 {
+		return err // no QR: settled by an admin's /verify, who knows
+	}
+	q, err := b.cfg.Store.QR(ctx, pay.QRID)
+	if err != nil {
+		return fmt.Errorf("qr %d: %w", pay.QRID, err)
+	}
+	if q.ChatID == inv.ChatID {
+		return nil
+	}
+	p := b.printerOf(ctx, inv.CreatedBy)
+	_, err = b.sendText(ctx, inv.CreatedBy, p.T("notify.paid", inv.Number, pay.Amount.String(), pay.ShortHash), nil)
+	if undeliverable(err) {
+		b.log.Warn("cannot tell the invoice's creator", "user", inv.CreatedBy, "err", err)
+		return nil
+	}
+	return err
+}
+
+// tellAdmins sends a review, duplicate or alert notice to every admin in
+// their private chat (to the invoice's creator when no admins are set). A
+// review notice carries Accept and Reject while its payment awaits them.
+func (b *Bot) tellAdmins(ctx context.Context, ev payments.Event) error {
+	var inv *payments.Invoice
+	var pay *payments.Payment
+	if ev.InvoiceID != 0 {
+		var err error
+		if inv, err = b.cfg.Store.Invoice(ctx, ev.InvoiceID); err != nil {
+			return fmt.Errorf("invoice %d: %w", ev.InvoiceID, err)
+		}
+		if ev.PaymentID != 0 {
+			if pay, err = b.paymentOf(ctx, inv.ID, ev.PaymentID, 0); err != nil {
+				return err
+			}
+		}
+	}
+	to := b.cfg.Admins
+	if len(to) == 0 && inv != nil && inv.CreatedBy != 0 {
+		to = []int64{inv.CreatedBy}
+	}
+	if len(to) == 0 {
+		b.log.Warn("notice for admins, but no admin is configured", "kind", string(ev.Kind), "detail", ev.Detail)
+		return nil
+	}
+	var errs []error
+	for _, admin := range to {
+		p := b.printerOf(ctx, admin)
+		var kb models.ReplyMarkup
+		if rows := reviewButtons(p, inv, pay); ev.Kind == payments.EventReview && rows != nil {
+			kb = &models.InlineKeyboardMarkup{InlineKeyboard: rows}
+		}
+		if _, err := b.sendText(ctx, admin, notice(p, ev, inv, pay, b.loc), kb); err != nil {
+			if undeliverable(err) {
+				b.log.Warn("cannot tell admin", "admin", admin, "err", err)
+				continue
+			}
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// notice writes an admin notice for ev; dates show in loc.
+func notice(p *locales.Printer, ev payments.Event, inv *payments.Invoice, pay *payments.Payment, loc *time.Location) string {
+	number := ""
+	if inv != nil {
+		number = inv.Number
+	}
+	amount, from, hash, reason := "?", "?", "?", ev.Detail
+	if pay != nil {
+		amount, from, hash = pay.Amount.String(), pay.FromAccount, pay.ShortHash
+		if reason == "" {
+			reason = pay.Reason
+		}
+	}
+	if a, ok := payments.ParseTokenAlert(ev.Detail); ok && ev.Kind == payments.EventAlert {
+		if a.Expired {
+			return p.T("alert.token_expired", a.ExpiresAt.In(loc).Format(time.DateOnly))
+		}
+		return p.T("alert.token_expiring", a.ExpiresAt.In(loc).Format(time.DateOnly), a.DaysLeft)
+	}
+	switch {
+	case ev.Kind == payments.EventReview && inv != nil:
+		return p.T("notify.review", number, reason, amount, from, hash, number)
+	case ev.Kind == payments.EventDuplicate && inv != nil:
+		return p.T("notify.duplicate", number, amount, from, hash)
+	}
+	detail := ev.Detail
+	if number != "" {
+		detail = number + ": " + detail
+	}
+	return p.T("notify.alert", detail)
+}

@@ -1,0 +1,112 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/khqrbot/khqrbot/locales"
+	"github.com/khqrbot/khqrbot/payments"
+)
+
+// sendQR sends the message of a QR to its chat and links the two, so later
+// state changes edit it.
+func (b *Bot) sendQR(ctx context.Context, p *locales.Printer, inv *payments.Invoice, q *payments.QR) error {
+	v := view{Look: lookPending, Invoice: inv, QR: q}
+	png, err := b.card(v)
+	if err != nil {
+		return err
+	}
+	m, err := b.sendPhoto(ctx, q.ChatID, png, fileName(v), b.caption(p, v), b.keyboard(p, v))
+	if err != nil {
+		return err
+	}
+	return b.link(ctx, q, m.ID)
+}
+
+// link records that message msgID shows q.
+func (b *Bot) link(ctx context.Context, q *payments.QR, msgID int) error {
+	err := b.cfg.Store.LinkMessage(ctx, payments.Message{
+		ChatID: q.ChatID, MessageID: msgID, QRID: q.ID, InvoiceID: q.InvoiceID, CreatedAt: b.clock.Now(),
+	})
+	if err != nil {
+		return fmt.Errorf("link message %d to qr %d: %w", msgID, q.ID, err)
+	}
+	return nil
+}
+
+// refreshInvoice brings every QR message of an invoice up to date (the
+// settling QR shows its receipt, siblings show "paid with another QR"). The
+// message of mainQR is sent afresh if it was never linked.
+func (b *Bot) refreshInvoice(ctx context.Context, invoiceID, mainQR int64) error {
+	qrs, err := b.cfg.Store.ListQRs(ctx, payments.QRFilter{InvoiceID: invoiceID})
+	if err != nil {
+		return fmt.Errorf("qrs of invoice %d: %w", invoiceID, err)
+	}
+	var errs []error
+	for i := range qrs {
+		if err := b.refresh(ctx, &qrs[i], qrs[i].ID == mainQR); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// refreshQR brings the message of QR id up to date.
+func (b *Bot) refreshQR(ctx context.Context, id int64, sendIfMissing bool) error {
+	q, err := b.cfg.Store.QR(ctx, id)
+	if err != nil {
+		return fmt.Errorf("qr %d: %w", id, err)
+	}
+	return b.refresh(ctx, q, sendIfMissing)
+}
+
+// refresh edits q's message to show q's current state: card, caption and
+// keyboard in one editMessageMedia. A message that cannot be edited (deleted,
+// or never linked after a crash) is replaced by a fresh one, relinked.
+func (b *Bot) refresh(ctx context.Context, q *payments.QR, sendIfMissing bool) error {
+	v, err := b.viewOf(ctx, q)
+	if err != nil {
+		return err
+	}
+	if v.Look == lookPending {
+		return nil
+	}
+	msg, err := b.cfg.Store.MessageByQR(ctx, q.ID)
+	switch {
+	case payments.ErrorCode(err) == payments.ENotFound:
+		if !sendIfMissing {
+			return nil
+		}
+		msg = nil
+	case err != nil:
+		return fmt.Errorf("message of qr %d: %w", q.ID, err)
+	}
+	p := b.printerOf(ctx, q.UserID)
+	caption, kb := b.caption(p, v), b.keyboard(p, v)
+	png, err := b.card(v)
+	if err != nil {
+		// Without a card, the caption and keyboard still tell the truth.
+		b.log.Error("render card", "qr", q.ID, "look", string(v.Look), "err", err)
+	}
+	if msg != nil {
+		if png != nil {
+			err = b.editPhoto(ctx, msg.ChatID, msg.MessageID, png, fileName(v), caption, kb)
+		} else {
+			err = b.editCaption(ctx, msg.ChatID, msg.MessageID, caption, kb)
+		}
+		if !messageGone(err) {
+			return err
+		}
+		b.log.Info("message gone; sending a fresh one", "qr", q.ID, "chat", msg.ChatID, "message", msg.MessageID)
+	}
+	if png == nil {
+		_, err := b.sendText(ctx, q.ChatID, caption, kb)
+		return err
+	}
+	m, err := b.sendPhoto(ctx, q.ChatID, png, fileName(v), caption, kb)
+	if err != nil {
+		return err
+	}
+	return b.link(ctx, q, m.ID)
+}

@@ -1,0 +1,125 @@
+package bot
+
+import (
+	"context"
+	"runtime/debug"
+
+	tgbot "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"github.com/khqrbot/khqrbot/locales"
+)
+
+// guard gives each handler its own deadline that outlives shutdown (so work
+// begun is finished) and turns a panic into a log line.
+func (b *Bot) guard(next tgbot.HandlerFunc) tgbot.HandlerFunc {
+	return func(ctx context.Context, tg *tgbot.Bot, u *models.Update) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), handlerTimeout)
+		defer cancel()
+		defer func() {
+			if r := recover(); r != nil {
+				b.log.Error("handler panic", "update", u.ID, "panic", r, "stack", string(debug.Stack()))
+			}
+		}()
+		next(ctx, tg, u)
+	}
+}
+
+// route sends each update to its handler.
+func (b *Bot) route(ctx context.Context, _ *tgbot.Bot, u *models.Update) {
+	switch {
+	case u.Message != nil:
+		b.onMessage(ctx, u.Message)
+	case u.CallbackQuery != nil:
+		b.onCallback(ctx, u.CallbackQuery)
+	}
+}
+
+// req is one message being handled: who, where, in which language.
+type req struct {
+	chat    int64
+	private bool
+	user    *models.User
+	p       *locales.Printer
+	admin   bool
+}
+
+// handlers maps each command to its handler; admin marks admin-only ones.
+type handlerFunc func(ctx context.Context, r *req, args string)
+
+func (b *Bot) commands() map[string]struct {
+	admin bool
+	run   handlerFunc
+} {
+	type entry = struct {
+		admin bool
+		run   handlerFunc
+	}
+	return map[string]entry{
+		"start":   {false, b.cmdStart},
+		"help":    {false, b.cmdHelp},
+		"lang":    {false, b.cmdLang},
+		"pay":     {true, b.cmdPay},
+		"invoice": {true, b.cmdInvoice},
+		"pending": {true, b.cmdPending},
+		"paid":    {true, b.cmdPaid},
+		"export":  {true, b.cmdExport},
+		"check":   {true, b.cmdCheck},
+		"verify":  {true, b.cmdVerify},
+		"cancel":  {true, b.cmdCancel},
+		"token":   {true, b.cmdToken},
+	}
+}
+
+// onMessage handles a text message: a command for us, or nothing. In groups
+// only commands are answered, and commands for other bots are ignored.
+func (b *Bot) onMessage(ctx context.Context, m *models.Message) {
+	if m.SenderChat != nil && m.SenderChat.ID == m.Chat.ID {
+		b.onAnonymous(ctx, m)
+		return
+	}
+	if m.From == nil || m.From.IsBot {
+		return
+	}
+	cmd, ok := parseCommand(m.Text, m.Entities)
+	if !ok || !cmd.forUs(b.username) {
+		return
+	}
+	r := &req{
+		chat:    m.Chat.ID,
+		private: m.Chat.Type == models.ChatTypePrivate,
+		user:    m.From,
+		p:       b.printer(ctx, m.From),
+		admin:   b.isAdmin(m.From.ID),
+	}
+	h, known := b.commands()[cmd.Name]
+	switch {
+	case !known:
+		if r.private || cmd.To != "" {
+			b.reply(ctx, r.chat, r.p.T("cmd.unknown"), nil)
+		}
+	case h.admin && !r.admin:
+		b.log.Info("refused", "command", cmd.Name, "user", r.user.ID, "chat", r.chat)
+		b.reply(ctx, r.chat, r.p.T("deny.admin", r.user.ID), nil)
+	default:
+		b.log.Debug("command", "command", cmd.Name, "user", r.user.ID, "chat", r.chat)
+		h.run(ctx, r, cmd.Args)
+	}
+}
+
+// onAnonymous answers a message a group's anonymous admin sent as the group
+// itself (from GroupAnonymousBot): with no user id there is no telling
+// whether they are one of our admins, so an admin-only command gets a hint
+// to stop remaining anonymous, and anything else the silence bots get.
+func (b *Bot) onAnonymous(ctx context.Context, m *models.Message) {
+	cmd, ok := parseCommand(m.Text, m.Entities)
+	if !ok || !cmd.forUs(b.username) || !b.commands()[cmd.Name].admin {
+		return
+	}
+	lang := ""
+	if m.From != nil {
+		lang = m.From.LanguageCode
+	}
+	b.log.Info("refused anonymous admin", "command", cmd.Name, "chat", m.Chat.ID)
+	b.reply(ctx, m.Chat.ID, locales.New(locales.Match(lang)).T("deny.anonymous"), nil)
+}

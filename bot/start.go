@@ -1,0 +1,57 @@
+package bot
+
+import (
+	"context"
+	"strings"
+
+	"github.com/khqrbot/khqrbot/locales"
+	"github.com/khqrbot/khqrbot/payments"
+)
+
+func (b *Bot) cmdStart(ctx context.Context, r *req, args string) {
+	if tok, ok := strings.CutPrefix(args, "inv_"); ok && r.private {
+		b.openInvoice(ctx, r, strings.TrimSpace(tok))
+		return
+	}
+	text := r.p.T("start.welcome", r.user.ID)
+	if r.admin {
+		text += "\n\n" + r.p.T("start.admin")
+	}
+	if b.cfg.Sandbox {
+		text += "\n\n" + r.p.T("start.sandbox")
+	}
+	b.reply(ctx, r.chat, text, nil)
+}
+
+func (b *Bot) cmdHelp(ctx context.Context, r *req, _ string) {
+	text := r.p.T("help.all")
+	if r.admin {
+		text += "\n\n" + r.p.T("help.admin")
+	}
+	b.reply(ctx, r.chat, text, nil)
+}
+
+func (b *Bot) cmdLang(ctx context.Context, r *req, args string) {
+	lang := strings.ToLower(strings.TrimSpace(args))
+	if !locales.Supported(lang) {
+		b.reply(ctx, r.chat, r.p.T("lang.usage"), nil)
+		return
+	}
+	u, err := b.cfg.Store.User(ctx, r.user.ID)
+	if err != nil {
+		if payments.ErrorCode(err) != payments.ENotFound {
+			b.fail(ctx, r, err)
+			return
+		}
+		u = &payments.User{ID: r.user.ID, Role: payments.RoleCustomer}
+		if r.admin {
+			u.Role = payments.RoleAdmin
+		}
+	}
+	u.Language = lang
+	if err := b.cfg.Store.SaveUser(ctx, u); err != nil {
+		b.fail(ctx, r, err)
+		return
+	}
+	b.reply(ctx, r.chat, locales.New(lang).T("lang.set"), nil)
+}

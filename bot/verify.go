@@ -1,0 +1,79 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/khqrbot/khqrbot/payments"
+)
+
+// cmdVerify settles an invoice from the short hash on a customer's receipt:
+// Bakong is asked for that hash with the invoice's amount and currency. The
+// invoice may be left out when exactly one is open; it is then that one.
+func (b *Bot) cmdVerify(ctx context.Context, r *req, args string) {
+	f := strings.Fields(args)
+	if len(f) == 0 || len(f) > 2 {
+		b.reply(ctx, r.chat, r.p.T("verify.usage"), nil)
+		return
+	}
+	short, ref := f[0], ""
+	if len(f) == 2 {
+		ref = f[1]
+		if !isHex(short, 8) && isHex(ref, 8) {
+			short, ref = ref, short
+		}
+	}
+	if !isHex(short, 8) {
+		b.reply(ctx, r.chat, r.p.T("verify.bad_hash", short), nil)
+		return
+	}
+	short = strings.ToLower(short)
+	var inv *payments.Invoice
+	if ref != "" {
+		if inv = b.invoiceRef(ctx, r, ref, "verify.usage"); inv == nil {
+			return
+		}
+	} else {
+		open, err := b.cfg.Store.ListInvoices(ctx, payments.InvoiceFilter{
+			Statuses: []payments.InvoiceStatus{payments.InvoiceOpen}, Limit: 2,
+		})
+		switch {
+		case err != nil:
+			b.fail(ctx, r, err)
+			return
+		case len(open) == 0:
+			b.reply(ctx, r.chat, r.p.T("verify.no_open", short), nil)
+			return
+		case len(open) > 1:
+			b.reply(ctx, r.chat, r.p.T("verify.which", short), nil)
+			return
+		}
+		inv = &open[0]
+	}
+	pay, err := b.cfg.Service.VerifyShortHash(ctx, inv.ID, short)
+	switch {
+	case err == nil:
+	case payments.ErrorCode(err) == payments.ENotFound:
+		b.reply(ctx, r.chat, r.p.T("verify.not_found", short, inv.Amount.String(), inv.Number), nil)
+		return
+	case errors.Is(err, payments.ErrPaymentFailed):
+		b.reply(ctx, r.chat, r.p.T("verify.failed", short, inv.Number), nil)
+		return
+	case errors.Is(err, payments.ErrRecordedElsewhere):
+		b.reply(ctx, r.chat, r.p.T("verify.taken", short, inv.Number), nil)
+		return
+	default:
+		b.fail(ctx, r, err)
+		return
+	}
+	b.nudge()
+	switch pay.Status {
+	case payments.PaymentSettled:
+		b.reply(ctx, r.chat, r.p.T("verify.done", inv.Number, pay.ShortHash), nil)
+	case payments.PaymentDuplicate:
+		b.reply(ctx, r.chat, r.p.T("verify.duplicate", pay.ShortHash, inv.Number), nil)
+	default:
+		b.reply(ctx, r.chat, r.p.T("verify.review", pay.ShortHash, inv.Number, pay.Reason), nil)
+	}
+}
