@@ -101,6 +101,12 @@ type Store interface {
 	// how many rows it deleted; limit must be positive.
 	Prune(ctx context.Context, before time.Time, limit int) (int, error)
 
+	// Backlog counts what waits: pending QRs, payments in review,
+	// undelivered events and the oldest one's CreatedAt (CountedAt is left
+	// for the caller). It is cheap enough for every metrics scrape: QRs and
+	// events are counted on their indexes, and payments are few.
+	Backlog(ctx context.Context) (Backlog, error)
+
 	// Close releases the database.
 	Close() error
 }

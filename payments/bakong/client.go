@@ -235,13 +235,36 @@ func (c *Client) attempt(ctx context.Context, r request, body []byte, tok string
 	if err == nil || status != 0 {
 		call.ResponseCode, call.ErrorCode = a.responseCode, a.errorCode
 	}
-	if err != nil && !isOutcome(r, status, a) {
+	outcome := isOutcome(r, status, a)
+	if err != nil && !outcome {
 		call.Err = err.Error()
+	}
+	call.Outcome = callOutcome(r, a, err, outcome)
+	if e := (*Error)(nil); errors.As(err, &e) {
+		call.RetryAfter = e.RetryAfter
 	}
 	if c.observe != nil {
 		c.observe(call)
 	}
 	return a, err
+}
+
+// callOutcome sums a call up for Call.Outcome.
+func callOutcome(r request, a answer, err error, outcome bool) string {
+	var e *Error
+	switch {
+	case err == nil && strings.HasPrefix(r.endpoint, "check_transaction_by_") && !r.list:
+		return OutcomeFound
+	case err == nil:
+		return OutcomeOK
+	case outcome && a.errorCode == 3:
+		return OutcomeFailed
+	case outcome:
+		return OutcomeNotFound
+	case errors.As(err, &e):
+		return string(e.Kind)
+	}
+	return string(KindUnavailable)
 }
 
 // isOutcome reports whether an API refusal is an answer callers expect

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -716,13 +717,13 @@ func TestObserver(t *testing.T) {
 		t.Fatalf("%d calls", len(calls))
 	}
 	want := []Call{
-		{Endpoint: "check_transaction_by_md5", HTTPStatus: 200, ResponseCode: 1, ErrorCode: 1},
-		{Endpoint: "check_transaction_by_hash", HTTPStatus: 403, ResponseCode: -1},
-		{Endpoint: "renew_token", HTTPStatus: 200, ResponseCode: 0},
+		{Endpoint: "check_transaction_by_md5", HTTPStatus: 200, ResponseCode: 1, ErrorCode: 1, Outcome: OutcomeNotFound},
+		{Endpoint: "check_transaction_by_hash", HTTPStatus: 403, ResponseCode: -1, Outcome: string(KindGeoBlocked)},
+		{Endpoint: "renew_token", HTTPStatus: 200, ResponseCode: 0, Outcome: OutcomeOK},
 	}
 	for i, w := range want {
 		g := calls[i]
-		if g.Endpoint != w.Endpoint || g.HTTPStatus != w.HTTPStatus || g.ResponseCode != w.ResponseCode || g.ErrorCode != w.ErrorCode ||
+		if g.Endpoint != w.Endpoint || g.HTTPStatus != w.HTTPStatus || g.ResponseCode != w.ResponseCode || g.ErrorCode != w.ErrorCode || g.Outcome != w.Outcome ||
 			g.Latency != 10*time.Millisecond || len(g.RequestID) != 16 || g.At.IsZero() {
 			t.Errorf("call %d: %+v, want %+v", i, g, w)
 		}
@@ -764,6 +765,13 @@ func TestCallKey(t *testing.T) {
 		tt.call(c)
 		if len(calls) != 1 || calls[0].Key != tt.want {
 			t.Errorf("%s: calls %+v, want one with key %q", tt.name, calls, tt.want)
+			continue
+		}
+		if !slices.Contains(Endpoints(), calls[0].Endpoint) {
+			t.Errorf("%s: endpoint %q is missing from Endpoints()", tt.name, calls[0].Endpoint)
+		}
+		if k := Kind(calls[0].Outcome); !slices.Contains(Kinds(), k) {
+			t.Errorf("%s: outcome %q of a 404 is not an error Kind", tt.name, k)
 		}
 	}
 }

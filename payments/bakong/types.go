@@ -79,6 +79,32 @@ const (
 	KindInvalid      Kind = "invalid"      // the request was refused locally (bad md5, more than 50 items, ...)
 )
 
+// Outcomes of a Call that are not errors; every other call's Outcome is its
+// error's Kind.
+const (
+	OutcomeOK       = "ok"        // answered with responseCode 0
+	OutcomeFound    = "found"     // a single transaction check found it
+	OutcomeNotFound = "not_found" // errorCode 1 of a single check, 11 of check_bakong_account
+	OutcomeFailed   = "failed"    // errorCode 3: Bakong recorded the transaction as failed
+)
+
+// Kinds lists every error Kind, for those who must know them all (bounded
+// metric labels).
+func Kinds() []Kind {
+	return []Kind{KindUnauthorized, KindGeoBlocked, KindRateLimited, KindUnavailable, KindListRefused, KindAPI, KindBadResponse, KindInvalid}
+}
+
+// Endpoints lists every Open API endpoint the Client calls, as Call.Endpoint
+// and Error.Endpoint name them.
+func Endpoints() []string {
+	return []string{
+		"check_transaction_by_md5", "check_transaction_by_hash", "check_transaction_by_short_hash",
+		"check_transaction_by_instruction_ref", "check_transaction_by_external_ref",
+		"check_transaction_by_md5_list", "check_transaction_by_hash_list",
+		"check_bakong_account", "generate_deeplink_by_qr", "request_token", "verify", "renew_token",
+	}
+}
+
 // Error is every failure of a call. Its text never contains the token.
 type Error struct {
 	Kind       Kind
@@ -126,6 +152,10 @@ type Call struct {
 	Latency      time.Duration
 	Err          string // transport or decode error, if any
 	At           time.Time
+	RetryAfter   time.Duration // a 429's Retry-After; 0 otherwise
+	// Outcome sums the call up in a word from a short fixed list: OutcomeOK,
+	// OutcomeFound, OutcomeNotFound, OutcomeFailed, or the Kind of its error.
+	Outcome string
 
 	// Key is what the call was about: the md5, hash, short hash or reference
 	// checked, "50 md5s" or "50 hashes" for a list, the md5 of the QR a
