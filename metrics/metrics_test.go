@@ -166,7 +166,9 @@ func TestExposition(t *testing.T) {
 // TestBacklogFailure: a database that fails leaves the backlog gauges out
 // of the scrape, never reports them as 0, and keeps every other metric.
 func TestBacklogFailure(t *testing.T) {
-	m := newMetrics(t, func(context.Context) (payments.Backlog, error) { return payments.Backlog{}, errors.New("disk I/O error") })
+	m := newMetrics(t, func(context.Context) (payments.Backlog, error) {
+		return payments.Backlog{}, errors.New("disk I/O error")
+	})
 	m.InvoiceCreated(payments.KHR)
 	fams := scrape(t, m.Handler())
 	if _, ok := fams["khqrbot_qrs_pending"]; ok {
