@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/go-telegram/bot v1.19.0
+	github.com/go-text/typesetting v0.3.5
 	github.com/makiuchi-d/gozxing v0.1.1
 	github.com/mattn/go-sqlite3 v1.14.22
 	github.com/prometheus/client_golang v1.25.0
