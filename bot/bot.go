@@ -29,13 +29,11 @@ import (
 	"github.com/khqrbot/khqrbot/payments/bakong"
 )
 
-// Config is what the bot needs. Token, Service, Store and Bakong are required.
+// Config is what the bot needs. Token and Service are required.
 type Config struct {
-	Token   string // Telegram bot token; never logged
-	APIURL  string // Bot API base URL; "" is https://api.telegram.org
-	Service *payments.Service
-	Store   payments.Store
-	Bakong  payments.Bakong // for /check, which shows the raw answers
+	Token   string   // Telegram bot token; never logged
+	APIURL  string   // Bot API base URL; "" is https://api.telegram.org
+	Service Payments // the payment domain: a *payments.Service
 
 	Admins       []int64 // Telegram user ids allowed to invoice and administer
 	Sandbox      bool    // no real money: mark every QR and offer Simulate payment
@@ -104,12 +102,6 @@ func New(cfg Config) (*Bot, error) {
 	}
 	if cfg.Service == nil {
 		missing = append(missing, "Service")
-	}
-	if cfg.Store == nil {
-		missing = append(missing, "Store")
-	}
-	if cfg.Bakong == nil {
-		missing = append(missing, "Bakong")
 	}
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("bot config: missing %s", strings.Join(missing, ", "))

@@ -24,7 +24,7 @@ func (b *Bot) cancel(ctx context.Context, p *locales.Printer, id, by int64) stri
 	inv, err := b.cfg.Service.Cancel(ctx, id, by)
 	if payments.ErrorCode(err) == payments.EConflict {
 		// The only conflict: the invoice is paid, perhaps just now.
-		if paid, err := b.cfg.Store.Invoice(ctx, id); err == nil && paid.Status == payments.InvoicePaid {
+		if paid, err := b.cfg.Service.Invoice(ctx, id); err == nil && paid.Status == payments.InvoicePaid {
 			return p.T("cancel.paid", paid.Number)
 		}
 	}

@@ -25,7 +25,7 @@ func (b *Bot) cmdCheck(ctx context.Context, r *req, args string) {
 	switch {
 	case isHex(arg, 32):
 		md5 = strings.ToLower(arg)
-		q, _ = b.cfg.Store.QRByMD5(ctx, md5)
+		q, _ = b.cfg.Service.QRByMD5(ctx, md5)
 	case isHex(arg, 64):
 		hash = strings.ToLower(arg)
 	default:
@@ -33,33 +33,24 @@ func (b *Bot) cmdCheck(ctx context.Context, r *req, args string) {
 		if inv == nil {
 			return
 		}
-		qrs, err := b.cfg.Store.ListQRs(ctx, payments.QRFilter{InvoiceID: inv.ID})
-		if err != nil {
+		var err error
+		q, err = b.cfg.Service.LatestQR(ctx, inv.ID)
+		switch {
+		case payments.ErrorCode(err) == payments.ENotFound:
+			b.reply(ctx, r.chat, r.p.T("check.no_qr", inv.Number), nil)
+			return
+		case err != nil:
 			b.fail(ctx, r, err)
 			return
 		}
-		if len(qrs) == 0 {
-			b.reply(ctx, r.chat, r.p.T("check.no_qr", inv.Number), nil)
-			return
-		}
-		q = &qrs[0]
-		for i := range qrs {
-			if qrs[i].ID > q.ID {
-				q = &qrs[i]
-			}
-		}
 		md5 = q.MD5
 	}
-	if md5 != "" {
-		tx, err := b.cfg.Bakong.CheckMD5(ctx, md5)
-		lines = append(lines, r.p.T("check.md5", b.txText(r.p, tx, err)))
-		if tx != nil {
-			hash = tx.Hash
-		}
+	in := b.cfg.Service.Inspect(ctx, md5, hash)
+	if in.MD5 != nil {
+		lines = append(lines, r.p.T("check.md5", b.txText(r.p, in.MD5.Tx, in.MD5.Err)))
 	}
-	if hash != "" {
-		tx, err := b.cfg.Bakong.CheckHash(ctx, hash)
-		lines = append(lines, r.p.T("check.hash", b.txText(r.p, tx, err)))
+	if in.Hash != nil {
+		lines = append(lines, r.p.T("check.hash", b.txText(r.p, in.Hash.Tx, in.Hash.Err)))
 	}
 	if q != nil {
 		if q.Status == payments.QRPending {
@@ -68,7 +59,7 @@ func (b *Bot) cmdCheck(ctx context.Context, r *req, args string) {
 				b.nudge()
 			}
 		}
-		if inv, err := b.cfg.Store.Invoice(ctx, q.InvoiceID); err == nil {
+		if inv, err := b.cfg.Service.Invoice(ctx, q.InvoiceID); err == nil {
 			lines = append(lines, "", r.p.T("check.status", inv.Number, r.p.T("state."+string(inv.Status))))
 		}
 	}

@@ -74,7 +74,7 @@ func (b *Bot) invoiceRef(ctx context.Context, r *req, s, usage string) *payments
 		b.reply(ctx, r.chat, r.p.T(usage), nil)
 		return nil
 	}
-	inv, err := b.cfg.Store.Invoice(ctx, id)
+	inv, err := b.cfg.Service.Invoice(ctx, id)
 	if err != nil {
 		b.fail(ctx, r, err)
 		return nil

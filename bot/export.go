@@ -14,12 +14,12 @@ func (b *Bot) cmdExport(ctx context.Context, r *req, args string) {
 		b.reply(ctx, r.chat, r.p.T("export.usage"), nil)
 		return
 	}
-	invs, err := b.cfg.Store.ListInvoices(ctx, payments.InvoiceFilter{Since: per.since})
+	invs, err := b.cfg.Service.Invoices(ctx, payments.InvoiceFilter{Since: per.since})
 	if err != nil {
 		b.fail(ctx, r, err)
 		return
 	}
-	pays, err := b.cfg.Store.ListPayments(ctx, payments.PaymentFilter{Since: per.since})
+	pays, err := b.cfg.Service.Payments(ctx, payments.PaymentFilter{Since: per.since})
 	if err != nil {
 		b.fail(ctx, r, err)
 		return

@@ -119,8 +119,8 @@ func (h *harness) start() {
 	rec := payments.NewReconciler(svc, payments.ReconcilerConfig{Interval: pollInterval, MaxRPS: 100})
 	cfg := bot.Config{
 		Token: h.tg.Token(), APIURL: h.tg.URL(),
-		Service: svc, Store: linkSignal{store, h.linked}, Bakong: h.api,
-		Admins: h.o.admins, Sandbox: true, MerchantName: "Test Shop",
+		Service: linkSignal{svc, h.linked},
+		Admins:  h.o.admins, Sandbox: true, MerchantName: "Test Shop",
 		Clock: h.clock, Log: log,
 		PollTimeout: 3 * time.Second, OutboxInterval: pollInterval,
 	}
@@ -274,15 +274,17 @@ func (h *harness) isLinked(chat int64, id int) bool {
 	return false
 }
 
-// linkSignal is the bot's Store; it also signals each message linked to a
+// linkSignal is the bot's Service; it also signals each message linked to a
 // QR, a step the fake Telegram cannot see.
 type linkSignal struct {
-	payments.Store
+	domain // embedded under another name: Payments is also one of its methods
 	linked chan struct{}
 }
 
-func (s linkSignal) LinkMessage(ctx context.Context, m payments.Message) error {
-	err := s.Store.LinkMessage(ctx, m)
+type domain = bot.Payments
+
+func (s linkSignal) LinkMessage(ctx context.Context, q *payments.QR, messageID int) error {
+	err := s.domain.LinkMessage(ctx, q, messageID)
 	select {
 	case s.linked <- struct{}{}:
 	default:

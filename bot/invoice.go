@@ -56,7 +56,7 @@ func (b *Bot) newInvoice(ctx context.Context, r *req, kind payments.InvoiceKind,
 // openInvoice is /start inv_<token>: a customer opens an invoice link and
 // gets a fresh QR of their own, in their own chat.
 func (b *Bot) openInvoice(ctx context.Context, r *req, token string) {
-	inv, err := b.cfg.Store.InvoiceByToken(ctx, token)
+	inv, err := b.cfg.Service.InvoiceByToken(ctx, token)
 	if err != nil {
 		if payments.ErrorCode(err) == payments.ENotFound {
 			b.reply(ctx, r.chat, r.p.T("inv.bad_link"), nil)

@@ -15,7 +15,7 @@ import (
 // tellCreator tells the admin who made an invoice that a customer paid it
 // in another chat (an /invoice link); in their own chat they saw it.
 func (b *Bot) tellCreator(ctx context.Context, ev payments.Event) error {
-	inv, err := b.cfg.Store.Invoice(ctx, ev.InvoiceID)
+	inv, err := b.cfg.Service.Invoice(ctx, ev.InvoiceID)
 	if err != nil {
 		return fmt.Errorf("invoice %d: %w", ev.InvoiceID, err)
 	}
@@ -23,7 +23,7 @@ func (b *Bot) tellCreator(ctx context.Context, ev payments.Event) error {
 	if err != nil || pay == nil || pay.QRID == 0 || inv.CreatedBy == 0 {
 		return err // no QR: settled by an admin's /verify, who knows
 	}
-	q, err := b.cfg.Store.QR(ctx, pay.QRID)
+	q, err := b.cfg.Service.QR(ctx, pay.QRID)
 	if err != nil {
 		return fmt.Errorf("qr %d: %w", pay.QRID, err)
 	}
@@ -47,7 +47,7 @@ func (b *Bot) tellAdmins(ctx context.Context, ev payments.Event) error {
 	var pay *payments.Payment
 	if ev.InvoiceID != 0 {
 		var err error
-		if inv, err = b.cfg.Store.Invoice(ctx, ev.InvoiceID); err != nil {
+		if inv, err = b.cfg.Service.Invoice(ctx, ev.InvoiceID); err != nil {
 			return fmt.Errorf("invoice %d: %w", ev.InvoiceID, err)
 		}
 		if ev.PaymentID != 0 {

@@ -76,7 +76,7 @@ func (b *Bot) eventChat(ctx context.Context, ev payments.Event) int64 {
 	if ev.QRID == 0 || ev.Kind == payments.EventAlert {
 		return 0
 	}
-	q, err := b.cfg.Store.QR(ctx, ev.QRID)
+	q, err := b.cfg.Service.QR(ctx, ev.QRID)
 	if err != nil {
 		return 0
 	}

@@ -17,7 +17,7 @@ func (b *Bot) cmdPaid(ctx context.Context, r *req, args string) {
 		b.reply(ctx, r.chat, r.p.T("paid.usage"), nil)
 		return
 	}
-	invs, err := b.cfg.Store.ListInvoices(ctx, payments.InvoiceFilter{
+	invs, err := b.cfg.Service.Invoices(ctx, payments.InvoiceFilter{
 		Statuses: []payments.InvoiceStatus{payments.InvoicePaid}, PaidRange: true, Since: per.since,
 	})
 	if err != nil {

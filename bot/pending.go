@@ -30,7 +30,7 @@ func (b *Bot) cmdPending(ctx context.Context, r *req, _ string) {
 // pendingPage writes page n (from 0) of the open invoices: amount, age and
 // the expiry of their live QR, with buttons to check now or cancel.
 func (b *Bot) pendingPage(ctx context.Context, p *locales.Printer, n int) (string, models.ReplyMarkup, error) {
-	invs, err := b.cfg.Store.ListInvoices(ctx, payments.InvoiceFilter{
+	invs, err := b.cfg.Service.Invoices(ctx, payments.InvoiceFilter{
 		Statuses: []payments.InvoiceStatus{payments.InvoiceOpen}, Limit: maxPending,
 	})
 	if err != nil {
@@ -78,7 +78,7 @@ func (b *Bot) pendingPage(ctx context.Context, p *locales.Printer, n int) (strin
 
 // liveQR returns the newest pending QR of an invoice that can still be paid, or nil.
 func (b *Bot) liveQR(ctx context.Context, invoiceID int64, now time.Time) (*payments.QR, error) {
-	qrs, err := b.cfg.Store.ListQRs(ctx, payments.QRFilter{InvoiceID: invoiceID, Statuses: []payments.QRStatus{payments.QRPending}})
+	qrs, err := b.cfg.Service.QRs(ctx, payments.QRFilter{InvoiceID: invoiceID, Statuses: []payments.QRStatus{payments.QRPending}})
 	if err != nil {
 		return nil, fmt.Errorf("qrs of invoice %d: %w", invoiceID, err)
 	}

@@ -64,7 +64,7 @@ func (r *press) mayUse(q *payments.QR) bool {
 
 // qrFor loads QR id for a press, or returns the answer that refuses it.
 func (b *Bot) qrFor(ctx context.Context, r *press, id int64) (*payments.QR, string) {
-	q, err := b.cfg.Store.QR(ctx, id)
+	q, err := b.cfg.Service.QR(ctx, id)
 	if err != nil {
 		if payments.ErrorCode(err) == payments.ENotFound {
 			return nil, r.p.T("cb.gone")
@@ -131,7 +131,7 @@ func (b *Bot) pressNew(ctx context.Context, r *press, id int64) string {
 	if old == nil {
 		return refusal
 	}
-	inv, err := b.cfg.Store.Invoice(ctx, old.InvoiceID)
+	inv, err := b.cfg.Service.Invoice(ctx, old.InvoiceID)
 	if err != nil {
 		return b.errText(r.p, err)
 	}
@@ -210,7 +210,7 @@ func (b *Bot) pressResolve(ctx context.Context, r *press, paymentID int64, resol
 		return b.errText(r.p, err)
 	}
 	b.nudge()
-	pay, err := b.cfg.Store.Payment(ctx, paymentID)
+	pay, err := b.cfg.Service.Payment(ctx, paymentID)
 	if err != nil {
 		return b.errText(r.p, err)
 	}
@@ -237,7 +237,7 @@ func (b *Bot) checkFailed(p *locales.Printer, qrID int64, err error) string {
 
 // standing says where a QR and its invoice stand, as a button answer.
 func (b *Bot) standing(ctx context.Context, p *locales.Printer, q *payments.QR) string {
-	if inv, err := b.cfg.Store.Invoice(ctx, q.InvoiceID); err == nil {
+	if inv, err := b.cfg.Service.Invoice(ctx, q.InvoiceID); err == nil {
 		switch inv.Status {
 		case payments.InvoicePaid:
 			return p.T("cb.paid")

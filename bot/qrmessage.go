@@ -21,25 +21,14 @@ func (b *Bot) sendQR(ctx context.Context, p *locales.Printer, inv *payments.Invo
 	if err != nil {
 		return err
 	}
-	return b.link(ctx, q, m.ID)
-}
-
-// link records that message msgID shows q.
-func (b *Bot) link(ctx context.Context, q *payments.QR, msgID int) error {
-	err := b.cfg.Store.LinkMessage(ctx, payments.Message{
-		ChatID: q.ChatID, MessageID: msgID, QRID: q.ID, InvoiceID: q.InvoiceID, CreatedAt: b.clock.Now(),
-	})
-	if err != nil {
-		return fmt.Errorf("link message %d to qr %d: %w", msgID, q.ID, err)
-	}
-	return nil
+	return b.cfg.Service.LinkMessage(ctx, q, m.ID)
 }
 
 // refreshInvoice brings every QR message of an invoice up to date (the
 // settling QR shows its receipt, siblings show "paid with another QR"). The
 // message of mainQR is sent afresh if it was never linked.
 func (b *Bot) refreshInvoice(ctx context.Context, invoiceID, mainQR int64) error {
-	qrs, err := b.cfg.Store.ListQRs(ctx, payments.QRFilter{InvoiceID: invoiceID})
+	qrs, err := b.cfg.Service.QRs(ctx, payments.QRFilter{InvoiceID: invoiceID})
 	if err != nil {
 		return fmt.Errorf("qrs of invoice %d: %w", invoiceID, err)
 	}
@@ -54,7 +43,7 @@ func (b *Bot) refreshInvoice(ctx context.Context, invoiceID, mainQR int64) error
 
 // refreshQR brings the message of QR id up to date.
 func (b *Bot) refreshQR(ctx context.Context, id int64, sendIfMissing bool) error {
-	q, err := b.cfg.Store.QR(ctx, id)
+	q, err := b.cfg.Service.QR(ctx, id)
 	if err != nil {
 		return fmt.Errorf("qr %d: %w", id, err)
 	}
@@ -72,7 +61,7 @@ func (b *Bot) refresh(ctx context.Context, q *payments.QR, sendIfMissing bool) e
 	if v.Look == lookPending {
 		return nil
 	}
-	msg, err := b.cfg.Store.MessageByQR(ctx, q.ID)
+	msg, err := b.cfg.Service.MessageOf(ctx, q.ID)
 	switch {
 	case payments.ErrorCode(err) == payments.ENotFound:
 		if !sendIfMissing {
@@ -108,5 +97,5 @@ func (b *Bot) refresh(ctx context.Context, q *payments.QR, sendIfMissing bool) e
 	if err != nil {
 		return err
 	}
-	return b.link(ctx, q, m.ID)
+	return b.cfg.Service.LinkMessage(ctx, q, m.ID)
 }

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/khqrbot/khqrbot/locales"
-	"github.com/khqrbot/khqrbot/payments"
 )
 
 func (b *Bot) cmdStart(ctx context.Context, r *req, args string) {
@@ -37,19 +36,7 @@ func (b *Bot) cmdLang(ctx context.Context, r *req, args string) {
 		b.reply(ctx, r.chat, r.p.T("lang.usage"), nil)
 		return
 	}
-	u, err := b.cfg.Store.User(ctx, r.user.ID)
-	if err != nil {
-		if payments.ErrorCode(err) != payments.ENotFound {
-			b.fail(ctx, r, err)
-			return
-		}
-		u = &payments.User{ID: r.user.ID, Role: payments.RoleCustomer}
-		if r.admin {
-			u.Role = payments.RoleAdmin
-		}
-	}
-	u.Language = lang
-	if err := b.cfg.Store.SaveUser(ctx, u); err != nil {
+	if err := b.cfg.Service.SetLanguage(ctx, r.user.ID, lang); err != nil {
 		b.fail(ctx, r, err)
 		return
 	}

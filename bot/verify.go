@@ -35,7 +35,7 @@ func (b *Bot) cmdVerify(ctx context.Context, r *req, args string) {
 			return
 		}
 	} else {
-		open, err := b.cfg.Store.ListInvoices(ctx, payments.InvoiceFilter{
+		open, err := b.cfg.Service.Invoices(ctx, payments.InvoiceFilter{
 			Statuses: []payments.InvoiceStatus{payments.InvoiceOpen}, Limit: 2,
 		})
 		switch {

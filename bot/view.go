@@ -40,7 +40,7 @@ type view struct {
 
 // viewOf derives what the message of q must show now.
 func (b *Bot) viewOf(ctx context.Context, q *payments.QR) (view, error) {
-	inv, err := b.cfg.Store.Invoice(ctx, q.InvoiceID)
+	inv, err := b.cfg.Service.Invoice(ctx, q.InvoiceID)
 	if err != nil {
 		return view{}, fmt.Errorf("invoice %d of qr %d: %w", q.InvoiceID, q.ID, err)
 	}
@@ -77,7 +77,7 @@ func (b *Bot) viewOf(ctx context.Context, q *payments.QR) (view, error) {
 // paymentOf finds payment id of an invoice, or (id 0) the newest payment
 // recorded for QR qrID; nil when there is none.
 func (b *Bot) paymentOf(ctx context.Context, invoiceID, id, qrID int64) (*payments.Payment, error) {
-	ps, err := b.cfg.Store.ListPayments(ctx, payments.PaymentFilter{InvoiceID: invoiceID, QRID: qrID})
+	ps, err := b.cfg.Service.Payments(ctx, payments.PaymentFilter{InvoiceID: invoiceID, QRID: qrID})
 	if err != nil {
 		return nil, fmt.Errorf("payments of invoice %d: %w", invoiceID, err)
 	}

@@ -87,7 +87,7 @@ func (b *Bot) health(w http.ResponseWriter, r *http.Request) {
 		st.Mode = "webhook"
 	}
 	code := http.StatusOK
-	if _, err := b.cfg.Store.Setting(ctx, "health"); err != nil {
+	if err := b.cfg.Service.Ping(ctx); err != nil {
 		st.Status, st.Database, code = "degraded", err.Error(), http.StatusServiceUnavailable
 	}
 	if b.cfg.LastTick != nil {

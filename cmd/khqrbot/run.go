@@ -61,7 +61,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 
 	bc := bot.Config{
 		Token: cfg.TelegramToken, APIURL: cfg.TelegramAPIURL,
-		Store: store, Admins: cfg.AdminIDs, Sandbox: cfg.Sandbox, MerchantName: cfg.MerchantName,
+		Admins: cfg.AdminIDs, Sandbox: cfg.Sandbox, MerchantName: cfg.MerchantName,
 		DefaultCurrency: cfg.DefaultCurrency, Log: log,
 		PollTimeout: time.Minute, HTTPClient: &http.Client{Timeout: 90 * time.Second},
 		WebhookURL: cfg.WebhookURL, WebhookSecret: cfg.WebhookSecret, ListenAddr: cfg.ListenAddr,
@@ -129,7 +129,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 		return fmt.Errorf("payments service: %w", err)
 	}
 	rec := payments.NewReconciler(svc, payments.ReconcilerConfig{Interval: cfg.PollInterval, MaxRPS: cfg.BakongMaxRPS})
-	bc.Service, bc.Bakong, bc.LastTick = svc, api, rec.LastTick
+	bc.Service, bc.LastTick = svc, rec.LastTick
 	b, err := bot.New(bc)
 	if err != nil {
 		return err
