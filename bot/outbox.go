@@ -11,7 +11,8 @@ import (
 // Outbox delivery tuning.
 const (
 	outboxBatch    = 50
-	outboxRounds   = 20 // batches per wake-up, so a stuck row cannot spin forever
+	outboxRounds   = 20 // reads per wake-up, so a stuck row cannot spin forever
+	chatQueueMax   = 50 // events queued for one chat; more wait in the outbox
 	markingTimeout = 10 * time.Second
 )
 
@@ -19,10 +20,12 @@ const (
 // at once when the Service commits events (its Wake) or an action of ours
 // did. Undelivered rows stay in the outbox for the next run.
 func (b *Bot) consume(ctx context.Context) {
+	o := &outbox{b: b, chats: map[int64][]payments.Event{}, held: map[int64]bool{}}
+	defer o.wg.Wait()
 	t := time.NewTicker(b.cfg.OutboxInterval)
 	defer t.Stop()
 	for {
-		b.deliverDue(ctx)
+		o.dispatch(ctx)
 		select {
 		case <-ctx.Done():
 			return
@@ -33,40 +36,85 @@ func (b *Bot) consume(ctx context.Context) {
 	}
 }
 
-// deliverDue delivers the events that are due, one goroutine per chat so
-// that a chat under a flood limit does not hold up the others, and in order
-// within a chat.
-func (b *Bot) deliverDue(ctx context.Context) {
+// outbox hands due events to one worker per chat: in order within a chat,
+// and independently across chats, so a chat under a flood limit holds up
+// only itself. The reader never waits for a worker.
+type outbox struct {
+	b  *Bot
+	wg sync.WaitGroup
+
+	mu    sync.Mutex
+	chats map[int64][]payments.Event // chat -> events queued; present while its worker runs
+	held  map[int64]bool             // ids of events queued or being delivered
+}
+
+// dispatch reads the due events and queues each new one for its chat's
+// worker, starting the worker if the chat has none.
+func (o *outbox) dispatch(ctx context.Context) {
 	for range outboxRounds {
 		if ctx.Err() != nil {
 			return
 		}
-		evs, err := b.cfg.Service.Events(ctx, outboxBatch)
+		o.mu.Lock()
+		limit := outboxBatch + len(o.held) // the held ones are still pending: read past them
+		o.mu.Unlock()
+		evs, err := o.b.cfg.Service.Events(ctx, limit)
 		if err != nil {
 			if ctx.Err() == nil {
-				b.log.Error("outbox: read pending events", "err", err)
+				o.b.log.Error("outbox: read pending events", "err", err)
 			}
 			return
 		}
-		groups := map[int64][]payments.Event{}
+		fresh := 0
 		for _, ev := range evs {
-			k := b.eventChat(ctx, ev)
-			groups[k] = append(groups[k], ev)
-		}
-		var wg sync.WaitGroup
-		for _, g := range groups {
-			wg.Go(func() {
-				for _, ev := range g {
-					if ctx.Err() != nil {
-						return
-					}
-					b.deliverOne(ctx, ev)
+			o.mu.Lock()
+			held := o.held[ev.ID]
+			o.mu.Unlock()
+			if held {
+				continue
+			}
+			chat := o.b.eventChat(ctx, ev)
+			o.mu.Lock()
+			q, running := o.chats[chat]
+			if len(q) < chatQueueMax {
+				o.chats[chat] = append(q, ev)
+				o.held[ev.ID] = true
+				fresh++
+				if !running {
+					o.wg.Go(func() { o.work(ctx, chat) })
 				}
-			})
+			}
+			o.mu.Unlock()
 		}
-		wg.Wait()
-		if len(evs) < outboxBatch {
+		if len(evs) < limit || fresh == 0 {
 			return
+		}
+	}
+}
+
+// work delivers chat's queue in order until it is empty.
+func (o *outbox) work(ctx context.Context, chat int64) {
+	for {
+		o.mu.Lock()
+		q := o.chats[chat]
+		if len(q) == 0 || ctx.Err() != nil {
+			for _, ev := range q {
+				delete(o.held, ev.ID)
+			}
+			delete(o.chats, chat)
+			o.mu.Unlock()
+			return
+		}
+		ev := q[0]
+		o.mu.Unlock()
+		o.b.deliverOne(ctx, ev)
+		o.mu.Lock()
+		o.chats[chat] = o.chats[chat][1:]
+		delete(o.held, ev.ID)
+		full := len(q) >= chatQueueMax
+		o.mu.Unlock()
+		if full {
+			o.b.nudge() // events left in the outbox for this chat may be queued now
 		}
 	}
 }
@@ -113,14 +161,16 @@ func (b *Bot) deliverOne(ctx context.Context, ev payments.Event) {
 // tell the people who must know.
 func (b *Bot) deliver(ctx context.Context, ev payments.Event) error {
 	switch ev.Kind {
-	case payments.EventSettled, payments.EventCancelled:
+	case payments.EventSettled:
 		if err := b.refreshInvoice(ctx, ev.InvoiceID, ev.QRID); err != nil {
 			return err
 		}
-		if ev.Kind == payments.EventSettled {
-			return b.tellCreator(ctx, ev)
+		return b.tellCreator(ctx, ev)
+	case payments.EventCancelled:
+		if ev.QRID != 0 { // one event per QR
+			return b.refreshQR(ctx, ev.QRID, false)
 		}
-		return nil
+		return b.refreshInvoice(ctx, ev.InvoiceID, 0)
 	case payments.EventRejected:
 		return b.refreshInvoice(ctx, ev.InvoiceID, ev.QRID)
 	case payments.EventExpired, payments.EventFailed:

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -280,7 +281,9 @@ func (s *Service) addDeeplink(ctx context.Context, q *QR) {
 const cancelCheckTimeout = 10 * time.Second
 
 // Cancel cancels an open invoice (or one in review, which an admin may close)
-// and its pending QRs, with an EventCancelled, in one transaction. A paid
+// and its pending QRs in one transaction, with an EventCancelled for each of
+// its QRs (so that each message is shown, and retried, on its own), or one
+// for the invoice alone when it has none. A paid
 // invoice cannot be cancelled (EConflict); cancelling a cancelled invoice
 // returns it unchanged.
 //
@@ -312,20 +315,27 @@ func (s *Service) Cancel(ctx context.Context, invoiceID, by int64) (*Invoice, er
 		if err != nil || !ok {
 			return err
 		}
-		qrs, err := st.ListQRs(ctx, QRFilter{InvoiceID: invoiceID, Statuses: []QRStatus{QRPending}})
+		qrs, err := st.ListQRs(ctx, QRFilter{InvoiceID: invoiceID})
 		if err != nil {
 			return err
 		}
-		for _, q := range qrs {
-			if !unpaid[q.ID] {
-				continue
+		done = true
+		detail := fmt.Sprintf("cancelled by %d", by)
+		for _, q := range slices.Backward(qrs) { // oldest first
+			if q.Status == QRPending && unpaid[q.ID] {
+				if _, err := st.SetQRStatus(ctx, q.ID, []QRStatus{QRPending}, QRCancelled, now); err != nil {
+					return err
+				}
 			}
-			if _, err := st.SetQRStatus(ctx, q.ID, []QRStatus{QRPending}, QRCancelled, now); err != nil {
+			// One event per QR: each message is shown (and retried) alone.
+			if err := st.AddEvent(ctx, &Event{Kind: EventCancelled, InvoiceID: invoiceID, QRID: q.ID, Detail: detail, CreatedAt: now}); err != nil {
 				return err
 			}
 		}
-		done = true
-		return st.AddEvent(ctx, &Event{Kind: EventCancelled, InvoiceID: invoiceID, Detail: fmt.Sprintf("cancelled by %d", by), CreatedAt: now})
+		if len(qrs) > 0 {
+			return nil
+		}
+		return st.AddEvent(ctx, &Event{Kind: EventCancelled, InvoiceID: invoiceID, Detail: detail, CreatedAt: now})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cancel invoice %s: %w", inv.Number, err)

@@ -158,14 +158,17 @@ func TestCancel(t *testing.T) {
 	}
 	h.wantQR(q1.ID, payments.QRCancelled)
 	h.wantQR(q2.ID, payments.QRCancelled)
-	h.wantKinds(inv.ID, payments.EventCancelled)
-	if e := h.events()[0]; e.Detail != "cancelled by 42" {
-		t.Errorf("event detail %q", e.Detail)
+	// One event per QR, so each message is shown and retried on its own.
+	h.wantKinds(inv.ID, payments.EventCancelled, payments.EventCancelled)
+	for i, e := range h.events() {
+		if e.Detail != "cancelled by 42" || e.QRID != []int64{q1.ID, q2.ID}[i] {
+			t.Errorf("event %d: QR %d, detail %q", i, e.QRID, e.Detail)
+		}
 	}
 	if _, err := h.svc.Cancel(h.ctx, inv.ID, 42); err != nil {
 		t.Fatalf("cancelling again: %v", err)
 	}
-	h.wantKinds(inv.ID, payments.EventCancelled)
+	h.wantKinds(inv.ID, payments.EventCancelled, payments.EventCancelled)
 
 	h.sim.ResetCalls()
 	h.ticksUntil(q1.ExpiresAt.Add(grace))
