@@ -96,8 +96,9 @@ type Store interface {
 	ListCalls(ctx context.Context, qrID int64, limit int) ([]APICall, error)
 
 	// Prune deletes what nobody reads any more, oldest first: up to limit
-	// call-log rows logged before `before`, and up to limit outbox events
-	// delivered before it (undelivered ones stay, however old). It reports
+	// call-log rows logged before `before`, up to limit outbox events
+	// delivered before it (undelivered ones stay, however old) and up to
+	// limit handled update ids (FirstUpdate) recorded before it. It reports
 	// how many rows it deleted; limit must be positive.
 	Prune(ctx context.Context, before time.Time, limit int) (int, error)
 
@@ -106,6 +107,39 @@ type Store interface {
 	// for the caller). It is cheap enough for every metrics scrape: QRs and
 	// events are counted on their indexes, and payments are few.
 	Backlog(ctx context.Context) (Backlog, error)
+
+	// Replica coordination: several processes on one database share the
+	// work through these, and only these.
+
+	// ClaimDueQRs is DueQRs for one of several replicas: it claims the QRs
+	// it returns by moving their NextCheckAt to until, so no other claimer
+	// takes them before then. The claimer records their checks
+	// (SetQRChecks) or closes them; if it dies they are due again at until.
+	ClaimDueQRs(ctx context.Context, now, until time.Time, limit int) ([]QR, error)
+	// ClaimEvents is PendingEvents for one of several replicas: it claims
+	// the events it returns by moving their NextAttempt to until. The
+	// claimer marks each delivered or delays it; if it dies they are due
+	// again at until.
+	ClaimEvents(ctx context.Context, now, until time.Time, limit int) ([]Event, error)
+	// AcquireLease gives the lease called name to holder until `until` if
+	// it is free at now (never taken, expired, or holder's own, which this
+	// renews), and reports whether holder holds it.
+	AcquireLease(ctx context.Context, name, holder string, now, until time.Time) (bool, error)
+	// ReleaseLease ends holder's lease at once; another's is left alone.
+	ReleaseLease(ctx context.Context, name, holder string) error
+	// Lease reports who holds the lease called name, and until when.
+	Lease(ctx context.Context, name string) (holder string, until time.Time, err error)
+	// FirstUpdate records that holder handles Telegram update id and
+	// reports whether it is the first to, so an update delivered twice is
+	// handled once.
+	FirstUpdate(ctx context.Context, id int64, holder string, at time.Time) (bool, error)
+	// SwapSetting sets key to new only if its value is old ("" when
+	// unset), and reports whether it did.
+	SwapSetting(ctx context.Context, key, old, new string) (bool, error)
+	// TakeBudget spends one request of the shared token bucket called name
+	// (one request per cost, bursts up to burst ahead of now) if it
+	// allows, or reports how long until it will.
+	TakeBudget(ctx context.Context, name string, now time.Time, cost, burst time.Duration) (bool, time.Duration, error)
 
 	// Close releases the database.
 	Close() error

@@ -25,6 +25,7 @@ type migration struct {
 var migrations = []migration{
 	{1, "create tables", createV1},
 	{2, "index the call log by time", indexCallsByTime},
+	{3, "replica coordination", createReplicaTables},
 }
 
 // indexCallsByTime lets Prune find old call-log rows without reading the

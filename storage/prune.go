@@ -7,8 +7,9 @@ import (
 	"github.com/khqrbot/khqrbot/payments"
 )
 
-// Prune deletes up to limit call-log rows logged before `before`, and up to
-// limit outbox events delivered before it, oldest first, and reports how
+// Prune deletes up to limit call-log rows logged before `before`, up to
+// limit outbox events delivered before it and up to limit ids of Telegram
+// updates handled before it (Telegram redelivers for a day at most), oldest first, and reports how
 // many rows it deleted. Undelivered events stay, however old. Each table
 // takes one DELETE of at most limit rows, so other writers wait little; the
 // call log is read through its index on time (migration 2).
@@ -28,6 +29,12 @@ func (d *DB) Prune(ctx context.Context, before time.Time, limit int) (int, error
 	res = db.Where("id IN (?)", events).Delete(&eventRow{})
 	if res.Error != nil {
 		return int(n), dbErr(res.Error, "prune delivered events")
+	}
+	n += res.RowsAffected
+	updates := db.Model(&updateRow{}).Select("update_id").Where("at < ?", before).Order("at").Limit(limit)
+	res = db.Where("update_id IN (?)", updates).Delete(&updateRow{})
+	if res.Error != nil {
+		return int(n), dbErr(res.Error, "prune handled update ids")
 	}
 	return int(n + res.RowsAffected), nil
 }

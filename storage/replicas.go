@@ -1,0 +1,273 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/khqrbot/khqrbot/payments"
+)
+
+// Replica coordination: several khqrbot processes on one database share the
+// work through the rows below and nothing else. Every claim is one
+// transaction that reads what is free and marks it taken: on PostgreSQL the
+// read locks its rows FOR UPDATE SKIP LOCKED, so concurrent claimers take
+// different rows without waiting for each other; on SQLite the transaction
+// holds the write lock from its start (BEGIN IMMEDIATE), so claimers queue
+// and each sees what the one before took.
+//
+// Times compared here come from the callers' clocks: replicas on several
+// machines need synchronized clocks (NTP), well within the leases' lengths.
+
+// v3 tables, frozen like those of v1.
+
+type v3Lease struct {
+	Name      string    `gorm:"primaryKey;size:100;not null"`
+	Holder    string    `gorm:"size:200;not null"`
+	ExpiresAt time.Time `gorm:"not null"`
+}
+
+func (v3Lease) TableName() string { return "leases" }
+
+type v3Update struct {
+	UpdateID  int64     `gorm:"primaryKey;autoIncrement:false;not null"`
+	HandledBy string    `gorm:"size:200;not null"`
+	At        time.Time `gorm:"not null;index:ix_updates_at"`
+}
+
+func (v3Update) TableName() string { return "updates" }
+
+type v3Budget struct {
+	Name string `gorm:"primaryKey;size:100;not null"`
+	TAT  int64  `gorm:"column:tat;not null"` // GCRA's theoretical arrival time, Unix nanoseconds
+}
+
+func (v3Budget) TableName() string { return "budgets" }
+
+// createReplicaTables adds what replicas coordinate through: named leases
+// (the long-polling replica, token renewal), the ids of handled Telegram
+// updates, and shared request budgets.
+func createReplicaTables(tx *gorm.DB) error {
+	for _, t := range []any{&v3Lease{}, &v3Update{}, &v3Budget{}} {
+		if err := tx.Migrator().CreateTable(t); err != nil {
+			return fmt.Errorf("create table %T: %w", t, err)
+		}
+	}
+	return nil
+}
+
+// Live row types of the v3 tables.
+type (
+	leaseRow  = v3Lease
+	updateRow = v3Update
+	budgetRow = v3Budget
+)
+
+// skipLocked makes q's rows locked for the transaction, skipping rows
+// another transaction holds, on PostgreSQL; SQLite's transactions already
+// hold the whole database.
+func skipLocked(q *gorm.DB) *gorm.DB {
+	if q.Dialector.Name() != "postgres" {
+		return q
+	}
+	return q.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
+}
+
+// forUpdate locks q's rows for the transaction on PostgreSQL, waiting for
+// other holders.
+func forUpdate(q *gorm.DB) *gorm.DB {
+	if q.Dialector.Name() != "postgres" {
+		return q
+	}
+	return q.Clauses(clause.Locking{Strength: "UPDATE"})
+}
+
+// ClaimDueQRs claims up to limit pending QRs due at now (NextCheckAt at or
+// before it), oldest NextCheckAt first, and returns them as DueQRs does.
+// The claim moves their NextCheckAt to until, so that no other claimer
+// takes them before then: the claimer records each check (SetQRChecks) or
+// closes the QR, and a claimer that dies leaves them due again at until.
+func (d *DB) ClaimDueQRs(ctx context.Context, now, until time.Time, limit int) ([]payments.QR, error) {
+	if limit <= 0 {
+		return nil, payments.Errorf(payments.EInvalid, "claim due QRs: limit %d, want a positive number", limit)
+	}
+	var rows []qrRow
+	err := d.atomic(ctx, func(tx *gorm.DB) error {
+		q := tx.Select(dueColumns).
+			Where("status = ? AND next_check_at <= ?", string(payments.QRPending), now.UTC()).
+			Order("next_check_at, id").Limit(limit)
+		if err := skipLocked(q).Find(&rows).Error; err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		ids := make([]int64, len(rows))
+		for i, r := range rows {
+			ids[i] = r.ID
+		}
+		return tx.Model(&qrRow{}).Where("id IN ?", ids).Update("next_check_at", until.UTC()).Error
+	})
+	if err != nil {
+		return nil, dbErr(err, "claim due QRs")
+	}
+	out := make([]payments.QR, len(rows))
+	for i := range rows {
+		out[i] = rows[i].domain()
+	}
+	return out, nil
+}
+
+// ClaimEvents claims up to limit undelivered events due at now, in ID
+// order, and returns them as PendingEvents does. The claim moves their
+// NextAttempt to until: no other claimer takes them before then, and the
+// claimer marks each delivered (MarkEventDelivered) or delays it
+// (DelayEvent); one that dies leaves them due again at until.
+func (d *DB) ClaimEvents(ctx context.Context, now, until time.Time, limit int) ([]payments.Event, error) {
+	if limit <= 0 {
+		return nil, payments.Errorf(payments.EInvalid, "claim events: limit %d, want a positive number", limit)
+	}
+	var rows []eventRow
+	err := d.atomic(ctx, func(tx *gorm.DB) error {
+		q := tx.Where("delivered_at IS NULL AND next_attempt <= ?", now.UTC()).Order("id").Limit(limit)
+		if err := skipLocked(q).Find(&rows).Error; err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		ids := make([]int64, len(rows))
+		for i, r := range rows {
+			ids[i] = r.ID
+		}
+		return tx.Model(&eventRow{}).Where("id IN ?", ids).Update("next_attempt", until.UTC()).Error
+	})
+	if err != nil {
+		return nil, dbErr(err, "claim events")
+	}
+	out := make([]payments.Event, len(rows))
+	for i := range rows {
+		out[i] = rows[i].domain()
+	}
+	return out, nil
+}
+
+// AcquireLease gives the lease called name to holder until `until` when it
+// is free at now (never taken, expired, or already holder's, which renews
+// it), and reports whether holder holds it.
+func (d *DB) AcquireLease(ctx context.Context, name, holder string, now, until time.Time) (bool, error) {
+	if name == "" || holder == "" {
+		return false, payments.Errorf(payments.EInvalid, "acquire lease: want a lease name and a holder")
+	}
+	row := leaseRow{Name: name, Holder: holder, ExpiresAt: until.UTC()}
+	res := d.gdb.WithContext(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "name"}},
+		DoUpdates: clause.AssignmentColumns([]string{"holder", "expires_at"}),
+		Where: clause.Where{Exprs: []clause.Expression{clause.Or(
+			clause.Expr{SQL: "leases.holder = ?", Vars: []any{holder}},
+			clause.Expr{SQL: "leases.expires_at <= ?", Vars: []any{now.UTC()}},
+		)}},
+	}).Create(&row)
+	if res.Error != nil {
+		return false, dbErr(res.Error, "acquire lease %q", name)
+	}
+	return res.RowsAffected == 1, nil
+}
+
+// ReleaseLease ends holder's lease called name at once, so that another
+// replica need not wait for it to expire. A lease another holds is left alone.
+func (d *DB) ReleaseLease(ctx context.Context, name, holder string) error {
+	err := d.gdb.WithContext(ctx).Where("name = ? AND holder = ?", name, holder).Delete(&leaseRow{}).Error
+	if err != nil {
+		return dbErr(err, "release lease %q", name)
+	}
+	return nil
+}
+
+// Lease reports who holds the lease called name and until when; "" and a
+// zero time when nobody ever took it. The holder of an expired lease is
+// still reported: compare the time.
+func (d *DB) Lease(ctx context.Context, name string) (string, time.Time, error) {
+	var row leaseRow
+	err := d.gdb.WithContext(ctx).Where("name = ?", name).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return "", time.Time{}, nil
+	}
+	if err != nil {
+		return "", time.Time{}, dbErr(err, "read lease %q", name)
+	}
+	return row.Holder, row.ExpiresAt.UTC(), nil
+}
+
+// FirstUpdate records that holder handles Telegram update id, at `at`, and
+// reports whether it is the first to: an update delivered twice (a webhook
+// retry, a poller taking over from one that died) is handled once.
+func (d *DB) FirstUpdate(ctx context.Context, id int64, holder string, at time.Time) (bool, error) {
+	row := updateRow{UpdateID: id, HandledBy: holder, At: d.orNow(at)}
+	res := d.gdb.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
+	if res.Error != nil {
+		return false, dbErr(res.Error, "record update %d", id)
+	}
+	return res.RowsAffected == 1, nil
+}
+
+// SwapSetting sets key to new only if its value is old (a missing key's
+// value is ""), and reports whether it did: a compare-and-swap, so that of
+// several replicas noticing the same thing, one acts on it.
+func (d *DB) SwapSetting(ctx context.Context, key, old, new string) (bool, error) {
+	if key == "" {
+		return false, payments.Errorf(payments.EInvalid, "swap setting: want a key")
+	}
+	swapped := false
+	err := d.atomic(ctx, func(tx *gorm.DB) error {
+		res := tx.Model(&settingRow{}).Where("name = ? AND value = ?", key, old).
+			Updates(map[string]any{"value": new, "updated_at": d.now()})
+		if res.Error != nil || res.RowsAffected == 1 || old != "" {
+			swapped = res.RowsAffected == 1
+			return res.Error
+		}
+		res = tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&settingRow{Name: key, Value: new, UpdatedAt: d.now()})
+		swapped = res.RowsAffected == 1
+		return res.Error
+	})
+	if err != nil {
+		return false, dbErr(err, "swap setting %q", key)
+	}
+	return swapped, nil
+}
+
+// TakeBudget spends one request of the shared budget called name, at now,
+// if it allows: a token bucket (GCRA) of one request per cost with bursts
+// of up to burst ahead of now, whose state every replica shares. When it
+// does not allow, it reports how long until it will.
+func (d *DB) TakeBudget(ctx context.Context, name string, now time.Time, cost, burst time.Duration) (bool, time.Duration, error) {
+	if cost <= 0 || burst < 0 {
+		return false, 0, payments.Errorf(payments.EInvalid, "take budget %q: cost %s and burst %s, want a positive cost", name, cost, burst)
+	}
+	var ok bool
+	var wait time.Duration
+	err := d.atomic(ctx, func(tx *gorm.DB) error {
+		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&budgetRow{Name: name}).Error; err != nil {
+			return err
+		}
+		var row budgetRow
+		if err := forUpdate(tx.Where("name = ?", name)).Take(&row).Error; err != nil {
+			return err
+		}
+		tat := max(row.TAT, now.UnixNano())
+		if ahead := time.Duration(tat - now.UnixNano()); ahead > burst {
+			wait = ahead - burst
+			return nil
+		}
+		ok = true
+		return tx.Model(&budgetRow{}).Where("name = ?", name).Update("tat", tat+int64(cost)).Error
+	})
+	if err != nil {
+		return false, 0, dbErr(err, "take budget %q", name)
+	}
+	return ok, wait, nil
+}

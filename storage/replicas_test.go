@@ -1,0 +1,282 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/khqrbot/khqrbot/payments"
+)
+
+// twoProcesses opens one new database twice, as two processes would.
+func twoProcesses(t *testing.T) (a, b *DB) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "k.db")
+	a, _ = openPath(t, path)
+	b, _ = openPath(t, path)
+	return a, b
+}
+
+// TestClaimDueQRsOnce: eight claimers on two handles of one database claim
+// 50 at a time until nothing is due; every due QR is claimed exactly once,
+// and claims not recorded come due again when they expire.
+func TestClaimDueQRsOnce(t *testing.T) {
+	a, b := twoProcesses(t)
+	ctx := context.Background()
+	inv := testInvoice()
+	if err := a.CreateInvoice(ctx, inv); err != nil {
+		t.Fatal(err)
+	}
+	const n = 230
+	for i := range n {
+		q := testQR(inv.ID, i+1)
+		q.NextCheckAt = t0.Add(time.Duration(i) * time.Millisecond)
+		if err := a.CreateQR(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now, until := t0.Add(time.Second), t0.Add(time.Minute)
+	var mu sync.Mutex
+	claimed := map[int64]int{}
+	var wg sync.WaitGroup
+	for i := range 8 {
+		d := []*DB{a, b}[i%2]
+		wg.Go(func() {
+			for {
+				qrs, err := d.ClaimDueQRs(ctx, now, until, 50)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(qrs) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, q := range qrs {
+					claimed[q.ID]++
+					if q.MD5 == "" || q.ExpiresAt.IsZero() {
+						t.Errorf("claimed QR %d lacks its check fields: %+v", q.ID, q)
+					}
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(claimed) != n {
+		t.Errorf("%d QRs claimed, want %d", len(claimed), n)
+	}
+	for id, k := range claimed {
+		if k != 1 {
+			t.Errorf("QR %d claimed %d times", id, k)
+		}
+	}
+	if qrs, _ := b.ClaimDueQRs(ctx, until.Add(-time.Nanosecond), until.Add(time.Minute), 500); len(qrs) != 0 {
+		t.Errorf("%d QRs claimable before the claims expire", len(qrs))
+	}
+	if qrs, _ := b.ClaimDueQRs(ctx, until, until.Add(time.Minute), 500); len(qrs) != n {
+		t.Errorf("%d QRs claimable once the claims expired, want %d", len(qrs), n)
+	}
+	if _, err := a.ClaimDueQRs(ctx, now, until, 0); payments.ErrorCode(err) != payments.EInvalid {
+		t.Errorf("limit 0: %v, want EInvalid", err)
+	}
+}
+
+// TestClaimEventsOnce: claimers on two handles deliver each event once;
+// an event whose claimer neither delivered nor delayed it comes back when
+// the claim expires.
+func TestClaimEventsOnce(t *testing.T) {
+	a, b := twoProcesses(t)
+	ctx := context.Background()
+	const n = 120
+	for i := range n {
+		if err := a.AddEvent(ctx, &payments.Event{Kind: payments.EventAlert, Detail: fmt.Sprint(i), CreatedAt: t0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now, until := t0.Add(time.Second), t0.Add(time.Minute)
+	var mu sync.Mutex
+	seen := map[int64]int{}
+	var wg sync.WaitGroup
+	for i := range 6 {
+		d := []*DB{a, b}[i%2]
+		wg.Go(func() {
+			for {
+				evs, err := d.ClaimEvents(ctx, now, until, 7)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(evs) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, e := range evs {
+					seen[e.ID]++
+				}
+				mu.Unlock()
+				for _, e := range evs[1:] { // the first is "lost" with its claimer
+					if err := d.MarkEventDelivered(ctx, e.ID, now); err != nil {
+						t.Error(err)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if len(seen) != n {
+		t.Errorf("%d events claimed, want %d", len(seen), n)
+	}
+	for id, k := range seen {
+		if k != 1 {
+			t.Errorf("event %d claimed %d times", id, k)
+		}
+	}
+	back, err := b.ClaimEvents(ctx, until, until.Add(time.Minute), 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(back) == 0 || len(back) == n {
+		t.Errorf("%d events came back after the claims expired, want those never delivered", len(back))
+	}
+}
+
+func TestLeases(t *testing.T) {
+	a, b := twoProcesses(t)
+	ctx := context.Background()
+	const name = "telegram.poller"
+	acquire := func(d *DB, holder string, now time.Time) bool {
+		t.Helper()
+		ok, err := d.AcquireLease(ctx, name, holder, now, now.Add(10*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if !acquire(a, "r1", t0) {
+		t.Fatal("a free lease was refused")
+	}
+	if acquire(b, "r2", t0.Add(5*time.Second)) {
+		t.Fatal("r2 took a lease r1 holds")
+	}
+	if !acquire(a, "r1", t0.Add(5*time.Second)) {
+		t.Fatal("r1 could not renew its lease")
+	}
+	if acquire(b, "r2", t0.Add(14*time.Second)) {
+		t.Fatal("r2 took the lease before the renewed one expired")
+	}
+	if h, until, err := b.Lease(ctx, name); err != nil || h != "r1" || !until.Equal(t0.Add(15*time.Second)) {
+		t.Fatalf("Lease = %q %v %v, want r1 until +15s", h, until, err)
+	}
+	if !acquire(b, "r2", t0.Add(15*time.Second)) {
+		t.Fatal("r2 could not take the expired lease")
+	}
+	if acquire(a, "r1", t0.Add(16*time.Second)) {
+		t.Fatal("r1 took back a lease r2 holds")
+	}
+	if err := a.ReleaseLease(ctx, name, "r1"); err != nil {
+		t.Fatal(err)
+	}
+	if h, _, _ := a.Lease(ctx, name); h != "r2" {
+		t.Fatalf("r1's release freed r2's lease (holder %q)", h)
+	}
+	if err := b.ReleaseLease(ctx, name, "r2"); err != nil {
+		t.Fatal(err)
+	}
+	if !acquire(a, "r1", t0.Add(16*time.Second)) {
+		t.Fatal("a released lease was refused")
+	}
+	if h, _, err := a.Lease(ctx, "never"); err != nil || h != "" {
+		t.Fatalf("Lease of a lease never taken = %q %v", h, err)
+	}
+}
+
+// TestFirstUpdate races replicas to handle the same updates: one wins each.
+func TestFirstUpdate(t *testing.T) {
+	a, b := twoProcesses(t)
+	ctx := context.Background()
+	wins := make([]int, 50)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i := range 4 {
+		d := []*DB{a, b}[i%2]
+		wg.Go(func() {
+			for id := range wins {
+				ok, err := d.FirstUpdate(ctx, int64(1000+id), fmt.Sprint("r", i), t0)
+				if err != nil {
+					t.Error(err)
+				}
+				if ok {
+					mu.Lock()
+					wins[id]++
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for id, w := range wins {
+		if w != 1 {
+			t.Errorf("update %d handled %d times", 1000+id, w)
+		}
+	}
+	if n, err := a.Prune(ctx, t0.Add(time.Second), 1000); err != nil || n != len(wins) {
+		t.Errorf("Prune = %d %v, want the %d update ids", n, err, len(wins))
+	}
+}
+
+func TestSwapSetting(t *testing.T) {
+	a, b := twoProcesses(t)
+	ctx := context.Background()
+	swap := func(d *DB, old, new string) bool {
+		t.Helper()
+		ok, err := d.SwapSetting(ctx, "alert.outage", old, new)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if !swap(a, "", "on") || swap(b, "", "on") || swap(b, "off", "on") {
+		t.Fatal("the first swap from unset must win and later ones from a stale value lose")
+	}
+	if !swap(b, "on", "off") || swap(a, "on", "off") {
+		t.Fatal("on -> off must happen once")
+	}
+	if v, _ := a.Setting(ctx, "alert.outage"); v != "off" {
+		t.Fatalf("setting = %q, want off", v)
+	}
+	if !swap(a, "off", "") || !swap(b, "", "on") {
+		t.Fatal("swapping through the empty value must work")
+	}
+}
+
+// TestTakeBudget: two processes share one budget of 5 a second.
+func TestTakeBudget(t *testing.T) {
+	a, b := twoProcesses(t)
+	ctx := context.Background()
+	const cost, burst = 200 * time.Millisecond, 800 * time.Millisecond // 5/s, bursts of 5
+	took := 0
+	for i := range 8 {
+		ok, wait, err := []*DB{a, b}[i%2].TakeBudget(ctx, "bakong", t0, cost, burst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			took++
+		} else if wait != cost {
+			t.Errorf("refused take %d: wait %s, want %s", i, wait, cost)
+		}
+	}
+	if took != 5 {
+		t.Errorf("%d requests at one instant, want a burst of 5", took)
+	}
+	if ok, _, _ := b.TakeBudget(ctx, "bakong", t0.Add(cost), cost, burst); !ok {
+		t.Error("no request after one cost of time")
+	}
+	if ok, _, _ := a.TakeBudget(ctx, "other", t0, cost, burst); !ok {
+		t.Error("budgets of other names are apart")
+	}
+}
