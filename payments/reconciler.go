@@ -25,6 +25,16 @@ type ReconcilerConfig struct {
 	ListRetry time.Duration
 	// AlertAfter is how many failures in a row raise one EventAlert; default 5.
 	AlertAfter int
+
+	// Budget is what every call draws from; default a MemoryBudget of
+	// MaxRPS. Replicas share a StoreBudget, so that MaxRPS holds for the
+	// deployment.
+	Budget Budget
+	// ClaimFor is how long a claim on due QRs (Store.ClaimDueQRs) keeps
+	// other replicas off them; those of a replica that dies are checked by
+	// another after it. Default 2×Interval + 10s: a cycle, with its calls,
+	// ends well inside it.
+	ClaimFor time.Duration
 }
 
 // Reconciler defaults.
@@ -39,15 +49,27 @@ const (
 // listSize is the most md5s one check_transaction_by_md5_list call takes.
 const listSize = 50
 
-// maxDue bounds the QRs one tick considers (and holds in memory); more wait
-// for the next tick, oldest NextCheckAt first.
-const maxDue = 25_000
+// claimBatch is how many due QRs a tick claims at a time: ten list calls'
+// worth, so that claims cost little next to the calls, yet replicas share
+// a large backlog.
+const claimBatch = 10 * listSize
+
+// gridEpoch anchors the cycles of Run: every replica's cycles start at the
+// same instants (multiples of Interval since the epoch), so one cycle's
+// due QRs are claimed together, in full lists, whoever claims them.
+var gridEpoch = time.Unix(0, 0)
 
 // Reconciler polls Bakong for every pending QR and applies what it finds.
 //
-// Its schedule lives in the database (QR.NextCheckAt), so a restart, or a
-// second process on the same database, resumes where polling stopped; a
-// payment seen by two reconcilers still settles once (see Service.Apply).
+// Its schedule lives in the database (QR.NextCheckAt), so a restart resumes
+// where polling stopped. Several replicas on one database share the work:
+// a tick claims due QRs (Store.ClaimDueQRs) a batch at a time, so each due
+// QR is checked by one replica per cycle, and a replica that dies leaves
+// its claims to expire (ClaimFor) for another. Every replica's cycles start
+// on one grid of Intervals, and calls draw from one Budget, so the
+// deployment makes about ceil(N/50) calls per interval for N pending QRs,
+// and MaxRPS holds for all together. A payment seen by two reconcilers
+// still settles once (see Service.Apply).
 //
 // The rules, per pending QR:
 //   - It is checked every Interval while it lives, and once more at
@@ -71,12 +93,14 @@ const maxDue = 25_000
 //
 // Calls go in md5 lists of 50; when the list endpoint is refused
 // (bakong.KindListRefused), single md5 checks replace it for ListRetry. All
-// calls draw from a token bucket of MaxRPS per second on the injected clock:
-// a tick that runs out leaves the remaining QRs due for the next tick. A 429
-// ends the tick at once.
+// calls draw from the Budget (MaxRPS per second) on the injected clock:
+// a tick that runs out releases the QRs it claimed but did not check, due
+// for the next tick. A 429 ends the tick at once.
 //
 // After AlertAfter failed calls in a row, one EventAlert tells the admins
-// that Bakong is not answering, and another when it answers again. A QR whose
+// that Bakong is not answering, and another when it answers again: once
+// for the deployment, however many replicas see it (the outage is a
+// setting that one replica swaps). A QR whose
 // own checks fail AlertAfter times in a row while Bakong otherwise answers
 // gets one alert of its own.
 //
@@ -90,7 +114,9 @@ type Reconciler struct {
 
 	mu          sync.Mutex // one tick at a time; guards the fields below
 	start       time.Time  // the tick's start: the base of the next checks
-	budget      bucket
+	budget      Budget
+	tokens      int  // requests taken from the budget and not yet spent
+	outageSeen  bool // this tick looked at the deployment's outage state
 	listRetryAt time.Time                                 // when the md5 list endpoint may be tried again
 	failStreak  int                                       // failed calls in a row
 	outage      bool                                      // an outage alert was written for the current streak
@@ -123,7 +149,13 @@ func NewReconciler(svc *Service, cfg ReconcilerConfig) *Reconciler {
 	if cfg.AlertAfter <= 0 {
 		cfg.AlertAfter = DefaultAlertAfter
 	}
-	return &Reconciler{svc: svc, cfg: cfg, budget: newBucket(cfg.MaxRPS)}
+	if cfg.Budget == nil {
+		cfg.Budget = MemoryBudget(cfg.MaxRPS)
+	}
+	if cfg.ClaimFor <= 0 {
+		cfg.ClaimFor = 2*cfg.Interval + 10*time.Second
+	}
+	return &Reconciler{svc: svc, cfg: cfg, budget: cfg.Budget}
 }
 
 func (r *Reconciler) log() *slog.Logger { return r.svc.log }
@@ -150,26 +182,24 @@ func (r *Reconciler) LastTick() time.Time {
 // a cycle that runs out of request budget waits (in real time) for more,
 // until the next cycle would begin. Use Tick with a fake clock.
 //
-// Each cycle's start, from which its QRs' next checks count, lies on a grid
-// of Intervals from Run's first cycle rather than at the moment the ticker
-// fired, so a tick that fires a little later than the one before cannot
-// find the QRs checked then not yet due.
+// Each cycle starts on a grid of Intervals from gridEpoch, the same for
+// every replica, and its start (not the moment the timer fired) is what
+// its QRs' next checks count from, so a tick that fires a little late
+// cannot find the QRs checked then not yet due.
 func (r *Reconciler) Run(ctx context.Context) error {
-	base := r.svc.clock.Now() // before the ticker, so its ticks fall on or after the grid
-	t := time.NewTicker(r.cfg.Interval)
-	defer t.Stop()
 	for {
-		deadline := time.Now().Add(r.cfg.Interval)
-		_ = r.tick(ctx, cycleStart(base, r.svc.clock.Now(), r.cfg.Interval), func(ctx context.Context, d time.Duration) bool { // its errors are logged
+		now := r.svc.clock.Now()
+		start := cycleStart(gridEpoch, now, r.cfg.Interval)
+		deadline := time.Now().Add(start.Add(r.cfg.Interval).Sub(now))
+		_ = r.tick(ctx, start, func(ctx context.Context, d time.Duration) bool { // its errors are logged
 			if time.Now().Add(d).After(deadline) {
 				return false
 			}
 			return sleep(ctx, d)
 		})
-		select {
-		case <-ctx.Done():
+		now = r.svc.clock.Now()
+		if !sleep(ctx, cycleStart(gridEpoch, now, r.cfg.Interval).Add(r.cfg.Interval).Sub(now)) {
 			return nil
-		case <-t.C:
 		}
 	}
 }
@@ -199,17 +229,10 @@ func (r *Reconciler) tick(ctx context.Context, start time.Time, wait func(contex
 		r.lastTick.Store(&t)
 	}()
 	r.start, r.wait, r.first, r.notes = start, wait, nil, r.notes[:0]
-	qrs, err := r.svc.store.DueQRs(ctx, r.svc.clock.Now(), maxDue)
-	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		r.keep(fmt.Errorf("due QRs: %w", err))
-		return r.first
-	}
-	r.check(ctx, qrs)
+	r.tokens, r.outageSeen = 0, false
+	r.check(ctx)
 	if ctx.Err() != nil {
-		return ctx.Err() // the QRs not recorded are simply due again
+		return ctx.Err() // the QRs claimed and not recorded are due again when their claims expire
 	}
 	r.record(ctx)
 	r.prune(ctx)
@@ -259,13 +282,66 @@ func (r *Reconciler) keep(err error) {
 	}
 }
 
-// check asks Bakong about qrs, in lists while the list endpoint works, and
-// applies the answers. It stops early when the budget is spent, on a 429, or
-// when ctx is done.
-func (r *Reconciler) check(ctx context.Context, qrs []QR) {
-	for len(qrs) > 0 {
-		if !r.take(ctx) {
+// check claims the QRs due now, a batch at a time, and asks Bakong about
+// them until none is left. It stops early when the budget is spent, on a
+// 429, or when ctx is done; QRs it claimed but did not ask about are
+// released, due for the next tick.
+func (r *Reconciler) check(ctx context.Context) {
+	for ctx.Err() == nil {
+		now := r.svc.clock.Now()
+		if now.Before(r.pauseUntil) {
 			return
+		}
+		qrs, err := r.svc.store.ClaimDueQRs(ctx, now, now.Add(r.cfg.ClaimFor), claimBatch)
+		if err != nil {
+			if ctx.Err() == nil {
+				r.keep(fmt.Errorf("claim due QRs: %w", err))
+			}
+			return
+		}
+		if len(qrs) == 0 {
+			return
+		}
+		if rest := r.checkClaimed(ctx, qrs); len(rest) > 0 {
+			r.release(ctx, rest)
+			return
+		}
+	}
+}
+
+// release gives back claimed QRs that were not asked about, due again as
+// early as the earliest of them was, so they keep their place in line.
+func (r *Reconciler) release(ctx context.Context, qrs []QR) {
+	ids := make([]int64, len(qrs))
+	next := qrs[0].NextCheckAt
+	for i, q := range qrs {
+		ids[i] = q.ID
+		if q.NextCheckAt.Before(next) {
+			next = q.NextCheckAt
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
+	defer cancel()
+	if err := r.svc.store.ReleaseQRs(ctx, ids, next); err != nil {
+		r.keep(fmt.Errorf("release claimed QRs (due again when their claims expire): %w", err))
+	}
+}
+
+// calls is how many calls asking about qrs take.
+func (r *Reconciler) calls(qrs []QR) int {
+	if len(qrs) > 1 && !r.svc.clock.Now().Before(r.listRetryAt) {
+		return (len(qrs) + listSize - 1) / listSize
+	}
+	return len(qrs)
+}
+
+// checkClaimed asks Bakong about qrs, in lists while the list endpoint
+// works, and applies the answers. It returns the QRs it did not ask about
+// when the budget ran out, on a 429, or when ctx ended.
+func (r *Reconciler) checkClaimed(ctx context.Context, qrs []QR) []QR {
+	for len(qrs) > 0 {
+		if !r.take(ctx, r.calls(qrs)) {
+			return qrs
 		}
 		at := r.svc.clock.Now()
 		if len(qrs) > 1 && !at.Before(r.listRetryAt) {
@@ -273,7 +349,7 @@ func (r *Reconciler) check(ctx context.Context, qrs []QR) {
 			chunk := qrs[:n]
 			res, err := r.svc.api.CheckMD5List(ctx, md5s(chunk))
 			if ctx.Err() != nil {
-				return
+				return qrs
 			}
 			if bakong.IsKind(err, bakong.KindListRefused) {
 				r.listRetryAt = at.Add(r.cfg.ListRetry)
@@ -285,39 +361,56 @@ func (r *Reconciler) check(ctx context.Context, qrs []QR) {
 			r.apply(ctx, chunk, ans, at)
 			qrs = qrs[n:]
 			if bakong.IsKind(err, bakong.KindRateLimited) {
-				return
+				return qrs
 			}
 			continue
 		}
 		tx, err := r.svc.api.CheckMD5(ctx, qrs[0].MD5)
 		if ctx.Err() != nil {
-			return
+			return qrs
 		}
 		a := answer{tx: tx, err: err}
 		r.keep(r.called(ctx, a.answered(), err, at))
 		r.apply(ctx, qrs[:1], []answer{a}, at)
 		qrs = qrs[1:]
 		if bakong.IsKind(err, bakong.KindRateLimited) {
-			return
+			return qrs
 		}
 	}
+	return nil
 }
 
-// take spends one request of the budget, waiting for one if the tick may.
-func (r *Reconciler) take(ctx context.Context) bool {
+// take spends one request of the budget, taking up to want at once from
+// the Budget (one round trip for several calls), waiting for one if the
+// tick may.
+func (r *Reconciler) take(ctx context.Context, want int) bool {
 	now := r.svc.clock.Now()
 	if now.Before(r.pauseUntil) {
 		return false
 	}
-	ok, d := r.budget.take(now)
-	if ok {
+	if r.tokens > 0 {
+		r.tokens--
 		return true
 	}
-	if r.wait == nil || !r.wait(ctx, d) {
+	took, d, err := r.budget.Take(ctx, now, max(want, 1))
+	if err != nil {
+		r.keep(err)
 		return false
 	}
-	ok, _ = r.budget.take(r.svc.clock.Now())
-	return ok
+	if took == 0 {
+		if r.wait == nil || !r.wait(ctx, d) {
+			return false
+		}
+		if took, _, err = r.budget.Take(ctx, r.svc.clock.Now(), max(want, 1)); err != nil {
+			r.keep(err)
+			return false
+		}
+	}
+	if took == 0 {
+		return false
+	}
+	r.tokens = took - 1
+	return true
 }
 
 // answer is what Bakong said about one QR: a transaction, or an error
@@ -473,11 +566,18 @@ func (r *Reconciler) next(q *QR, at, t time.Time) time.Time {
 func (r *Reconciler) called(ctx context.Context, ok bool, err error, at time.Time) error {
 	if ok {
 		r.failStreak = 0
-		if r.outage {
-			r.outage = false
-			return r.alert(ctx, at, "Bakong answers again")
+		if !r.outage && r.outageSeen {
+			return nil
 		}
-		return nil
+		// Once a tick, and after an outage this replica saw: end the
+		// deployment's outage, if one stands (another replica may have
+		// raised it and died).
+		r.outage, r.outageSeen = false, true
+		ended, err := r.svc.store.SwapSetting(ctx, outageKey, outageOn, "")
+		if err != nil || !ended {
+			return err
+		}
+		return r.alert(ctx, at, "Bakong answers again")
 	}
 	var be *bakong.Error
 	if errors.As(err, &be) && be.Kind == bakong.KindRateLimited {
@@ -486,6 +586,10 @@ func (r *Reconciler) called(ctx context.Context, ok bool, err error, at time.Tim
 	r.failStreak++
 	if r.failStreak == r.cfg.AlertAfter {
 		r.outage = true
+		began, serr := r.svc.store.SwapSetting(ctx, outageKey, "", outageOn)
+		if serr != nil || !began {
+			return serr // another replica told the admins already
+		}
 		if err == nil {
 			err = errors.New("every list item failed")
 		}
@@ -493,6 +597,14 @@ func (r *Reconciler) called(ctx context.Context, ok bool, err error, at time.Tim
 	}
 	return nil
 }
+
+// The deployment's outage state: the setting outageKey is outageOn from
+// the outage alert until the "answers again" one, whichever replicas
+// write them.
+const (
+	outageKey = "bakong.outage"
+	outageOn  = "on"
+)
 
 // later returns the later of a and b.
 func later(a, b time.Time) time.Time {

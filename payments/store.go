@@ -136,10 +136,12 @@ type Store interface {
 	// SwapSetting sets key to new only if its value is old ("" when
 	// unset), and reports whether it did.
 	SwapSetting(ctx context.Context, key, old, new string) (bool, error)
-	// TakeBudget spends one request of the shared token bucket called name
-	// (one request per cost, bursts up to burst ahead of now) if it
-	// allows, or reports how long until it will.
-	TakeBudget(ctx context.Context, name string, now time.Time, cost, burst time.Duration) (bool, time.Duration, error)
+	// TakeBudget spends up to n requests of the shared token bucket called
+	// name (one request per cost, bursts up to burst ahead of now) as far
+	// as it allows and reports how many; when none, how long until one.
+	TakeBudget(ctx context.Context, name string, now time.Time, cost, burst time.Duration, n int) (int, time.Duration, error)
+	// ReleaseQRs gives back claimed QRs that were not checked: due at next.
+	ReleaseQRs(ctx context.Context, ids []int64, next time.Time) error
 
 	// Close releases the database.
 	Close() error

@@ -74,7 +74,7 @@ func ParseTokenAlert(detail string) (TokenAlert, bool) {
 // WarnTokenExpiry writes one EventAlert when the Open API token st describes
 // has expired, or expires within TokenWarnAhead and will not be renewed
 // automatically (no email, or the last renewal failed). It warns at most once
-// per day, across restarts, and never in sandbox, and reports whether it
+// per day, across restarts and replicas, and never in sandbox, and reports whether it
 // warned.
 func (s *Service) WarnTokenExpiry(ctx context.Context, st bakong.TokenStatus) (bool, error) {
 	if s.cfg.Sandbox || !st.Present || st.ExpiresAt.IsZero() {
@@ -98,11 +98,12 @@ func (s *Service) WarnTokenExpiry(ctx context.Context, st bakong.TokenStatus) (b
 		if err != nil || last == day {
 			return err
 		}
-		if err := tx.AddEvent(ctx, &Event{Kind: EventAlert, Detail: a.String(), CreatedAt: now}); err != nil {
+		// A swap, not a write: of replicas warning at once, one does.
+		if ok, err := tx.SwapSetting(ctx, tokenWarnedKey, last, day); err != nil || !ok {
 			return err
 		}
 		warned = true
-		return tx.SetSetting(ctx, tokenWarnedKey, day)
+		return tx.AddEvent(ctx, &Event{Kind: EventAlert, Detail: a.String(), CreatedAt: now})
 	})
 	if err != nil {
 		return false, fmt.Errorf("token expiry alert: %w", err)

@@ -240,15 +240,16 @@ func (d *DB) SwapSetting(ctx context.Context, key, old, new string) (bool, error
 	return swapped, nil
 }
 
-// TakeBudget spends one request of the shared budget called name, at now,
-// if it allows: a token bucket (GCRA) of one request per cost with bursts
-// of up to burst ahead of now, whose state every replica shares. When it
-// does not allow, it reports how long until it will.
-func (d *DB) TakeBudget(ctx context.Context, name string, now time.Time, cost, burst time.Duration) (bool, time.Duration, error) {
-	if cost <= 0 || burst < 0 {
-		return false, 0, payments.Errorf(payments.EInvalid, "take budget %q: cost %s and burst %s, want a positive cost", name, cost, burst)
+// TakeBudget spends up to n requests of the shared budget called name, at
+// now, as far as it allows, and reports how many it spent: a token bucket
+// (GCRA) of one request per cost with bursts of up to burst ahead of now,
+// whose state every replica shares. When it spends none, it reports how
+// long until one is available.
+func (d *DB) TakeBudget(ctx context.Context, name string, now time.Time, cost, burst time.Duration, n int) (int, time.Duration, error) {
+	if cost <= 0 || burst < 0 || n <= 0 {
+		return 0, 0, payments.Errorf(payments.EInvalid, "take budget %q: cost %s, burst %s, %d requests; want a positive cost and count", name, cost, burst, n)
 	}
-	var ok bool
+	var took int
 	var wait time.Duration
 	err := d.atomic(ctx, func(tx *gorm.DB) error {
 		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&budgetRow{Name: name}).Error; err != nil {
@@ -259,15 +260,32 @@ func (d *DB) TakeBudget(ctx context.Context, name string, now time.Time, cost, b
 			return err
 		}
 		tat := max(row.TAT, now.UnixNano())
-		if ahead := time.Duration(tat - now.UnixNano()); ahead > burst {
+		ahead := time.Duration(tat - now.UnixNano())
+		if ahead > burst {
 			wait = ahead - burst
 			return nil
 		}
-		ok = true
-		return tx.Model(&budgetRow{}).Where("name = ?", name).Update("tat", tat+int64(cost)).Error
+		took = min(n, int((burst-ahead)/cost)+1)
+		return tx.Model(&budgetRow{}).Where("name = ?", name).Update("tat", tat+int64(took)*int64(cost)).Error
 	})
 	if err != nil {
-		return false, 0, dbErr(err, "take budget %q", name)
+		return 0, 0, dbErr(err, "take budget %q", name)
 	}
-	return ok, wait, nil
+	return took, wait, nil
+}
+
+// ReleaseQRs gives back claimed QRs that were not checked after all: they
+// are due again at next. Closed QRs are left alone.
+func (d *DB) ReleaseQRs(ctx context.Context, ids []int64, next time.Time) error {
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), checkChunk)]
+		ids = ids[len(chunk):]
+		err := d.gdb.WithContext(ctx).Model(&qrRow{}).
+			Where("id IN ? AND status = ?", chunk, string(payments.QRPending)).
+			Update("next_check_at", next.UTC()).Error
+		if err != nil {
+			return dbErr(err, "release %d claimed QRs", len(chunk))
+		}
+	}
+	return nil
 }

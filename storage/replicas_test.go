@@ -260,23 +260,41 @@ func TestTakeBudget(t *testing.T) {
 	const cost, burst = 200 * time.Millisecond, 800 * time.Millisecond // 5/s, bursts of 5
 	took := 0
 	for i := range 8 {
-		ok, wait, err := []*DB{a, b}[i%2].TakeBudget(ctx, "bakong", t0, cost, burst)
+		k, wait, err := []*DB{a, b}[i%2].TakeBudget(ctx, "bakong", t0, cost, burst, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ok {
-			took++
-		} else if wait != cost {
+		took += k
+		if k == 0 && wait != cost {
 			t.Errorf("refused take %d: wait %s, want %s", i, wait, cost)
 		}
 	}
 	if took != 5 {
 		t.Errorf("%d requests at one instant, want a burst of 5", took)
 	}
-	if ok, _, _ := b.TakeBudget(ctx, "bakong", t0.Add(cost), cost, burst); !ok {
-		t.Error("no request after one cost of time")
+	if k, _, _ := b.TakeBudget(ctx, "bakong", t0.Add(3*cost), cost, burst, 10); k != 3 {
+		t.Errorf("%d requests after three costs of time, want 3", k)
 	}
-	if ok, _, _ := a.TakeBudget(ctx, "other", t0, cost, burst); !ok {
-		t.Error("budgets of other names are apart")
+	if k, _, _ := a.TakeBudget(ctx, "other", t0, cost, burst, 2); k != 2 {
+		t.Errorf("budgets of other names are apart: took %d of 2", k)
+	}
+	if _, _, err := a.TakeBudget(ctx, "other", t0, cost, burst, 0); payments.ErrorCode(err) != payments.EInvalid {
+		t.Errorf("n=0: %v, want EInvalid", err)
+	}
+}
+
+func TestReleaseQRs(t *testing.T) {
+	d, _ := newDB(t)
+	ctx := context.Background()
+	_, q := seed(t, d)
+	now := q.NextCheckAt
+	if qrs, _ := d.ClaimDueQRs(ctx, now, now.Add(time.Hour), 10); len(qrs) != 1 {
+		t.Fatalf("claimed %d, want 1", len(qrs))
+	}
+	if err := d.ReleaseQRs(ctx, []int64{q.ID}, now); err != nil {
+		t.Fatal(err)
+	}
+	if qrs, _ := d.ClaimDueQRs(ctx, now, now.Add(time.Hour), 10); len(qrs) != 1 {
+		t.Fatalf("a released QR is not due again (%d claimed)", len(qrs))
 	}
 }

@@ -128,7 +128,11 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("payments service: %w", err)
 	}
-	rec := payments.NewReconciler(svc, payments.ReconcilerConfig{Interval: cfg.PollInterval, MaxRPS: cfg.BakongMaxRPS})
+	rec := payments.NewReconciler(svc, payments.ReconcilerConfig{
+		Interval: cfg.PollInterval, MaxRPS: cfg.BakongMaxRPS,
+		// BAKONG_MAX_RPS is the deployment's: replicas draw from one budget in the database.
+		Budget: payments.StoreBudget(store, payments.BudgetName, cfg.BakongMaxRPS),
+	})
 	bc.Service, bc.LastTick = svc, rec.LastTick
 	b, err := bot.New(bc)
 	if err != nil {
