@@ -115,8 +115,8 @@ type Reconciler struct {
 	mu          sync.Mutex // one tick at a time; guards the fields below
 	start       time.Time  // the tick's start: the base of the next checks
 	budget      Budget
-	tokens      int  // requests taken from the budget and not yet spent
-	outageSeen  bool // this tick looked at the deployment's outage state
+	tokens      int                                       // requests taken from the budget and not yet spent
+	outageSeen  bool                                      // this tick looked at the deployment's outage state
 	listRetryAt time.Time                                 // when the md5 list endpoint may be tried again
 	failStreak  int                                       // failed calls in a row
 	outage      bool                                      // an outage alert was written for the current streak
