@@ -11,12 +11,17 @@
 // recompression. The sandbox mark is a band at the foot of the card, clear of
 // the QR.
 //
-// Text is drawn with the embedded Go fonts (BSD licensed). They have no Khmer
-// glyphs and this package does no complex-script shaping, so a text field
-// whose visible part holds a rune the font lacks (Khmer, control characters,
-// invalid UTF-8) is left out whole; the photo caption, which Telegram shapes
-// properly, carries it. The image never shows broken or boxed Khmer. Text too
-// long for its line is cut with an ellipsis.
+// Text is shaped with payments/card/text: Khmer (Noto Sans Khmer) and Latin
+// (the Go fonts) in any mix, subscripts and vowels placed as a Khmer reader
+// expects. The merchant name wraps to two lines and is shortened with "…"
+// beyond; runes no font has (emoji, other scripts, control characters) are
+// left out rather than drawn as boxes.
+//
+// The card's own words are in the viewer's language (Card.Lang): the keys
+// "card.*" of locales/en.json and km.json. There, "card.khr" and "card.usd"
+// name the currencies after the amount ("៛" in Khmer), "card.months" the
+// twelve months, and "card.digits" the digits zero to nine that amounts,
+// dates and times are written with: set it to "០១២៣៤៥៦៧៨៩" for Khmer digits.
 package card
 
 import (
@@ -24,6 +29,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/khqrbot/khqrbot/locales"
 )
 
 // State is the lifecycle state a card shows.
@@ -62,7 +69,7 @@ const maxShortHash = 64
 // Card is what one image shows. Which fields matter depends on State.
 type Card struct {
 	State         State
-	MerchantName  string         // left out of the image when the font cannot draw it (Khmer)
+	MerchantName  string         // any mix of Khmer and Latin; wrapped to two lines
 	Amount        string         // formatted number: "5.00", "10,000"
 	Currency      string         // "USD" or "KHR"
 	QR            string         // KHQR payload; required for, and drawn only on, pending cards
@@ -72,6 +79,7 @@ type Card struct {
 	ShortHash     string         // required when paid: the first hex digits of the transaction hash
 	Sandbox       bool           // marks the card "SANDBOX · NO REAL MONEY"
 	Location      *time.Location // zone of the times shown; nil means Asia/Phnom_Penh
+	Lang          string         // language of the card's words: "en" or "km"; "" means English
 }
 
 // Validate reports the first field that keeps c from being drawn.
@@ -81,6 +89,9 @@ func (c Card) Validate() error {
 	}
 	if err := validateAmount(c.Amount); err != nil {
 		return err
+	}
+	if c.Lang != "" && !locales.Supported(c.Lang) {
+		return &Error{Field: "Lang", Message: fmt.Sprintf("%q: want %s", c.Lang, strings.Join(locales.Languages, " or "))}
 	}
 	if c.Currency != "USD" && c.Currency != "KHR" {
 		return &Error{Field: "Currency", Message: fmt.Sprintf("%q: want USD or KHR", c.Currency)}

@@ -3,14 +3,9 @@ package card
 import (
 	"image"
 	"image/color"
-	"image/draw"
 	"math"
-	"strings"
-	"unicode"
-	"unicode/utf8"
 
-	"golang.org/x/image/font"
-	"golang.org/x/image/math/fixed"
+	"github.com/khqrbot/khqrbot/payments/card/text"
 	"golang.org/x/image/vector"
 )
 
@@ -207,65 +202,16 @@ func stroke(p pen, w float32, pts ...[2]float32) {
 	}
 }
 
-// fit returns s, or its longest prefix that fits in room pixels followed by
-// "…". It reports false when a rune it would draw has no glyph in fc: the
-// caller then leaves the text out instead of drawing boxes. Khmer, which the
-// Go fonts lack and which would need shaping anyway, is never drawn. It reads
-// s only as far as it fits, so a huge string costs no more than a short one.
-func fit(fc font.Face, s string, room int) (string, bool) {
-	limit := fixed.I(room)
-	ell, _ := fc.GlyphAdvance('…')
-	var w fixed.Int26_6
-	cut, prev := 0, rune(-1)
-	for i, r := range s {
-		if w+ell <= limit {
-			cut = i
-		}
-		adv, ok := fc.GlyphAdvance(r)
-		if !ok || r == utf8.RuneError || !unicode.IsPrint(r) {
-			return "", false
-		}
-		if prev >= 0 {
-			w += fc.Kern(prev, r)
-		}
-		if w += adv; w > limit {
-			return strings.TrimRight(s[:cut], " ") + "…", true
-		}
-		prev = r
+// text draws l in c with its baseline starting at (x, y).
+func (cv *canvas) text(l *text.Line, c color.RGBA, x, y int) {
+	m, at := l.Mask()
+	if m == nil {
+		return
 	}
-	return s, true
+	cv.paint(m.Bounds().Add(image.Pt(x, y).Add(at)), c, m, image.Point{})
 }
 
-// measure returns the advance width of s in pixels.
-func measure(fc font.Face, s string) int {
-	return font.MeasureString(fc, s).Ceil()
-}
-
-// text draws s in c with its baseline starting at (x, y), kerned as
-// font.Drawer does.
-func (cv *canvas) text(fc font.Face, c color.RGBA, x, y int, s string) {
-	dot := fixed.P(x, y)
-	prev := rune(-1)
-	for _, r := range s {
-		if prev >= 0 {
-			dot.X += fc.Kern(prev, r)
-		}
-		dr, mask, mp, adv, _ := fc.Glyph(dot, r)
-		if !dr.Empty() {
-			m, ok := mask.(*image.Alpha)
-			if !ok {
-				m = image.NewAlpha(image.Rect(0, 0, dr.Dx(), dr.Dy()))
-				draw.Draw(m, m.Bounds(), mask, mp, draw.Src)
-				mp = image.Point{}
-			}
-			cv.paint(dr, c, m, mp)
-		}
-		dot.X += adv
-		prev = r
-	}
-}
-
-// centered draws s centred on x.
-func (cv *canvas) centered(fc font.Face, c color.RGBA, x, y int, s string) {
-	cv.text(fc, c, x-measure(fc, s)/2, y, s)
+// centered draws l centred on x.
+func (cv *canvas) centered(l *text.Line, c color.RGBA, x, y int) {
+	cv.text(l, c, x-l.Width()/2, y)
 }

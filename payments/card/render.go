@@ -4,16 +4,13 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"strings"
 	"sync"
 	"time"
+	"unicode"
 
+	"github.com/khqrbot/khqrbot/payments/card/text"
 	"github.com/skip2/go-qrcode"
-	"golang.org/x/image/font"
-	"golang.org/x/image/font/gofont/gobold"
-	"golang.org/x/image/font/gofont/gomedium"
-	"golang.org/x/image/font/gofont/gomonobold"
-	"golang.org/x/image/font/gofont/goregular"
-	"golang.org/x/image/font/opentype"
 )
 
 // Geometry of every card, in pixels. All cards of one payment share it, so a
@@ -45,45 +42,18 @@ var (
 
 // look is how a state panel is coloured and worded.
 type look struct {
-	title  string
+	title  string     // locale key
 	accent color.RGBA // icon disc and title
 	tint   color.RGBA // panel background
 	icon   func(p pen, cx, cy, r float32)
 }
 
 var looks = map[State]look{
-	StatePaid:      {"PAID", color.RGBA{0x1E, 0x9E, 0x5A, 0xFF}, color.RGBA{0xEA, 0xF6, 0xEF, 0xFF}, checkIcon},
-	StateExpired:   {"EXPIRED", color.RGBA{0x8A, 0x90, 0x99, 0xFF}, color.RGBA{0xF2, 0xF3, 0xF5, 0xFF}, clockIcon},
-	StateFailed:    {"FAILED", color.RGBA{0xC6, 0x28, 0x28, 0xFF}, color.RGBA{0xFD, 0xEE, 0xEE, 0xFF}, bangIcon},
-	StateCancelled: {"CANCELLED", color.RGBA{0x8A, 0x90, 0x99, 0xFF}, color.RGBA{0xF2, 0xF3, 0xF5, 0xFF}, crossIcon},
+	StatePaid:      {"card.paid", color.RGBA{0x1E, 0x9E, 0x5A, 0xFF}, color.RGBA{0xEA, 0xF6, 0xEF, 0xFF}, checkIcon},
+	StateExpired:   {"card.expired", color.RGBA{0x8A, 0x90, 0x99, 0xFF}, color.RGBA{0xF2, 0xF3, 0xF5, 0xFF}, clockIcon},
+	StateFailed:    {"card.failed", color.RGBA{0xC6, 0x28, 0x28, 0xFF}, color.RGBA{0xFD, 0xEE, 0xEE, 0xFF}, bangIcon},
+	StateCancelled: {"card.cancelled", color.RGBA{0x8A, 0x90, 0x99, 0xFF}, color.RGBA{0xF2, 0xF3, 0xF5, 0xFF}, crossIcon},
 }
-
-// fonts are the embedded Go fonts, parsed once. Parsed fonts are immutable
-// and safe to share; faces are not, so every render makes its own.
-type fonts struct {
-	regular, medium, bold, mono *opentype.Font
-}
-
-var loadFonts = sync.OnceValues(func() (*fonts, error) {
-	var fs fonts
-	for _, f := range []struct {
-		dst  **opentype.Font
-		name string
-		ttf  []byte
-	}{
-		{&fs.regular, "Go Regular", goregular.TTF},
-		{&fs.medium, "Go Medium", gomedium.TTF},
-		{&fs.bold, "Go Bold", gobold.TTF},
-		{&fs.mono, "Go Mono Bold", gomonobold.TTF},
-	} {
-		p, err := opentype.Parse(f.ttf)
-		if err != nil {
-			return nil, fmt.Errorf("card: parse font %s: %w", f.name, err)
-		}
-		*f.dst = p
-	}
-	return &fs, nil
-})
 
 // phnomPenh is the default zone. Cambodia has kept UTC+7 without daylight
 // saving for decades, so a fixed zone is exact when tzdata is missing.
@@ -94,38 +64,40 @@ var phnomPenh = sync.OnceValue(func() *time.Location {
 	return time.FixedZone("ICT", 7*60*60)
 })
 
-// faces are the sizes one card uses.
+// faces are the sizes the cards use. Made once: a text.Face is safe for
+// concurrent use and caches the words it has shaped, so the card's own words
+// are shaped and rasterized once per process.
 type faces struct {
-	wordmark, name, footer, title, line, hash, sandbox font.Face
+	wordmark, name, footer, title, line, hash, sandbox *text.Face
 	amounts                                            []amountFace // largest first
 }
 
 // amountFace pairs a size of the amount with its currency's size.
-type amountFace struct{ number, currency font.Face }
+type amountFace struct{ number, currency *text.Face }
 
-func (fs *fonts) faces() (*faces, error) {
+var loadFaces = sync.OnceValues(func() (*faces, error) {
 	var err error
-	mk := func(f *opentype.Font, px float64) font.Face {
-		fc, e := opentype.NewFace(f, &opentype.FaceOptions{Size: px, DPI: 72, Hinting: font.HintingFull})
+	mk := func(w text.Weight, px float64) *text.Face {
+		f, e := text.NewFace(w, px)
 		if e != nil && err == nil {
 			err = fmt.Errorf("card: font face %vpx: %w", px, e)
 		}
-		return fc
+		return f
 	}
 	fc := &faces{
-		wordmark: mk(fs.bold, 64),
-		name:     mk(fs.medium, 30),
-		footer:   mk(fs.regular, 25),
-		title:    mk(fs.bold, 60),
-		line:     mk(fs.regular, 29),
-		hash:     mk(fs.mono, 27),
-		sandbox:  mk(fs.bold, 26),
+		wordmark: mk(text.Bold, 64),
+		name:     mk(text.Medium, 30),
+		footer:   mk(text.Regular, 25),
+		title:    mk(text.Bold, 60),
+		line:     mk(text.Regular, 29),
+		hash:     mk(text.Mono, 27),
+		sandbox:  mk(text.Bold, 26),
 	}
 	for _, px := range [][2]float64{{76, 32}, {64, 28}, {52, 24}, {42, 21}, {34, 19}, {28, 17}} {
-		fc.amounts = append(fc.amounts, amountFace{mk(fs.bold, px[0]), mk(fs.medium, px[1])})
+		fc.amounts = append(fc.amounts, amountFace{mk(text.Bold, px[0]), mk(text.Medium, px[1])})
 	}
 	return fc, err
-}
+})
 
 // Render draws c as a PNG image, 720 px wide. It validates c first and is
 // safe for concurrent use.
@@ -133,11 +105,7 @@ func Render(c Card) ([]byte, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	fs, err := loadFonts()
-	if err != nil {
-		return nil, err
-	}
-	fc, err := fs.faces()
+	fc, err := loadFaces()
 	if err != nil {
 		return nil, err
 	}
@@ -152,24 +120,35 @@ func Render(c Card) ([]byte, error) {
 	if c.Location == nil {
 		c.Location = phnomPenh()
 	}
-	img := layout(c, fc, qr)
+	w := newWords(c.Lang)
+	if c.MerchantName, err = text.Clean(c.MerchantName); err != nil {
+		return nil, err
+	}
+	if c.InvoiceNumber, err = text.Clean(c.InvoiceNumber); err != nil {
+		return nil, err
+	}
+	img := layout(c, fc, w, qr)
 	return encode(img)
 }
 
+// Name lines: at most two, then the name is shortened with an ellipsis.
+const (
+	nameLines   = 2
+	nameLeading = 42
+)
+
 // layout draws the card top to bottom.
-func layout(c Card, fc *faces, qr [][]bool) image.Image {
+func layout(c Card, fc *faces, w words, qr [][]bool) image.Image {
 	const x0, x1 = margin, width - margin
-	name, ok := fit(fc.name, c.MerchantName, x1-x0-2*inset)
-	if !ok {
-		name = ""
-	}
+	names := fc.name.Wrap(c.MerchantName, x1-x0-2*inset, nameLines)
 
 	top := margin + header
 	y := top
 	nameY := 0
-	if name != "" {
+	if len(names) > 0 {
 		y += 66
 		nameY = y
+		y += nameLeading * (len(names) - 1)
 	}
 	y += 96
 	amountY := y
@@ -193,7 +172,7 @@ func layout(c Card, fc *faces, qr [][]bool) image.Image {
 	if c.Sandbox {
 		cv.rect(image.Rect(x0, top, x1, bottom-band), white)
 		cv.roundRect(image.Rect(x0, bottom-band, x1, bottom), amber, 0, radius)
-		cv.centered(fc.sandbox, ink, width/2, bottom-band/2+9, "SANDBOX · NO REAL MONEY")
+		cv.centered(fc.sandbox.Shape(fc.sandbox.Fit(w.t("card.sandbox"), x1-x0-inset)), ink, width/2, bottom-band/2+9)
 	} else {
 		cv.roundRect(image.Rect(x0, top, x1, bottom), white, 0, radius)
 	}
@@ -203,32 +182,41 @@ func layout(c Card, fc *faces, qr [][]bool) image.Image {
 		p.lineTo(x1, float32(top+notch))
 		p.z.ClosePath()
 	})
-	cv.centered(fc.wordmark, white, width/2, margin+header/2+23, "KHQR")
+	cv.centered(fc.wordmark.Shape("KHQR"), white, width/2, margin+header/2+23)
 
-	if name != "" {
-		cv.text(fc.name, ink, x0+inset, nameY, name)
+	for i, n := range names {
+		cv.text(fc.name.Shape(n), ink, x0+inset, nameY+i*nameLeading)
 	}
-	drawAmount(cv, c, fc, x0+inset, amountY, x1-x0-2*inset)
+	drawAmount(cv, c, fc, w, x0+inset, amountY, x1-x0-2*inset)
 	for x := x0; x < x1; x += 24 {
 		cv.rect(image.Rect(x, dividerY-1, min(x+14, x1), dividerY+2), dividerColor)
 	}
 
+	footer := drawFooter(cv, c, fc, w, x0+inset, x1-inset, footerY)
 	if c.State == StatePending {
 		drawQR(cv, qr, boxY)
 	} else {
-		drawPanel(cv, c, fc, image.Rect(x0+inset/2, boxY, x1-inset/2, boxY+box))
+		panel := image.Rect(x0+inset/2, boxY, x1-inset/2, boxY+box)
+		if !footer {
+			// Nothing to say under the panel: it reaches down to the
+			// card's foot rather than leave an empty strip.
+			panel.Max.Y = bottom - inset/2
+			if c.Sandbox {
+				panel.Max.Y = bottom - band - inset/2
+			}
+		}
+		drawPanel(cv, c, fc, w, panel)
 	}
-	drawFooter(cv, c, fc, x0+inset, x1-inset, footerY)
-
 	return cv.img
 }
 
 // drawAmount writes "5.00 USD" in the largest size that fits; states other
 // than pending and paid mute and strike it, since nothing is owed any more.
-func drawAmount(cv *canvas, c Card, fc *faces, x, y, room int) {
+func drawAmount(cv *canvas, c Card, fc *faces, w words, x, y, room int) {
+	num, cur := w.digits(c.Amount), w.currency(c.Currency)
 	f := fc.amounts[len(fc.amounts)-1]
 	for _, a := range fc.amounts {
-		if measure(a.number, c.Amount)+measure(a.currency, "  "+c.Currency) <= room {
+		if a.number.Measure(num)+a.currency.Measure("  ")+max(a.currency.Measure(cur), a.number.Measure(cur)) <= room {
 			f = a
 			break
 		}
@@ -238,12 +226,16 @@ func drawAmount(cv *canvas, c Card, fc *faces, x, y, room int) {
 	if !live {
 		fg, sub = faint, faint
 	}
-	w := measure(f.number, c.Amount)
-	cv.text(f.number, fg, x, y, c.Amount)
-	cv.text(f.currency, sub, x+w+measure(f.currency, "  "), y, c.Currency)
+	n := f.number.Shape(num)
+	cv.text(n, fg, x, y)
+	cf := f.currency
+	if !strings.ContainsFunc(cur, unicode.IsLetter) {
+		cf = f.number // a sign such as ៛ reads at the amount's size, a code smaller
+	}
+	cv.text(cf.Shape(cur), sub, x+n.Width()+f.currency.Measure("  "), y)
 	if !live {
-		mid := y - f.number.Metrics().CapHeight.Round()/2
-		cv.rect(image.Rect(x-4, mid-2, x+w+4, mid+2), faint)
+		mid := y - f.number.Metrics().CapHeight/2
+		cv.rect(image.Rect(x-4, mid-2, x+n.Width()+4, mid+2), faint)
 	}
 }
 
@@ -267,63 +259,65 @@ func drawQR(cv *canvas, qr [][]bool, top int) {
 	}
 }
 
-// drawPanel shows a settled or dead QR's state where the QR was.
-func drawPanel(cv *canvas, c Card, fc *faces, r image.Rectangle) {
+// drawPanel shows a settled or dead QR's state where the QR was, its
+// contents centred in r.
+func drawPanel(cv *canvas, c Card, fc *faces, w words, r image.Rectangle) {
 	lk := looks[c.State]
 	cv.roundRect(r, lk.tint, 24, 24)
-	cx, cy, rad := float32(width)/2, float32(r.Min.Y+200), float32(84)
+	top := r.Min.Y + (r.Dy()-box)/2
+	room := r.Dx() - 2*inset
+	cx, cy, rad := float32(width)/2, float32(top+200), float32(84)
 	disc := image.Rect(int(cx-rad)-1, int(cy-rad)-1, int(cx+rad)+2, int(cy+rad)+2)
 	cv.fill(disc, lk.accent, func(p pen) { circle(p, cx, cy, rad) })
 	cv.fill(disc, white, func(p pen) { lk.icon(p, cx, cy, rad) })
 	if c.State == StateExpired {
 		cv.fill(disc, lk.accent, func(p pen) { clockHands(p, cx, cy, rad) })
 	}
-	cv.centered(fc.title, lk.accent, width/2, r.Min.Y+380, lk.title)
+	cv.centered(fc.title.Shape(fc.title.Fit(w.t(lk.title), room)), lk.accent, width/2, top+380)
 
-	line1, line2 := "", "Ask for a new QR to pay"
+	line1, line2 := "", w.t("card.new_qr")
 	switch c.State {
 	case StatePaid:
-		line1 = c.PaidAt.In(c.Location).Format("2 Jan 2006, 15:04")
-		line2 = ""
+		line1 = w.date(c.PaidAt.In(c.Location))
 	case StateExpired:
-		line1 = "This QR has expired"
+		line1 = w.t("card.expired_line")
 		if !c.ExpiresAt.IsZero() {
-			line1 = "Expired at " + c.ExpiresAt.In(c.Location).Format("15:04, 2 Jan 2006")
+			line1 = w.t("card.expired_at", w.date(c.ExpiresAt.In(c.Location)))
 		}
 	case StateFailed:
-		line1 = "The payment did not go through"
+		line1 = w.t("card.failed_line")
 	case StateCancelled:
-		line1 = "This invoice was cancelled"
-		line2 = "Nothing to pay"
+		line1 = w.t("card.cancelled_line")
+		line2 = w.t("card.nothing")
 	}
-	cv.centered(fc.line, ink, width/2, r.Min.Y+446, line1)
+	cv.centered(fc.line.Shape(fc.line.Fit(line1, room)), ink, width/2, top+446)
 	if c.State == StatePaid {
-		const label = "Ref "
-		hash, _ := fit(fc.hash, c.ShortHash, r.Dx()-2*inset-measure(fc.line, label)) // validated hex
-		w := measure(fc.line, label) + measure(fc.hash, hash)
-		x := width/2 - w/2
-		cv.text(fc.line, muted, x, r.Min.Y+498, label)
-		cv.text(fc.hash, ink, x+measure(fc.line, label), r.Min.Y+498, hash)
+		label := fc.line.Shape(w.t("card.ref") + " ")
+		hash := fc.hash.Shape(fc.hash.Fit(c.ShortHash, room-label.Width())) // validated hex
+		x := width/2 - (label.Width()+hash.Width())/2
+		cv.text(label, muted, x, top+498)
+		cv.text(hash, ink, x+label.Width(), top+498)
 		return
 	}
-	cv.centered(fc.line, muted, width/2, r.Min.Y+498, line2)
+	cv.centered(fc.line.Shape(fc.line.Fit(line2, room)), muted, width/2, top+498)
 }
 
 // drawFooter puts the invoice number on the left and, while the QR is live,
-// its expiry on the right.
-func drawFooter(cv *canvas, c Card, fc *faces, x0, x1, y int) {
-	right := ""
-	if c.State == StatePending && !c.ExpiresAt.IsZero() {
-		right = "Expires " + c.ExpiresAt.In(c.Location).Format("15:04")
-		cv.text(fc.footer, ink, x1-measure(fc.footer, right), y, right)
-	}
+// its expiry on the right. It reports whether it drew anything.
+func drawFooter(cv *canvas, c Card, fc *faces, w words, x0, x1, y int) bool {
 	room := x1 - x0
-	if right != "" {
-		room -= measure(fc.footer, right) + 24
+	drawn := false
+	if c.State == StatePending && !c.ExpiresAt.IsZero() {
+		right := fc.footer.Shape(w.t("card.expires", w.digits(c.ExpiresAt.In(c.Location).Format("15:04"))))
+		cv.text(right, ink, x1-right.Width(), y)
+		room -= right.Width() + 24
+		drawn = true
 	}
-	if inv, ok := fit(fc.footer, c.InvoiceNumber, room); ok {
-		cv.text(fc.footer, muted, x0, y, inv)
+	if c.InvoiceNumber != "" {
+		cv.text(fc.footer.Shape(fc.footer.Fit(c.InvoiceNumber, room)), muted, x0, y)
+		drawn = true
 	}
+	return drawn
 }
 
 // The icons are drawn in white on the state's disc of radius r.

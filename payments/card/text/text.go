@@ -463,7 +463,7 @@ func Clean(s string) (string, error) {
 		space = false
 		n++
 	}
-	return strings.TrimRight(b.String(), " "), nil
+	return strings.Trim(b.String(), " \u200b\u200c\u200d"), nil
 }
 
 func fx(v fixed.Int26_6) float32 { return float32(v) / 64 }
