@@ -39,6 +39,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"run", "run the bot (the default)", runBot},
+		{"demo", "the whole product in a browser: no Telegram, no Bakong, no network", runDemo},
 		{"qr", "encode, decode, verify a KHQR or render its card", runQR},
 		{"check", "ask Bakong about a payment by md5, hash or short hash", runCheck},
 		{"token", "Open API token: status, request, verify, renew", runToken},

@@ -39,7 +39,7 @@ func runBot(ctx context.Context, e *env, args []string) int {
 		return usageError(fs, "unexpected argument %q", fs.Arg(0))
 	}
 	log := newLogger(e.stderr, cfg)
-	err = serve(ctx, cfg, log)
+	err = serve(ctx, cfg, log, nil)
 	switch {
 	case err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled):
 		// Stopped by a signal before it was up (say, during getMe retries).
@@ -51,8 +51,10 @@ func runBot(ctx context.Context, e *env, args []string) int {
 	return exitOK
 }
 
-// serve wires the pieces together and runs them until ctx ends.
-func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
+// serve wires the pieces together and runs them until ctx ends. In sandbox
+// mode the bot pays its QRs on sb, the simulator its caller runs (the demo
+// plays the payer's bank on it), or with sb nil on one serve starts.
+func serve(ctx context.Context, cfg *config, log *slog.Logger, sb *builtinSim) error {
 	store, err := storage.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
@@ -74,11 +76,12 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	}
 	var api *bakong.Client
 	if cfg.Sandbox {
-		sb, err := startSandbox(cfg.BakongAccountID, log)
-		if err != nil {
-			return err
+		if sb == nil {
+			if sb, err = startSandbox(cfg.BakongAccountID, log); err != nil {
+				return err
+			}
+			defer sb.stop()
 		}
-		defer sb.stop()
 		opts.BaseURL, opts.ProxyURL, opts.Tokens = sb.url, "", bakong.StaticToken(sb.token)
 		if api, err = bakong.New(opts); err != nil {
 			return fmt.Errorf("bakong client: %w", err)

@@ -123,18 +123,28 @@ func (s *Server) deeplink(body []byte, _ Fault) reply {
 	if _, err := decodeQR(in.QR); err != nil {
 		return fail(codeMissing)
 	}
-	return ok(msgDeeplink, mustJSON(map[string]string{"shortLink": s.newLink()}))
+	return ok(msgDeeplink, mustJSON(map[string]string{"shortLink": s.newLink(in.QR)}))
 }
 
-// newLink returns a short link never given before, like the Firebase links of the real service.
-func (s *Server) newLink() string {
+// newLink returns a short link to qr never given before, like the Firebase
+// links of the real service.
+func (s *Server) newLink(qr string) string {
 	for {
 		link := "https://bakongsim.page.link/" + s.word(17)
-		if !s.links[link] {
-			s.links[link] = true
+		if _, taken := s.links[link]; !taken {
+			s.links[link] = qr
 			return link
 		}
 	}
+}
+
+// LinkQR returns the KHQR a deeplink it gave opens in the payer's bank app,
+// and whether it gave that link.
+func (s *Server) LinkQR(link string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	qr, ok := s.links[link]
+	return qr, ok
 }
 
 // found answers a single check: the transaction, or not found.

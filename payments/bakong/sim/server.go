@@ -79,7 +79,7 @@ type Server struct {
 	byShort       map[string]*bakong.Transaction
 	byExternal    map[string]*bakong.Transaction
 	byInstruction map[string]*bakong.Transaction
-	links         map[string]bool
+	links         map[string]string // deeplink -> the KHQR it opens
 	faults        map[string]*faultState
 	calls         []RecordedCall
 }
@@ -104,7 +104,7 @@ func New(o Options) *Server {
 		byShort:       map[string]*bakong.Transaction{},
 		byExternal:    map[string]*bakong.Transaction{},
 		byInstruction: map[string]*bakong.Transaction{},
-		links:         map[string]bool{},
+		links:         map[string]string{},
 		faults:        map[string]*faultState{},
 	}
 	if s.clock == nil {
