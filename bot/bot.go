@@ -61,7 +61,8 @@ type Config struct {
 
 	WebhookURL    string       // set: webhook mode at this public URL; empty: long polling
 	WebhookSecret string       // X-Telegram-Bot-Api-Secret-Token; random when empty
-	ListenAddr    string       // health endpoint (and webhook) address; empty: no server
+	ListenAddr    string       // health endpoint (and webhook, metrics) address; empty: no server
+	Metrics       http.Handler // served at /metrics on ListenAddr when set
 	Listener      net.Listener // used instead of ListenAddr when set (tests)
 }
 
@@ -126,6 +127,9 @@ func New(cfg Config) (*Bot, error) {
 	}
 	if cfg.PollTimeout < 2*time.Second {
 		return nil, fmt.Errorf("bot config: poll timeout %s: want at least 2s (shorter ones make the library poll in a busy loop)", cfg.PollTimeout)
+	}
+	if p := webhookPath(cfg.WebhookURL); cfg.WebhookURL != "" && (p == "/healthz" || (p == "/metrics" && cfg.Metrics != nil)) {
+		return nil, fmt.Errorf("bot config: webhook path %s is taken by the health or metrics endpoint", p)
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: cfg.PollTimeout + 30*time.Second}

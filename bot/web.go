@@ -20,19 +20,26 @@ import (
 // maxUpdate bounds a webhook body; Telegram's updates are far smaller.
 const maxUpdate = 1 << 20
 
-// Handler serves GET /healthz and, in webhook mode, Telegram's updates at
-// the path of WebhookURL.
+// Handler serves GET /healthz, /metrics when Config.Metrics is set and, in
+// webhook mode, Telegram's updates at the path of WebhookURL.
 func (b *Bot) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", b.health)
+	if b.cfg.Metrics != nil {
+		mux.Handle("/metrics", b.cfg.Metrics)
+	}
 	if b.cfg.WebhookURL != "" {
-		path := "/"
-		if u, err := url.Parse(b.cfg.WebhookURL); err == nil && u.Path != "" {
-			path = u.Path
-		}
-		mux.HandleFunc(path, b.webhook)
+		mux.HandleFunc(webhookPath(b.cfg.WebhookURL), b.webhook)
 	}
 	return mux
+}
+
+// webhookPath is the path of the webhook URL Telegram posts to.
+func webhookPath(webhookURL string) string {
+	if u, err := url.Parse(webhookURL); err == nil && u.Path != "" {
+		return u.Path
+	}
+	return "/"
 }
 
 // webhook checks a Telegram update post (POST only, the secret token in

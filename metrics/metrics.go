@@ -42,11 +42,6 @@ type Options struct {
 	Replica string
 	// Version is the build's version, for khqrbot_build_info.
 	Version string
-	// Backlog counts what waits in the database; nil: no backlog gauges.
-	Backlog func(context.Context) (payments.Backlog, error)
-	// TokenExpiry reports when the Open API token expires; nil, or a zero
-	// time (sandbox, unknown expiry): no token gauge.
-	TokenExpiry func() time.Time
 	// Log receives scrape errors; nil discards.
 	Log *slog.Logger
 }
@@ -60,6 +55,7 @@ type Metrics struct {
 	payments.NopObserver // methods of Observer it has no metric for (none today)
 
 	reg *prometheus.Registry
+	r   prometheus.Registerer // reg, adding the replica label
 	log *slog.Logger
 
 	invoicesCreated  *prometheus.CounterVec
@@ -93,8 +89,8 @@ func New(o Options) *Metrics {
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
 	}
-	r := prometheus.WrapRegistererWith(prometheus.Labels{"replica": o.Replica}, m.reg)
-	f := factory{r}
+	m.r = prometheus.WrapRegistererWith(prometheus.Labels{"replica": o.Replica}, m.reg)
+	f := factory{m.r}
 
 	m.invoicesCreated = f.counterVec("invoices_created_total", "Invoices created, by currency.", "currency")
 	m.invoicesSettled = f.counterVec("invoices_settled_total",
@@ -127,18 +123,26 @@ func New(o Options) *Metrics {
 
 	info := f.gaugeVec("build_info", "Always 1; the version khqrbot was built as.", "version")
 	info.WithLabelValues(o.Version).Set(1)
-	if o.Backlog != nil {
-		r.MustRegister(&backlogCollector{read: o.Backlog, log: m.log})
-	}
-	if o.TokenExpiry != nil {
-		r.MustRegister(&tokenCollector{expiry: o.TokenExpiry})
-	}
-	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	for _, c := range []payments.Currency{payments.KHR, payments.USD} {
 		m.invoicesCreated.WithLabelValues(string(c)) // shown at 0 before the first invoice
 	}
 	return m
+}
+
+// CountBacklog adds the gauges of what waits in the database (pending QRs,
+// payments in review, the outbox), which read counts at each scrape;
+// payments.Service.Backlog reads them. Call it once.
+func (m *Metrics) CountBacklog(read func(context.Context) (payments.Backlog, error)) {
+	m.r.MustRegister(&backlogCollector{read: read, log: m.log})
+}
+
+// WatchToken adds the gauge of the Open API token's expiry, which expiry
+// reports at each scrape; a zero time (unknown expiry) leaves it out. Call
+// it once, in live mode only: the sandbox's token never expires.
+func (m *Metrics) WatchToken(expiry func() time.Time) {
+	m.r.MustRegister(&tokenCollector{expiry: expiry})
 }
 
 // Registry is where the metrics live, for tests and extra collectors.

@@ -26,10 +26,12 @@ var expiry = time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)
 
 func newMetrics(t *testing.T, backlog func(context.Context) (payments.Backlog, error)) *metrics.Metrics {
 	t.Helper()
-	return metrics.New(metrics.Options{
-		Replica: "r1", Version: "v1.2.3", Backlog: backlog,
-		TokenExpiry: func() time.Time { return expiry },
-	})
+	m := metrics.New(metrics.Options{Replica: "r1", Version: "v1.2.3"})
+	if backlog != nil {
+		m.CountBacklog(backlog)
+	}
+	m.WatchToken(func() time.Time { return expiry })
+	return m
 }
 
 func someBacklog(context.Context) (payments.Backlog, error) {
@@ -182,7 +184,8 @@ func TestBacklogFailure(t *testing.T) {
 // TestNoToken: with no known expiry (sandbox) there is no token gauge, so
 // the "expiring within 7 days" alert cannot fire on a 0.
 func TestNoToken(t *testing.T) {
-	m := metrics.New(metrics.Options{TokenExpiry: func() time.Time { return time.Time{} }})
+	m := metrics.New(metrics.Options{})
+	m.WatchToken(func() time.Time { return time.Time{} })
 	if _, ok := scrape(t, m.Handler())["khqrbot_bakong_token_expiry_timestamp_seconds"]; ok {
 		t.Error("token expiry reported while unknown")
 	}

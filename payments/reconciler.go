@@ -35,6 +35,9 @@ type ReconcilerConfig struct {
 	// another after it. Default 2×Interval + 10s: a cycle, with its calls,
 	// ends well inside it.
 	ClaimFor time.Duration
+	// Observer is told of each cycle and each wait for the request budget
+	// (metrics); nil: nobody.
+	Observer Observer
 }
 
 // Reconciler defaults.
@@ -155,6 +158,9 @@ func NewReconciler(svc *Service, cfg ReconcilerConfig) *Reconciler {
 	if cfg.ClaimFor <= 0 {
 		cfg.ClaimFor = 2*cfg.Interval + 10*time.Second
 	}
+	if cfg.Observer == nil {
+		cfg.Observer = NopObserver{}
+	}
 	return &Reconciler{svc: svc, cfg: cfg, budget: cfg.Budget}
 }
 
@@ -221,12 +227,17 @@ func sleep(ctx context.Context, d time.Duration) bool {
 }
 
 // tick runs one cycle that began at start (at or before the clock's now).
-func (r *Reconciler) tick(ctx context.Context, start time.Time, wait func(context.Context, time.Duration) bool) error {
+// A cycle cut short by ctx is not observed: it neither failed nor succeeded.
+func (r *Reconciler) tick(ctx context.Context, start time.Time, wait func(context.Context, time.Duration) bool) (err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	began := r.svc.clock.Now()
 	defer func() {
 		t := r.svc.clock.Now()
 		r.lastTick.Store(&t)
+		if ctx.Err() == nil {
+			r.cfg.Observer.CycleDone(t.Sub(began), err)
+		}
 	}()
 	r.start, r.wait, r.first, r.notes = start, wait, nil, r.notes[:0]
 	r.tokens, r.outageSeen = 0, false
@@ -390,6 +401,7 @@ func (r *Reconciler) take(ctx context.Context, want int) bool {
 	}
 	if r.tokens > 0 {
 		r.tokens--
+		r.cfg.Observer.BudgetWait(0)
 		return true
 	}
 	took, d, err := r.budget.Take(ctx, now, max(want, 1))
@@ -397,6 +409,7 @@ func (r *Reconciler) take(ctx context.Context, want int) bool {
 		r.keep(err)
 		return false
 	}
+	var waited time.Duration
 	if took == 0 {
 		if r.wait == nil || !r.wait(ctx, d) {
 			return false
@@ -405,11 +418,13 @@ func (r *Reconciler) take(ctx context.Context, want int) bool {
 			r.keep(err)
 			return false
 		}
+		waited = d
 	}
 	if took == 0 {
 		return false
 	}
 	r.tokens = took - 1
+	r.cfg.Observer.BudgetWait(waited)
 	return true
 }
 

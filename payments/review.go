@@ -155,6 +155,9 @@ func (s *Service) resolve(ctx context.Context, verb string, id, by int64, decide
 		if changed {
 			s.log.Info("payment resolved", "action", verb, "payment", id, "by", by, "invoice", inv.Number, "invoice_status", inv.Status)
 			s.notify()
+			if inv.Status == InvoicePaid { // accepted
+				s.cfg.Observer.InvoiceSettled(inv.Amount, SourceReview, since(inv.PaidAt, s.clock.Now()))
+			}
 		}
 		return inv, nil
 	}

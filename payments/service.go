@@ -56,6 +56,7 @@ type Config struct {
 	QRTTL    time.Duration // lifetime of each QR; never more than MaxQRTTL; 0: DefaultQRTTL
 	Grace    time.Duration // final check this long after expiry; default 30s
 	Sandbox  bool          // QRs are marked sandbox: no real money
+	Observer Observer      // told of invoices, payments and settlements (metrics); nil: nobody
 }
 
 // MaxQRTTL is the longest a dynamic QR may live (NBC's integration guide).
@@ -115,6 +116,9 @@ func NewService(store Store, api Bakong, clock Clock, cfg Config, log *slog.Logg
 	case cfg.Grace < 0:
 		return nil, Errorf(EInvalid, "grace %s: want a positive duration", cfg.Grace)
 	}
+	if cfg.Observer == nil {
+		cfg.Observer = NopObserver{}
+	}
 	return &Service{store: store, api: api, clock: clock, cfg: cfg, log: log, wake: make(chan struct{}, 1)}, nil
 }
 
@@ -155,6 +159,7 @@ func (s *Service) CreateInvoice(ctx context.Context, n NewInvoice) (*Invoice, er
 	if err := s.store.CreateInvoice(ctx, inv); err != nil {
 		return nil, fmt.Errorf("create invoice: %w", err)
 	}
+	s.cfg.Observer.InvoiceCreated(inv.Amount.Currency)
 	return inv, nil
 }
 

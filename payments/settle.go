@@ -67,9 +67,27 @@ func (s *Service) record(ctx context.Context, invoiceID, qrID int64, tx *bakong.
 			s.log.Info("payment recorded", "invoice", invoiceID, "qr", qrID, "payment", p.ID,
 				"short_hash", p.ShortHash, "status", p.Status, "reason", p.Reason, "source", source)
 			s.notify()
+			s.observe(p)
 		}
 		return p, nil
 	}
+}
+
+// observe tells the Observer of payment p, just recorded: the time from
+// the payment to now is its pay-to-settle latency when it settled.
+func (s *Service) observe(p *Payment) {
+	s.cfg.Observer.PaymentRecorded(p.Status, p.Amount.Currency)
+	if p.Status == PaymentSettled {
+		s.cfg.Observer.InvoiceSettled(p.Amount, p.Source, since(p.PaidAt, p.CreatedAt))
+	}
+}
+
+// since is the time from `from` to `to`, or zero when from is unknown or later.
+func since(from, to time.Time) time.Duration {
+	if from.IsZero() || to.Before(from) {
+		return 0
+	}
+	return to.Sub(from)
 }
 
 // recordTx is record's transaction. fresh reports whether it stored a new payment.

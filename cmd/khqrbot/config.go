@@ -50,7 +50,8 @@ type config struct {
 	QRTTL        time.Duration
 	PollInterval time.Duration
 
-	ListenAddr    string // webhook and health endpoints; empty: none
+	ListenAddr    string // webhook, health and metrics endpoints; empty: none
+	MetricsAddr   string // /metrics on its own server; empty: on ListenAddr
 	WebhookURL    string // empty: long polling
 	WebhookSecret string // secret; set whenever WebhookURL is
 
@@ -98,7 +99,8 @@ var configSettings = []configSetting{
 	{"ADMIN_IDS", "", "comma-separated Telegram user ids of admins; required unless sandbox, where empty lets everyone invoice", false},
 	{"QR_TTL", "10m", "how long a QR can be paid, 10s to 10m", false},
 	{"POLL_INTERVAL", "3s", "how often pending QRs are checked, 1s to 1m", false},
-	{"LISTEN_ADDR", "", "host:port for the webhook and health endpoints; empty: no HTTP server", false},
+	{"LISTEN_ADDR", "", "host:port for the webhook, health (/healthz) and metrics (/metrics) endpoints; empty: no HTTP server", false},
+	{"METRICS_ADDR", "", "host:port to serve /metrics on instead of LISTEN_ADDR, e.g. a private 127.0.0.1:9090", false},
 	{"WEBHOOK_URL", "", "public https URL Telegram posts updates to; empty: long polling", false},
 	{"WEBHOOK_SECRET", "", "secret Telegram sends with each webhook update, 1-256 of A-Z a-z 0-9 _ -", true},
 	{"LOG_LEVEL", "info", "debug, info, warn or error", false},
@@ -459,6 +461,15 @@ func (r *configReader) read(needTelegram bool) *config {
 		if _, port, err := net.SplitHostPort(c.ListenAddr); err != nil || !validPortNumber(port) {
 			r.bad("LISTEN_ADDR", "host:port or :port, like :8080 or 127.0.0.1:8080")
 			c.ListenAddr = ""
+		}
+	}
+	c.MetricsAddr = r.str("METRICS_ADDR", "")
+	if c.MetricsAddr != "" {
+		if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil || !validPortNumber(port) {
+			r.bad("METRICS_ADDR", "host:port or :port, like 127.0.0.1:9090")
+			c.MetricsAddr = ""
+		} else if c.MetricsAddr == c.ListenAddr {
+			r.bad("METRICS_ADDR", "an address other than LISTEN_ADDR, or empty to serve /metrics on LISTEN_ADDR")
 		}
 	}
 	c.WebhookURL = r.url("WEBHOOK_URL", "", true)

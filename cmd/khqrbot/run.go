@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/khqrbot/khqrbot/bot"
+	"github.com/khqrbot/khqrbot/metrics"
 	"github.com/khqrbot/khqrbot/payments"
 	"github.com/khqrbot/khqrbot/payments/bakong"
 	"github.com/khqrbot/khqrbot/payments/bakong/sim"
@@ -61,18 +62,22 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, sb *builtinSim) e
 	}
 	defer store.Close()
 
+	met := metrics.New(metrics.Options{Version: buildVersion(), Log: log})
 	bc := bot.Config{
 		Token: cfg.TelegramToken, APIURL: cfg.TelegramAPIURL,
 		Admins: cfg.AdminIDs, Sandbox: cfg.Sandbox, MerchantName: cfg.MerchantName,
 		DefaultCurrency: cfg.DefaultCurrency, Log: log,
-		PollTimeout: time.Minute, HTTPClient: &http.Client{Timeout: 90 * time.Second},
+		PollTimeout: time.Minute, HTTPClient: &http.Client{Timeout: 90 * time.Second, Transport: met.Transport(nil)},
 		WebhookURL: cfg.WebhookURL, WebhookSecret: cfg.WebhookSecret, ListenAddr: cfg.ListenAddr,
+	}
+	if cfg.MetricsAddr == "" {
+		bc.Metrics = met.Handler()
 	}
 	opts := bakong.Options{
 		BaseURL:   cfg.BakongAPIURL,
 		ProxyURL:  cfg.BakongProxyURL,
 		UserAgent: bakong.UserAgent(buildVersion()),
-		Observer:  payments.CallLogger(store, log),
+		Observer:  metrics.Observers(payments.CallLogger(store, log), met.BakongCall),
 	}
 	var api *bakong.Client
 	if cfg.Sandbox {
@@ -101,6 +106,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, sb *builtinSim) e
 		}
 		api = base.WithTokens(tm)
 		bc.TokenStatus = tm.Status
+		met.WatchToken(func() time.Time { return tm.Status().ExpiresAt })
 		if st := tm.Status(); !st.ExpiresAt.IsZero() {
 			log.Info("bakong token", "expires", st.ExpiresAt.Format(time.DateOnly), "days_left", st.DaysLeft, "renewable", st.Renewable)
 		}
@@ -125,16 +131,19 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, sb *builtinSim) e
 			AccountID: cfg.BakongAccountID, Name: cfg.MerchantName, City: cfg.MerchantCity,
 			MerchantID: cfg.MerchantID, AcquiringBank: cfg.AcquiringBank,
 		},
-		QRTTL:   cfg.QRTTL,
-		Sandbox: cfg.Sandbox,
+		QRTTL:    cfg.QRTTL,
+		Sandbox:  cfg.Sandbox,
+		Observer: met,
 	}, log)
 	if err != nil {
 		return fmt.Errorf("payments service: %w", err)
 	}
+	met.CountBacklog(svc.Backlog)
 	rec := payments.NewReconciler(svc, payments.ReconcilerConfig{
 		Interval: cfg.PollInterval, MaxRPS: cfg.BakongMaxRPS,
 		// BAKONG_MAX_RPS is the deployment's: replicas draw from one budget in the database.
-		Budget: payments.StoreBudget(store, payments.BudgetName, cfg.BakongMaxRPS),
+		Budget:   payments.StoreBudget(store, payments.BudgetName, cfg.BakongMaxRPS),
+		Observer: met,
 	})
 	bc.Service, bc.LastTick = svc, rec.LastTick
 	b, err := bot.New(bc)
@@ -145,6 +154,13 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, sb *builtinSim) e
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
+	if cfg.MetricsAddr != "" {
+		srv, err := serveMetrics(cfg.MetricsAddr, met.Handler(), log)
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+	}
 	wg.Go(func() {
 		if err := rec.Run(ctx); err != nil {
 			log.Error("reconciler", "err", err)
@@ -162,6 +178,25 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, sb *builtinSim) e
 	}
 	log.Info("khqrbot stopped cleanly")
 	return nil
+}
+
+// serveMetrics serves /metrics alone on addr (METRICS_ADDR), until the
+// returned server is closed.
+func serveMetrics(addr string, h http.Handler, log *slog.Logger) (*http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: listen on %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", h)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics server", "err", err)
+		}
+	}()
+	log.Info("metrics served", "url", "http://"+ln.Addr().String()+"/metrics")
+	return srv, nil
 }
 
 // sourceInfo is what generate_deeplink_by_qr tells the customer's bank app

@@ -181,6 +181,9 @@ func TestRunSandbox(t *testing.T) {
 	if code != 200 || st["database"] != "ok" || st["sandbox"] != true {
 		t.Errorf("/healthz %d %v", code, st)
 	}
+	if v, ok := sample(scrapeMetrics(t, "http://"+addr+"/metrics"), "khqrbot_invoices_settled_total", "currency", "USD", "source", "check"); !ok || v != 1 { // Simulate payment checks at once
+		t.Errorf("/metrics on LISTEN_ADDR: settled %v (present %v), want 1", v, ok)
+	}
 	if code := stop(); code != 0 {
 		t.Errorf("exit %d, want 0", code)
 	}
