@@ -86,20 +86,9 @@ func demoRun(ctx context.Context, e *env, ln net.Listener, db string, ttl time.D
 	}
 	defer stopAPI()
 
-	vars := map[string]string{
-		"TELEGRAM_BOT_TOKEN": demoBot.Token,
-		"TELEGRAM_API_URL":   apiURL,
-		"DATABASE_URL":       db,
-		"ADMIN_IDS":          strconv.FormatInt(demoMerchant.ID, 10),
-		"QR_TTL":             ttl.String(),
-		"POLL_INTERVAL":      "1s",
-	}
-	for _, k := range demoPassThrough {
-		vars[k] = e.getenv(k)
-	}
-	cfg, err := loadConfig(func(k string) string { return vars[k] }, flag.NewFlagSet("demo", flag.ContinueOnError), nil, true)
+	cfg, err := demoConfig(e.getenv, apiURL, db, ttl)
 	if err != nil {
-		return fmt.Errorf("demo configuration: %w", err)
+		return err
 	}
 	log := newLogger(e.stderr, cfg)
 	sb, err := startSandbox(cfg.BakongAccountID, log)
@@ -140,6 +129,28 @@ func demoRun(ctx context.Context, e *env, ln net.Listener, db string, ttl time.D
 		return err
 	}
 	return nil
+}
+
+// demoConfig is the bot's configuration in the demo: the local Bot API
+// server at apiURL, sandbox mode, the SQLite file db, the merchant as the
+// one admin; only demoPassThrough comes from getenv.
+func demoConfig(getenv func(string) string, apiURL, db string, ttl time.Duration) (*config, error) {
+	vars := map[string]string{
+		"TELEGRAM_BOT_TOKEN": demoBot.Token,
+		"TELEGRAM_API_URL":   apiURL,
+		"DATABASE_URL":       db,
+		"ADMIN_IDS":          strconv.FormatInt(demoMerchant.ID, 10),
+		"QR_TTL":             ttl.String(),
+		"POLL_INTERVAL":      "1s",
+	}
+	for _, k := range demoPassThrough {
+		vars[k] = getenv(k)
+	}
+	cfg, err := loadConfig(func(k string) string { return vars[k] }, flag.NewFlagSet("demo", flag.ContinueOnError), nil, true)
+	if err != nil {
+		return nil, fmt.Errorf("demo configuration: %w", err)
+	}
+	return cfg, nil
 }
 
 // serveLoopback serves h on a free loopback port and returns its URL and a

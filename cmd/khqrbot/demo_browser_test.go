@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/khqrbot/khqrbot/internal/qrtest"
+	"github.com/khqrbot/khqrbot/locales"
 	"github.com/khqrbot/khqrbot/payments/khqr"
 )
 
@@ -216,6 +217,18 @@ func TestDemoInBrowser(t *testing.T) {
 		b.run("the customer's QR says Paid", chromedp.WaitVisible(qr+`//div[@class="text"][contains(.,"✅ Paid")]`))
 		b.waitMessage("Merchant", "was paid", "20.00 USD")
 		screenshot(b)
+	})
+
+	t.Run("customer in Khmer", func(t *testing.T) {
+		b.t = t
+		b.run("switch to Khmer", chromedp.SetValue(pane("Customer")+`//select`, "km"))
+		b.send("Customer", "/help")
+		km := locales.New("km")
+		b.waitMessage("Customer", strings.SplitN(km.T("help.all"), " ", 2)[0])
+		b.click(pane("Customer"), "Menu")
+		b.run("the command menu in Khmer", chromedp.WaitVisible(pane("Customer")+`//button[contains(.,"/help")][contains(.,"`+km.T("menu.help")+`")]`))
+		b.run("Escape closes it", chromedp.SendKeys(pane("Customer")+`//button[contains(.,"/help")]`, kb.Escape),
+			chromedp.WaitNotVisible(pane("Customer")+`//div[contains(@class,"menu")]`))
 	})
 
 	t.Run("wrong amount accepted", func(t *testing.T) {

@@ -13,7 +13,7 @@ import (
 // The ways the simulated bank app can pay a QR: what the payer panel offers.
 const (
 	payExact = "exact" // the QR's amount, now
-	payWrong = "wrong" // 90% of the QR's amount: the merchant reviews it
+	payWrong = "wrong" // another amount (see wrongAmount): the merchant reviews it
 	payLate  = "late"  // the QR's amount, stamped a minute after it expired
 	payFail  = "fail"  // the bank reports the transfer failed
 )
@@ -48,9 +48,14 @@ func (p *page) billOf(link string) (string, khqr.Info, error) {
 	return qr, info, nil
 }
 
-// wrongAmount is what a payer who mistypes pays: 90% of amount, at least
-// one minor unit less.
-func wrongAmount(amount int64) int64 { return min(amount*9/10, amount-1) }
+// wrongAmount is what a payer who mistypes pays: 90% of amount, or one
+// minor unit more when no smaller amount is left.
+func wrongAmount(amount int64) int64 {
+	if w := min(amount*9/10, amount-1); w > 0 {
+		return w
+	}
+	return amount + 1
+}
 
 // amountText writes minor units of c with its decimals, as receipts do.
 func amountText(minor int64, c khqr.Currency) string {
@@ -67,7 +72,7 @@ func (p *page) bankApp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b := bill{
-		Merchant: info.MerchantName, Account: info.AccountID, Currency: info.Currency.Code(),
+		Merchant: info.MerchantName, Account: info.AccountID, Currency: string(info.Currency),
 		Amount: amountText(info.Amount, info.Currency), Wrong: amountText(wrongAmount(info.Amount), info.Currency),
 	}
 	if !info.ExpiresAt.IsZero() {
