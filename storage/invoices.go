@@ -26,7 +26,7 @@ func (d *DB) CreateInvoice(ctx context.Context, inv *payments.Invoice) error {
 	row.CreatedAt = d.orNow(inv.CreatedAt)
 	row.UpdatedAt = row.CreatedAt
 	if !inv.UpdatedAt.IsZero() {
-		row.UpdatedAt = inv.UpdatedAt.UTC()
+		row.UpdatedAt = utc(inv.UpdatedAt)
 	}
 	if row.Status == "" {
 		row.Status = string(payments.InvoiceOpen)
@@ -113,10 +113,10 @@ func (d *DB) ListInvoices(ctx context.Context, f payments.InvoiceFilter) ([]paym
 		q = q.Where("created_by = ?", f.CreatedBy)
 	}
 	if !f.Since.IsZero() {
-		q = q.Where(col+" >= ?", f.Since.UTC())
+		q = q.Where(col+" >= ?", utc(f.Since))
 	}
 	if !f.Until.IsZero() {
-		q = q.Where(col+" < ?", f.Until.UTC())
+		q = q.Where(col+" < ?", utc(f.Until))
 	}
 	return find[payments.Invoice, invoiceRow](page(q, f.Limit, f.Offset).Order(col+" DESC, id DESC"), "invoices")
 }

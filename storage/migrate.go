@@ -44,8 +44,10 @@ type migrationRow struct {
 func (migrationRow) TableName() string { return "schema_migrations" }
 
 // migrate applies the steps db lacks, one transaction each. Each
-// transaction takes the write lock before it reads the version, so two
-// processes upgrading at once apply every step exactly once.
+// transaction takes the migration lock (lockMigrations) before it reads the
+// version, so processes upgrading at once apply every step exactly once.
+// Steps must be written for both engines: explicit operations that GORM's
+// migrator or plain SQL spells the same way on SQLite and PostgreSQL.
 func migrate(ctx context.Context, db *gorm.DB, steps []migration, clock payments.Clock) error {
 	for i, m := range steps {
 		if m.version != i+1 {
@@ -55,6 +57,9 @@ func migrate(ctx context.Context, db *gorm.DB, steps []migration, clock payments
 	for {
 		done := false
 		err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			if err := lockMigrations(tx); err != nil {
+				return fmt.Errorf("lock the schema for migration: %w", err)
+			}
 			if !tx.Migrator().HasTable(&migrationRow{}) {
 				if err := tx.Migrator().CreateTable(&migrationRow{}); err != nil {
 					return fmt.Errorf("create schema_migrations: %w", err)
@@ -75,7 +80,7 @@ func migrate(ctx context.Context, db *gorm.DB, steps []migration, clock payments
 			if err := m.up(tx); err != nil {
 				return fmt.Errorf("migrate to version %d (%s): %w", m.version, m.name, err)
 			}
-			row := migrationRow{Version: m.version, AppliedAt: clock.Now().UTC()}
+			row := migrationRow{Version: m.version, AppliedAt: utc(clock.Now())}
 			if err := tx.Create(&row).Error; err != nil {
 				return fmt.Errorf("record schema version %d: %w", m.version, err)
 			}
@@ -109,6 +114,20 @@ func (d *DB) SchemaVersion(ctx context.Context) (int, error) {
 		return 0, dbErr(err, "schema version")
 	}
 	return v, nil
+}
+
+// ServerVersion names the engine and its version, for diagnostics:
+// "SQLite 3.45.1" or "PostgreSQL 15.18 (Debian 15.18-0+deb12u1)".
+func (d *DB) ServerVersion(ctx context.Context) (string, error) {
+	q, name := "SELECT sqlite_version()", "SQLite "
+	if d.engine == Postgres {
+		q, name = "SHOW server_version", "PostgreSQL "
+	}
+	var v string
+	if err := d.gdb.WithContext(ctx).Raw(q).Scan(&v).Error; err != nil {
+		return "", dbErr(err, "server version")
+	}
+	return name + v, nil
 }
 
 // LatestSchemaVersion is the schema version this build creates and expects.

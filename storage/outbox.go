@@ -38,7 +38,7 @@ func (d *DB) AddEvent(ctx context.Context, e *payments.Event) error {
 // NextAttempt is at or before now, in ID order.
 func (d *DB) PendingEvents(ctx context.Context, now time.Time, limit int) ([]payments.Event, error) {
 	q := d.gdb.WithContext(ctx).
-		Where("delivered_at IS NULL AND next_attempt <= ?", now.UTC()).
+		Where("delivered_at IS NULL AND next_attempt <= ?", utc(now)).
 		Order("id")
 	return find[payments.Event, eventRow](page(q, limit, 0), "pending events")
 }
@@ -60,7 +60,7 @@ func (d *DB) MarkEventDelivered(ctx context.Context, id int64, at time.Time) err
 // DelayEvent counts a failed delivery of event id and sets when to try again.
 func (d *DB) DelayEvent(ctx context.Context, id int64, next time.Time) error {
 	res := d.gdb.WithContext(ctx).Model(&eventRow{}).Where("id = ?", id).
-		Updates(map[string]any{"attempts": gorm.Expr("attempts + 1"), "next_attempt": next.UTC()})
+		Updates(map[string]any{"attempts": gorm.Expr("attempts + 1"), "next_attempt": utc(next)})
 	if res.Error != nil {
 		return dbErr(res.Error, "delay event %d", id)
 	}

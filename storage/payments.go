@@ -113,10 +113,10 @@ func (d *DB) ListPayments(ctx context.Context, f payments.PaymentFilter) ([]paym
 		q = q.Where("status IN ?", asStrings(f.Statuses))
 	}
 	if !f.Since.IsZero() {
-		q = q.Where("paid_at >= ?", f.Since.UTC())
+		q = q.Where("paid_at >= ?", utc(f.Since))
 	}
 	if !f.Until.IsZero() {
-		q = q.Where("paid_at < ?", f.Until.UTC())
+		q = q.Where("paid_at < ?", utc(f.Until))
 	}
 	return find[payments.Payment, paymentRow](page(q, f.Limit, 0).Order("id DESC"), "payments")
 }

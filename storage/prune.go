@@ -17,7 +17,7 @@ func (d *DB) Prune(ctx context.Context, before time.Time, limit int) (int, error
 	if limit <= 0 {
 		return 0, payments.Errorf(payments.EInvalid, "prune: limit %d, want a positive number of rows", limit)
 	}
-	before = before.UTC()
+	before = utc(before)
 	db := d.gdb.WithContext(ctx)
 	calls := db.Model(&apiCallRow{}).Select("id").Where("at < ?", before).Order("at").Limit(limit)
 	res := db.Where("id IN (?)", calls).Delete(&apiCallRow{})

@@ -7,66 +7,69 @@ import (
 	"testing"
 	"time"
 
+	"github.com/khqrbot/khqrbot/internal/pgtest"
 	"github.com/khqrbot/khqrbot/payments"
 )
 
 func TestPrune(t *testing.T) {
-	d, _ := newDB(t)
-	ctx := context.Background()
-	cut := t0.Add(-30 * 24 * time.Hour)
-	// Calls a..e, logged out of time order: the oldest go first, whatever their ids.
-	for i, at := range []time.Time{cut.Add(-time.Second), cut.Add(-time.Hour), cut, cut.Add(-time.Minute), t0} {
-		if err := d.LogCall(ctx, &payments.APICall{Endpoint: "check_transaction_by_md5", RequestID: string(rune('a' + i)), At: at}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// Events 1..4: delivered long ago, delivered long ago, never delivered, delivered at the cut.
-	for i, delivered := range []time.Time{cut.Add(-time.Hour), cut.Add(-time.Minute), {}, cut} {
-		e := &payments.Event{Kind: payments.EventSettled, InvoiceID: int64(i + 1), CreatedAt: cut.Add(-2 * time.Hour)}
-		if err := d.AddEvent(ctx, e); err != nil {
-			t.Fatal(err)
-		}
-		if !delivered.IsZero() {
-			if err := d.MarkEventDelivered(ctx, e.ID, delivered); err != nil {
+	pgtest.Each(t, func(t *testing.T, e pgtest.Engine) {
+		d, _ := newDB(t, e)
+		ctx := context.Background()
+		cut := t0.Add(-30 * 24 * time.Hour)
+		// Calls a..e, logged out of time order: the oldest go first, whatever their ids.
+		for i, at := range []time.Time{cut.Add(-time.Second), cut.Add(-time.Hour), cut, cut.Add(-time.Minute), t0} {
+			if err := d.LogCall(ctx, &payments.APICall{Endpoint: "check_transaction_by_md5", RequestID: string(rune('a' + i)), At: at}); err != nil {
 				t.Fatal(err)
 			}
 		}
-	}
-	for i, want := range []struct {
-		n      int
-		calls  []string // newest first
-		events []int64
-	}{
-		{4, []string{"e", "c", "a"}, []int64{3, 4}}, // calls b and d, events 1 and 2
-		{1, []string{"e", "c"}, []int64{3, 4}},
-		{0, []string{"e", "c"}, []int64{3, 4}},
-	} {
-		n, err := d.Prune(ctx, cut, 2)
-		if err != nil {
-			t.Fatal(err)
+		// Events 1..4: delivered long ago, delivered long ago, never delivered, delivered at the cut.
+		for i, delivered := range []time.Time{cut.Add(-time.Hour), cut.Add(-time.Minute), {}, cut} {
+			e := &payments.Event{Kind: payments.EventSettled, InvoiceID: int64(i + 1), CreatedAt: cut.Add(-2 * time.Hour)}
+			if err := d.AddEvent(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+			if !delivered.IsZero() {
+				if err := d.MarkEventDelivered(ctx, e.ID, delivered); err != nil {
+					t.Fatal(err)
+				}
+			}
 		}
-		cs, err := d.ListCalls(ctx, 0, 0)
-		if err != nil {
-			t.Fatal(err)
+		for i, want := range []struct {
+			n      int
+			calls  []string // newest first
+			events []int64
+		}{
+			{4, []string{"e", "c", "a"}, []int64{3, 4}}, // calls b and d, events 1 and 2
+			{1, []string{"e", "c"}, []int64{3, 4}},
+			{0, []string{"e", "c"}, []int64{3, 4}},
+		} {
+			n, err := d.Prune(ctx, cut, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cs, err := d.ListCalls(ctx, 0, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var calls []string
+			for _, c := range cs {
+				calls = append(calls, c.RequestID)
+			}
+			var events []int64
+			if err := d.gdb.Model(&eventRow{}).Order("id").Pluck("id", &events).Error; err != nil {
+				t.Fatal(err)
+			}
+			if n != want.n || !reflect.DeepEqual(calls, want.calls) || !reflect.DeepEqual(events, want.events) {
+				t.Errorf("prune %d: %d rows deleted, calls %v and events %v left; want %d, %v and %v", i+1, n, calls, events, want.n, want.calls, want.events)
+			}
 		}
-		var calls []string
-		for _, c := range cs {
-			calls = append(calls, c.RequestID)
-		}
-		var events []int64
-		if err := d.gdb.Model(&eventRow{}).Order("id").Pluck("id", &events).Error; err != nil {
-			t.Fatal(err)
-		}
-		if n != want.n || !reflect.DeepEqual(calls, want.calls) || !reflect.DeepEqual(events, want.events) {
-			t.Errorf("prune %d: %d rows deleted, calls %v and events %v left; want %d, %v and %v", i+1, n, calls, events, want.n, want.calls, want.events)
-		}
-	}
-	_, err := d.Prune(ctx, cut, 0)
-	wantCode(t, err, payments.EInvalid)
+		_, err := d.Prune(ctx, cut, 0)
+		wantCode(t, err, payments.EInvalid)
+	})
 }
 
 func TestPruneUsesIndex(t *testing.T) {
-	d, _ := newDB(t)
+	d, _ := newSQLite(t)
 	var plan []struct{ Detail string }
 	err := d.gdb.Raw("EXPLAIN QUERY PLAN SELECT id FROM api_calls WHERE at < ? ORDER BY at LIMIT 50", t0).Scan(&plan).Error
 	if err != nil {

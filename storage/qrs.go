@@ -73,7 +73,7 @@ var dueColumns = []string{"id", "invoice_id", "bill_number", "md5", "status", "e
 func (d *DB) DueQRs(ctx context.Context, now time.Time, limit int) ([]payments.QR, error) {
 	q := d.gdb.WithContext(ctx).
 		Select(dueColumns).
-		Where("status = ? AND next_check_at <= ?", string(payments.QRPending), now.UTC()).
+		Where("status = ? AND next_check_at <= ?", string(payments.QRPending), utc(now)).
 		Order("next_check_at, id")
 	return find[payments.QR, qrRow](page(q, limit, 0), "due QRs")
 }
@@ -112,7 +112,7 @@ func (d *DB) SetQRDeeplink(ctx context.Context, id int64, link string) error {
 func (d *DB) SetQRCheck(ctx context.Context, id int64, checkedAt, next time.Time, failures int, lastErr string) error {
 	return d.updateQR(ctx, id, "record check", map[string]any{
 		"last_checked_at": nullTime(checkedAt),
-		"next_check_at":   next.UTC(),
+		"next_check_at":   utc(next),
 		"check_failures":  failures,
 		"last_error":      lastErr,
 	})
@@ -147,7 +147,7 @@ func (d *DB) SetQRChecks(ctx context.Context, checks []payments.QRCheck) error {
 			return payments.Errorf(payments.EInvalid, "record checks: QR %d is named twice", c.QRID)
 		}
 		seen[c.QRID] = true
-		o := checkOutcome{checkedAt: c.CheckedAt.UTC(), next: c.Next.UTC(), failures: c.Failures, lastErr: c.LastError}
+		o := checkOutcome{checkedAt: utc(c.CheckedAt), next: utc(c.Next), failures: c.Failures, lastErr: c.LastError}
 		if _, ok := groups[o]; !ok {
 			order = append(order, o)
 		}

@@ -48,8 +48,8 @@ func invoiceToRow(inv *payments.Invoice) invoiceRow {
 		CreatedBy:   inv.CreatedBy,
 		ChatID:      inv.ChatID,
 		PaymentID:   nullID(inv.PaymentID),
-		CreatedAt:   inv.CreatedAt.UTC(),
-		UpdatedAt:   inv.UpdatedAt.UTC(),
+		CreatedAt:   utc(inv.CreatedAt),
+		UpdatedAt:   utc(inv.UpdatedAt),
 		PaidAt:      nullTime(inv.PaidAt),
 	}
 }
@@ -66,8 +66,8 @@ func (r *invoiceRow) domain() payments.Invoice {
 		CreatedBy:   r.CreatedBy,
 		ChatID:      r.ChatID,
 		PaymentID:   derefID(r.PaymentID),
-		CreatedAt:   r.CreatedAt.UTC(),
-		UpdatedAt:   r.UpdatedAt.UTC(),
+		CreatedAt:   utc(r.CreatedAt),
+		UpdatedAt:   utc(r.UpdatedAt),
 		PaidAt:      derefTime(r.PaidAt),
 	}
 }
@@ -113,10 +113,10 @@ func qrToRow(q *payments.QR) qrRow {
 		ChatID:        q.ChatID,
 		UserID:        q.UserID,
 		Sandbox:       q.Sandbox,
-		CreatedAt:     q.CreatedAt.UTC(),
-		ExpiresAt:     q.ExpiresAt.UTC(),
+		CreatedAt:     utc(q.CreatedAt),
+		ExpiresAt:     utc(q.ExpiresAt),
 		ClosedAt:      nullTime(q.ClosedAt),
-		NextCheckAt:   q.NextCheckAt.UTC(),
+		NextCheckAt:   utc(q.NextCheckAt),
 		LastCheckedAt: nullTime(q.LastCheckedAt),
 		CheckFailures: q.CheckFailures,
 		LastError:     q.LastError,
@@ -137,10 +137,10 @@ func (r *qrRow) domain() payments.QR {
 		ChatID:        r.ChatID,
 		UserID:        r.UserID,
 		Sandbox:       r.Sandbox,
-		CreatedAt:     r.CreatedAt.UTC(),
-		ExpiresAt:     r.ExpiresAt.UTC(),
+		CreatedAt:     utc(r.CreatedAt),
+		ExpiresAt:     utc(r.ExpiresAt),
 		ClosedAt:      derefTime(r.ClosedAt),
-		NextCheckAt:   r.NextCheckAt.UTC(),
+		NextCheckAt:   utc(r.NextCheckAt),
 		LastCheckedAt: derefTime(r.LastCheckedAt),
 		CheckFailures: r.CheckFailures,
 		LastError:     r.LastError,
@@ -187,12 +187,12 @@ func paymentToRow(p *payments.Payment) paymentRow {
 		Description:    p.Description,
 		ExternalRef:    p.ExternalRef,
 		InstructionRef: p.InstructionRef,
-		PaidAt:         p.PaidAt.UTC(),
+		PaidAt:         utc(p.PaidAt),
 		AcknowledgedAt: nullTime(p.AcknowledgedAt),
 		Status:         string(p.Status),
 		Reason:         p.Reason,
 		Source:         p.Source,
-		CreatedAt:      p.CreatedAt.UTC(),
+		CreatedAt:      utc(p.CreatedAt),
 	}
 }
 
@@ -210,12 +210,12 @@ func (r *paymentRow) domain() payments.Payment {
 		Description:    r.Description,
 		ExternalRef:    r.ExternalRef,
 		InstructionRef: r.InstructionRef,
-		PaidAt:         r.PaidAt.UTC(),
+		PaidAt:         utc(r.PaidAt),
 		AcknowledgedAt: derefTime(r.AcknowledgedAt),
 		Status:         payments.PaymentStatus(r.Status),
 		Reason:         r.Reason,
 		Source:         r.Source,
-		CreatedAt:      r.CreatedAt.UTC(),
+		CreatedAt:      utc(r.CreatedAt),
 	}
 }
 
@@ -243,9 +243,9 @@ func eventToRow(e *payments.Event) eventRow {
 		QRID:        e.QRID,
 		PaymentID:   e.PaymentID,
 		Detail:      e.Detail,
-		CreatedAt:   e.CreatedAt.UTC(),
+		CreatedAt:   utc(e.CreatedAt),
 		Attempts:    e.Attempts,
-		NextAttempt: e.NextAttempt.UTC(),
+		NextAttempt: utc(e.NextAttempt),
 		DeliveredAt: nullTime(e.DeliveredAt),
 	}
 }
@@ -258,9 +258,9 @@ func (r *eventRow) domain() payments.Event {
 		QRID:        r.QRID,
 		PaymentID:   r.PaymentID,
 		Detail:      r.Detail,
-		CreatedAt:   r.CreatedAt.UTC(),
+		CreatedAt:   utc(r.CreatedAt),
 		Attempts:    r.Attempts,
-		NextAttempt: r.NextAttempt.UTC(),
+		NextAttempt: utc(r.NextAttempt),
 		DeliveredAt: derefTime(r.DeliveredAt),
 	}
 }
@@ -283,7 +283,7 @@ func (r *messageRow) domain() payments.Message {
 		MessageID: int(r.MessageID),
 		QRID:      r.QRID,
 		InvoiceID: r.InvoiceID,
-		CreatedAt: r.CreatedAt.UTC(),
+		CreatedAt: utc(r.CreatedAt),
 	}
 }
 
@@ -303,8 +303,8 @@ func (r *userRow) domain() payments.User {
 		ID:        r.ID,
 		Language:  r.Language,
 		Role:      payments.Role(r.Role),
-		CreatedAt: r.CreatedAt.UTC(),
-		UpdatedAt: r.UpdatedAt.UTC(),
+		CreatedAt: utc(r.CreatedAt),
+		UpdatedAt: utc(r.UpdatedAt),
 	}
 }
 
@@ -337,7 +337,7 @@ func (r *apiCallRow) domain() payments.APICall {
 		Err:          r.Err,
 		Key:          r.Key,
 		QRID:         derefID(r.QRID),
-		At:           r.At.UTC(),
+		At:           utc(r.At),
 	}
 }
 
@@ -420,7 +420,7 @@ func nullTime(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil
 	}
-	t = t.UTC()
+	t = utc(t)
 	return &t
 }
 
@@ -428,5 +428,5 @@ func derefTime(p *time.Time) time.Time {
 	if p == nil {
 		return time.Time{}
 	}
-	return p.UTC()
+	return utc(*p)
 }

@@ -4,9 +4,12 @@
 // SQLite is the default: one file, opened in WAL mode with a busy timeout,
 // foreign keys on and write transactions that take the write lock when they
 // begin (BEGIN IMMEDIATE), so several processes can share the file without
-// deadlocking. Queries stay portable GORM so that PostgreSQL can follow.
+// deadlocking. PostgreSQL (a postgres:// URL, through pgx) is the engine for
+// deployments that run several replicas on one database. Queries stay
+// portable GORM, so both engines run the same code and the same migrations;
+// where they differ (locks, error codes) engine.go says how.
 //
-// Times are stored in UTC; money as an integer amount in minor units and a
+// Times are stored in UTC, to the microsecond; money as an integer amount in minor units and a
 // currency code. The schema is versioned (see migrate.go): opening a database
 // applies the steps it lacks, each in a transaction, and never drops data.
 package storage
@@ -22,7 +25,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mattn/go-sqlite3"
+	"github.com/jackc/pgx/v5"
+	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -35,11 +39,13 @@ import (
 const BusyTimeout = 5 * time.Second
 
 // DB is a khqrbot database. It implements payments.Store and is safe for
-// concurrent use; several processes may open the same SQLite file.
+// concurrent use; several processes may open the same SQLite file or
+// PostgreSQL database.
 type DB struct {
-	gdb   *gorm.DB
-	clock payments.Clock
-	tx    bool // gdb is a transaction: WithTx reuses it and Close leaves it alone
+	gdb    *gorm.DB
+	engine Engine
+	clock  payments.Clock
+	tx     bool // gdb is a transaction: WithTx reuses it and Close leaves it alone
 }
 
 var _ payments.Store = (*DB)(nil)
@@ -54,17 +60,22 @@ func WithClock(c payments.Clock) Option { return func(d *DB) { d.clock = c } }
 // Open opens the database at databaseURL and brings its schema up to date.
 //
 // databaseURL is a SQLite file path ("khqrbot.db", "/data/khqrbot.db"), a
-// SQLite "file:" URL whose query may add go-sqlite3 parameters, or
-// ":memory:" for a private in-memory database on one connection (tests).
-// Unless the URL sets them, Open adds _journal_mode=WAL, _busy_timeout=5000,
-// _foreign_keys=on, _txlock=immediate and _synchronous=FULL. PostgreSQL
-// URLs are refused for now.
+// SQLite "file:" URL whose query may add go-sqlite3 parameters, ":memory:"
+// for a private in-memory database on one connection (tests), or a
+// PostgreSQL URL (postgres:// or postgresql://, with libpq parameters such
+// as sslmode). For SQLite, unless the URL sets them, Open adds
+// _journal_mode=WAL, _busy_timeout=5000, _foreign_keys=on,
+// _txlock=immediate and _synchronous=FULL.
+//
+// Migrations run under a lock (SQLite's write lock, PostgreSQL's advisory
+// lock), so processes that start together apply each step once. A database
+// whose schema is newer than this build knows is refused.
 func Open(ctx context.Context, databaseURL string, opts ...Option) (*DB, error) {
 	dsn, err := parseURL(databaseURL)
 	if err != nil {
 		return nil, err
 	}
-	d := &DB{clock: payments.SystemClock{}}
+	d := &DB{clock: payments.SystemClock{}, engine: dsn.engine}
 	for _, o := range opts {
 		o(d)
 	}
@@ -78,11 +89,14 @@ func Open(ctx context.Context, databaseURL string, opts ...Option) (*DB, error) 
 	return d, nil
 }
 
-// connect opens the pool and checks its settings. A new file's first
+// Engine tells which kind of database d is.
+func (d *DB) Engine() Engine { return d.engine }
+
+// connect opens the pool and checks its settings. A new SQLite file's first
 // connections switch it to WAL, which needs an exclusive lock that SQLite
 // does not wait for: when several processes start on a new file, the
 // losers retry for up to BusyTimeout.
-func (d *DB) connect(ctx context.Context, dsn sqliteDSN) error {
+func (d *DB) connect(ctx context.Context, dsn dsn) error {
 	ctx, cancel := context.WithTimeout(ctx, BusyTimeout)
 	defer cancel()
 	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
@@ -98,12 +112,16 @@ func (d *DB) connect(ctx context.Context, dsn sqliteDSN) error {
 	}
 }
 
-func (d *DB) tryConnect(ctx context.Context, dsn sqliteDSN) error {
-	gdb, err := gorm.Open(sqlite.Open(dsn.dsn), &gorm.Config{
+func (d *DB) tryConnect(ctx context.Context, dsn dsn) error {
+	dialector := sqlite.Open(dsn.dsn)
+	if dsn.engine == Postgres {
+		dialector = postgres.Open(dsn.dsn)
+	}
+	gdb, err := gorm.Open(dialector, &gorm.Config{
 		Logger:                 logger.Discard, // SQL with values (tokens, accounts) never reaches a log
 		SkipDefaultTransaction: true,           // single statements are atomic; multi-statement work uses explicit transactions
 		TranslateError:         true,           // unique and foreign key violations become gorm.ErrDuplicatedKey, gorm.ErrForeignKeyViolated
-		NowFunc:                func() time.Time { return d.clock.Now().UTC() },
+		NowFunc:                func() time.Time { return utc(d.clock.Now()) },
 	})
 	if err != nil {
 		return fmt.Errorf("open database %s: %w", dsn.name, err)
@@ -113,11 +131,17 @@ func (d *DB) tryConnect(ctx context.Context, dsn sqliteDSN) error {
 	if err != nil {
 		return fmt.Errorf("open database %s: %w", dsn.name, err)
 	}
-	if dsn.memory {
+	switch {
+	case dsn.memory:
 		// Every connection to :memory: is a database of its own: keep one, forever.
 		sqlDB.SetMaxOpenConns(1)
 		sqlDB.SetMaxIdleConns(1)
-	} else {
+	case dsn.engine == Postgres:
+		// Each replica keeps a few connections: max_connections is shared by all.
+		sqlDB.SetMaxOpenConns(PostgresMaxConns)
+		sqlDB.SetMaxIdleConns(4)
+		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	default:
 		sqlDB.SetMaxIdleConns(4)
 	}
 	if err := d.check(ctx, dsn); err != nil {
@@ -128,9 +152,17 @@ func (d *DB) tryConnect(ctx context.Context, dsn sqliteDSN) error {
 }
 
 // check makes sure the connection settings took: foreign keys keep rows
-// consistent and WAL lets readers work while one process writes.
-func (d *DB) check(ctx context.Context, dsn sqliteDSN) error {
+// consistent and WAL lets readers work while one process writes. On
+// PostgreSQL it makes sure the server answers.
+func (d *DB) check(ctx context.Context, dsn dsn) error {
 	db := d.gdb.WithContext(ctx)
+	if dsn.engine == Postgres {
+		var one int
+		if err := db.Raw("SELECT 1").Scan(&one).Error; err != nil {
+			return fmt.Errorf("open database %s: %w", dsn.name, err)
+		}
+		return nil
+	}
 	var fk int
 	if err := db.Raw("PRAGMA foreign_keys").Scan(&fk).Error; err != nil {
 		return fmt.Errorf("open database %s: %w", dsn.name, err)
@@ -167,9 +199,10 @@ func (d *DB) Close() error {
 	return nil
 }
 
-// WithTx runs fn in one transaction, which takes the write lock as it
-// begins, so concurrent writers (goroutines or processes) queue rather than
-// deadlock. The Store fn receives is bound to the transaction; its WithTx
+// WithTx runs fn in one transaction. On SQLite it takes the write lock as
+// it begins, so concurrent writers (goroutines or processes) queue rather
+// than deadlock; on PostgreSQL it is READ COMMITTED, and the conditional
+// UPDATEs the store makes let one writer of a row win. The Store fn receives is bound to the transaction; its WithTx
 // calls fn with itself. fn's error is returned as it is, after rollback.
 // The write lock is held until fn returns: keep network calls out of fn,
 // and use only tx inside it (a call on d would wait for the lock it holds).
@@ -199,20 +232,30 @@ func (d *DB) atomic(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	return d.gdb.WithContext(ctx).Transaction(fn)
 }
 
+// Precision is how finely the store keeps times: PostgreSQL's microsecond,
+// on both engines, so that a time compares the same way whichever engine
+// stored it.
+const Precision = time.Microsecond
+
+// utc is t as the store keeps it: in UTC, to Precision (truncated, as pgx
+// sends times).
+func utc(t time.Time) time.Time { return t.UTC().Truncate(Precision) }
+
 // now is the time for a timestamp the caller left zero.
-func (d *DB) now() time.Time { return d.clock.Now().UTC() }
+func (d *DB) now() time.Time { return utc(d.clock.Now()) }
 
 // orNow returns t in UTC, or now when t is zero.
 func (d *DB) orNow(t time.Time) time.Time {
 	if t.IsZero() {
 		return d.now()
 	}
-	return t.UTC()
+	return utc(t)
 }
 
 // dbErr wraps a database failure with what was being done. Domain errors
-// pass through; a busy database is EUnavailable and a unique violation
-// EConflict, so callers can branch on payments.ErrorCode.
+// pass through; a busy database (SQLite's lock, PostgreSQL's serialization
+// failures and deadlocks) is EUnavailable and a unique violation EConflict,
+// on both engines, so callers can branch on payments.ErrorCode.
 func dbErr(err error, format string, args ...any) error {
 	what := fmt.Sprintf(format, args...)
 	var pe *payments.Error
@@ -229,34 +272,29 @@ func dbErr(err error, format string, args ...any) error {
 	return fmt.Errorf("%s: %w", what, err)
 }
 
-// busy reports whether err is SQLite's "database is locked" (or a table is).
-func busy(err error) bool {
-	var se sqlite3.Error
-	return errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
-}
-
-// sqliteDSN is a parsed database URL.
-type sqliteDSN struct {
-	dsn    string // for go-sqlite3, with our parameters
-	name   string // for messages: the path, without parameters
+// dsn is a parsed database URL.
+type dsn struct {
+	engine Engine
+	dsn    string // for the driver: go-sqlite3 with our parameters, or the PostgreSQL URL
+	name   string // for messages: the path without parameters, or the URL without its password
 	memory bool
 }
 
 var schemeRE = regexp.MustCompile(`^([a-zA-Z][a-zA-Z0-9+.-]*)://`)
 
-// parseURL turns DATABASE_URL into a go-sqlite3 DSN.
-func parseURL(s string) (sqliteDSN, error) {
+// parseURL turns DATABASE_URL into a driver's DSN.
+func parseURL(s string) (dsn, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return sqliteDSN{}, errors.New("database URL is empty: want a SQLite file path such as khqrbot.db, or a file: URL")
+		return dsn{}, errors.New("database URL is empty: want a SQLite file path such as khqrbot.db, a file: URL, or a postgres:// URL")
 	}
 	if m := schemeRE.FindStringSubmatch(s); m != nil {
 		switch strings.ToLower(m[1]) {
 		case "postgres", "postgresql":
-			return sqliteDSN{}, errors.New("PostgreSQL is not supported yet: set DATABASE_URL to a SQLite file path such as /data/khqrbot.db")
+			return parsePostgresURL(s)
 		case "file":
 		default:
-			return sqliteDSN{}, fmt.Errorf("database URL scheme %q is not supported: want a SQLite file path such as khqrbot.db, or a file: URL", m[1])
+			return dsn{}, fmt.Errorf("database URL scheme %q is not supported: want a SQLite file path such as khqrbot.db, a file: URL, or a postgres:// URL", m[1])
 		}
 	}
 	var base, query string
@@ -267,13 +305,13 @@ func parseURL(s string) (sqliteDSN, error) {
 		base, query, _ = strings.Cut(s, "?")
 	default:
 		if err := dirExists(s); err != nil {
-			return sqliteDSN{}, err
+			return dsn{}, err
 		}
 		base = "file:" + escapePath(s)
 	}
 	params, err := url.ParseQuery(query)
 	if err != nil {
-		return sqliteDSN{}, fmt.Errorf("database URL parameters %q: %w (want key=value pairs joined by &)", query, err)
+		return dsn{}, fmt.Errorf("database URL parameters %q: %w (want key=value pairs joined by &)", query, err)
 	}
 	memory := base == ":memory:" || base == "file::memory:" || params.Get("mode") == "memory"
 	defaults := [][3]string{ // parameter, its go-sqlite3 alias, value
@@ -291,7 +329,34 @@ func parseURL(s string) (sqliteDSN, error) {
 		}
 	}
 	name := strings.TrimPrefix(base, "file:")
-	return sqliteDSN{dsn: base + "?" + params.Encode(), name: name, memory: memory}, nil
+	return dsn{engine: SQLite, dsn: base + "?" + params.Encode(), name: name, memory: memory}, nil
+}
+
+// DisplayURL is databaseURL as messages and logs may show it: a URL's
+// password is replaced by xxxxx, a SQLite path is kept.
+func DisplayURL(databaseURL string) string {
+	if u, err := url.Parse(strings.TrimSpace(databaseURL)); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return databaseURL
+}
+
+// parsePostgresURL checks a PostgreSQL URL the way pgx will read it, and
+// names it without its password. Its errors never repeat the password.
+func parsePostgresURL(s string) (dsn, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return dsn{}, errors.New("PostgreSQL URL is malformed: want postgres://user:password@host:5432/database?sslmode=require (percent-encode special characters in the password)")
+	}
+	name := u.Redacted()
+	if _, err := pgx.ParseConfig(s); err != nil {
+		msg := err.Error()
+		if pw, ok := u.User.Password(); ok && pw != "" {
+			msg = strings.ReplaceAll(msg, pw, "xxxxx")
+		}
+		return dsn{}, fmt.Errorf("PostgreSQL URL %s: %s", name, msg)
+	}
+	return dsn{engine: Postgres, dsn: s, name: name}, nil
 }
 
 // dirExists reports, in words, a missing directory for a database file:

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/khqrbot/khqrbot/internal/pgtest"
 	"github.com/khqrbot/khqrbot/payments"
 )
 
@@ -36,7 +38,8 @@ func (c *fakeClock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// openPath opens the database file path on a fake clock and closes it at the end.
+// openPath opens the database at path (a SQLite file or a PostgreSQL URL)
+// on a fake clock and closes it at the end.
 func openPath(t testing.TB, path string) (*DB, *fakeClock) {
 	t.Helper()
 	clk := &fakeClock{t: t0}
@@ -48,10 +51,16 @@ func openPath(t testing.TB, path string) (*DB, *fakeClock) {
 	return d, clk
 }
 
-// newDB opens a fresh database file in a temporary directory.
-func newDB(t testing.TB) (*DB, *fakeClock) {
+// newDB opens a fresh database of engine e.
+func newDB(t testing.TB, e pgtest.Engine) (*DB, *fakeClock) {
 	t.Helper()
-	return openPath(t, filepath.Join(t.TempDir(), "khqrbot.db"))
+	return openPath(t, e.NewURL(t))
+}
+
+// newSQLite opens a fresh SQLite file, for tests of SQLite's own settings.
+func newSQLite(t testing.TB) (*DB, *fakeClock) {
+	t.Helper()
+	return openPath(t, pgtest.SQLiteURL(t))
 }
 
 func wantCode(t *testing.T, err error, code string) {
@@ -69,6 +78,9 @@ func TestParseURL(t *testing.T) {
 		want    []string // substrings of the DSN
 		notWant []string
 		memory  bool
+		engine  Engine // "": SQLite
+		dsn     string // the whole DSN, when set
+		dsnName string // the name messages use, when set
 		err     string // substring of the error
 	}{
 		{name: "plain path", url: filepath.Join(dir, "k.db"),
@@ -81,8 +93,10 @@ func TestParseURL(t *testing.T) {
 		{name: "memory URL", url: "file:x?mode=memory", memory: true},
 		{name: "spaces trimmed", url: "  " + filepath.Join(dir, "k.db") + "\n", want: []string{"file:" + dir + "/k.db?"}},
 		{name: "empty", url: " ", err: "database URL is empty: want a SQLite file path"},
-		{name: "postgres", url: "postgres://u:secret@db/k", err: "PostgreSQL is not supported yet"},
-		{name: "postgresql", url: "postgresql://db/k", err: "PostgreSQL is not supported yet"},
+		{name: "postgres", url: "postgres://u:secret@db:5432/k?sslmode=require", engine: Postgres, dsn: "postgres://u:secret@db:5432/k?sslmode=require", dsnName: "postgres://u:xxxxx@db:5432/k?sslmode=require"},
+		{name: "postgresql", url: "postgresql://db/k", engine: Postgres, dsnName: "postgresql://db/k"},
+		{name: "postgres bad parameter", url: "postgres://u:secret@db/k?sslmode=sometimes", err: "PostgreSQL URL postgres://u:xxxxx@db/k?sslmode=sometimes"},
+		{name: "postgres bad port", url: "postgres://u:secret@db:port/k", err: "PostgreSQL URL is malformed"},
 		{name: "other scheme", url: "mysql://db/k", err: `scheme "mysql" is not supported`},
 		{name: "missing directory", url: filepath.Join(dir, "nope", "k.db"), err: "database directory"},
 		{name: "bad query", url: "file:k.db?a=%zz", err: "want key=value pairs"},
@@ -102,6 +116,15 @@ func TestParseURL(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if want := cmp.Or(tt.engine, SQLite); got.engine != want {
+				t.Errorf("engine = %s, want %s", got.engine, want)
+			}
+			if tt.dsn != "" && got.dsn != tt.dsn {
+				t.Errorf("DSN %q, want %q", got.dsn, tt.dsn)
+			}
+			if tt.dsnName != "" && got.name != tt.dsnName {
+				t.Errorf("name %q, want %q", got.name, tt.dsnName)
+			}
 			if got.memory != tt.memory {
 				t.Errorf("memory = %v, want %v", got.memory, tt.memory)
 			}
@@ -120,7 +143,7 @@ func TestParseURL(t *testing.T) {
 }
 
 func TestOpenSettings(t *testing.T) {
-	d, _ := newDB(t)
+	d, _ := newSQLite(t)
 	ctx := context.Background()
 	// Pin one connection: pragmas are per connection.
 	err := d.gdb.Connection(func(c *gorm.DB) error {
@@ -147,8 +170,9 @@ func TestOpenSettings(t *testing.T) {
 
 func TestOpenErrors(t *testing.T) {
 	ctx := context.Background()
-	if _, err := Open(ctx, "postgres://u:p@h/db"); err == nil || !strings.Contains(err.Error(), "PostgreSQL is not supported yet") {
-		t.Errorf("postgres: %v", err)
+	// Port 1 on 127.0.0.1: nothing listens, so the connection is refused at once.
+	if _, err := Open(ctx, "postgres://u:secret@127.0.0.1:1/db?connect_timeout=5"); err == nil || !strings.Contains(err.Error(), "open database postgres://u:xxxxx@127.0.0.1:1/db") || strings.Contains(err.Error(), "secret") {
+		t.Errorf("postgres down: %v", err)
 	}
 	if _, err := Open(ctx, filepath.Join(t.TempDir(), "missing", "k.db")); err == nil || !strings.Contains(err.Error(), "create it") {
 		t.Errorf("missing dir: %v", err)
@@ -173,46 +197,48 @@ func TestMemory(t *testing.T) {
 // TestSchemaMatchesRows checks that every live row type reads and writes
 // only columns the migrations created.
 func TestSchemaMatchesRows(t *testing.T) {
-	d, _ := newDB(t)
-	m := d.gdb.Migrator()
-	for _, row := range []any{&invoiceRow{}, &qrRow{}, &paymentRow{}, &eventRow{}, &messageRow{}, &userRow{}, &apiCallRow{}, &settingRow{}, &migrationRow{}} {
-		if !m.HasTable(row) {
-			t.Errorf("%T: no table", row)
-			continue
-		}
-		stmt := &gorm.Statement{DB: d.gdb}
-		if err := stmt.Parse(row); err != nil {
-			t.Fatal(err)
-		}
-		cols, err := m.ColumnTypes(row)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(cols) != len(stmt.Schema.DBNames) {
-			t.Errorf("%T: table has %d columns, row %d", row, len(cols), len(stmt.Schema.DBNames))
-		}
-		for _, c := range stmt.Schema.DBNames {
-			if !m.HasColumn(row, c) {
-				t.Errorf("%T: no column %s", row, c)
+	pgtest.Each(t, func(t *testing.T, e pgtest.Engine) {
+		d, _ := newDB(t, e)
+		m := d.gdb.Migrator()
+		for _, row := range []any{&invoiceRow{}, &qrRow{}, &paymentRow{}, &eventRow{}, &messageRow{}, &userRow{}, &apiCallRow{}, &settingRow{}, &migrationRow{}} {
+			if !m.HasTable(row) {
+				t.Errorf("%T: no table", row)
+				continue
+			}
+			stmt := &gorm.Statement{DB: d.gdb}
+			if err := stmt.Parse(row); err != nil {
+				t.Fatal(err)
+			}
+			cols, err := m.ColumnTypes(row)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cols) != len(stmt.Schema.DBNames) {
+				t.Errorf("%T: table has %d columns, row %d", row, len(cols), len(stmt.Schema.DBNames))
+			}
+			for _, c := range stmt.Schema.DBNames {
+				if !m.HasColumn(row, c) {
+					t.Errorf("%T: no column %s", row, c)
+				}
 			}
 		}
-	}
-	for _, ix := range []struct {
-		table any
-		name  string
-	}{
-		{&invoiceRow{}, "ux_invoices_number"}, {&invoiceRow{}, "ux_invoices_token"},
-		{&qrRow{}, "ux_qrs_md5"}, {&qrRow{}, "ux_qrs_bill_number"}, {&qrRow{}, "ix_qrs_due"},
-		{&paymentRow{}, "ux_payments_hash"}, {&messageRow{}, "ux_messages_qr"}, {&apiCallRow{}, "ix_api_calls_at"},
-	} {
-		if !m.HasIndex(ix.table, ix.name) {
-			t.Errorf("no index %s", ix.name)
+		for _, ix := range []struct {
+			table any
+			name  string
+		}{
+			{&invoiceRow{}, "ux_invoices_number"}, {&invoiceRow{}, "ux_invoices_token"},
+			{&qrRow{}, "ux_qrs_md5"}, {&qrRow{}, "ux_qrs_bill_number"}, {&qrRow{}, "ix_qrs_due"},
+			{&paymentRow{}, "ux_payments_hash"}, {&messageRow{}, "ux_messages_qr"}, {&apiCallRow{}, "ix_api_calls_at"},
+		} {
+			if !m.HasIndex(ix.table, ix.name) {
+				t.Errorf("no index %s", ix.name)
+			}
 		}
-	}
+	})
 }
 
 func TestDueQRsUsesIndex(t *testing.T) {
-	d, _ := newDB(t)
+	d, _ := newSQLite(t)
 	var plan []struct{ Detail string }
 	err := d.gdb.Raw("EXPLAIN QUERY PLAN SELECT * FROM qrs WHERE status = ? AND next_check_at <= ? ORDER BY next_check_at, id LIMIT 50", "pending", t0).Scan(&plan).Error
 	if err != nil {
@@ -224,165 +250,173 @@ func TestDueQRsUsesIndex(t *testing.T) {
 }
 
 func TestReopenKeepsData(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "k.db")
-	ctx := context.Background()
-	d, _ := openPath(t, path)
-	inv := testInvoice()
-	if err := d.CreateInvoice(ctx, inv); err != nil {
-		t.Fatal(err)
-	}
-	if err := d.SetSetting(ctx, "bakong_token", "tok"); err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Close(); err != nil {
-		t.Fatal(err)
-	}
-	for range 2 {
-		d2, _ := openPath(t, path)
-		got, err := d2.Invoice(ctx, inv.ID)
-		if err != nil {
+	pgtest.Each(t, func(t *testing.T, e pgtest.Engine) {
+		path := e.NewURL(t)
+		ctx := context.Background()
+		d, _ := openPath(t, path)
+		inv := testInvoice()
+		if err := d.CreateInvoice(ctx, inv); err != nil {
 			t.Fatal(err)
 		}
-		if !reflect.DeepEqual(got, inv) {
-			t.Errorf("after reopen %+v, want %+v", got, inv)
+		if err := d.SetSetting(ctx, "bakong_token", "tok"); err != nil {
+			t.Fatal(err)
 		}
-		if v, _ := d2.Setting(ctx, "bakong_token"); v != "tok" {
-			t.Errorf("setting %q after reopen", v)
+		if err := d.Close(); err != nil {
+			t.Fatal(err)
 		}
-		var n int64
-		d2.gdb.Model(&migrationRow{}).Count(&n)
-		if v, err := d2.SchemaVersion(ctx); err != nil || v != LatestSchemaVersion() || n != int64(len(migrations)) {
-			t.Errorf("version %d (%v) in %d rows, want %d", v, err, n, LatestSchemaVersion())
+		for range 2 {
+			d2, _ := openPath(t, path)
+			got, err := d2.Invoice(ctx, inv.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, inv) {
+				t.Errorf("after reopen %+v, want %+v", got, inv)
+			}
+			if v, _ := d2.Setting(ctx, "bakong_token"); v != "tok" {
+				t.Errorf("setting %q after reopen", v)
+			}
+			var n int64
+			d2.gdb.Model(&migrationRow{}).Count(&n)
+			if v, err := d2.SchemaVersion(ctx); err != nil || v != LatestSchemaVersion() || n != int64(len(migrations)) {
+				t.Errorf("version %d (%v) in %d rows, want %d", v, err, n, LatestSchemaVersion())
+			}
+			d2.Close()
 		}
-		d2.Close()
-	}
+	})
 }
 
 func TestMigrations(t *testing.T) {
-	ctx := context.Background()
-	v := len(migrations) // this build's version; the steps below come next
-	addNote := migration{v + 1, "add invoice notes", func(tx *gorm.DB) error {
-		return tx.Exec("ALTER TABLE invoices ADD COLUMN note text NOT NULL DEFAULT ''").Error
-	}}
-	failing := migration{v + 1, "half done", func(tx *gorm.DB) error {
-		if err := tx.Exec("CREATE TABLE half (id integer)").Error; err != nil {
-			return err
+	pgtest.Each(t, func(t *testing.T, e pgtest.Engine) {
+		ctx := context.Background()
+		v := len(migrations) // this build's version; the steps below come next
+		addNote := migration{v + 1, "add invoice notes", func(tx *gorm.DB) error {
+			return tx.Exec("ALTER TABLE invoices ADD COLUMN note text NOT NULL DEFAULT ''").Error
+		}}
+		failing := migration{v + 1, "half done", func(tx *gorm.DB) error {
+			if err := tx.Exec("CREATE TABLE half (id integer)").Error; err != nil {
+				return err
+			}
+			return errors.New("boom")
+		}}
+		tests := []struct {
+			name    string
+			steps   []migration
+			version int    // after migrate
+			err     string // substring of migrate's error
+			reopen  string // substring of Open's error afterwards, "" for success
+		}{
+			{name: "idempotent", steps: migrations, version: v},
+			{name: "upgrade keeps rows", steps: append(migrations[:v:v], addNote), version: v + 1,
+				reopen: fmt.Sprintf("database schema is version %d but this khqrbot knows only up to version %d", v+1, v)},
+			{name: "failed step rolls back", steps: append(migrations[:v:v], failing), version: v, err: fmt.Sprintf("migrate to version %d (half done): boom", v+1)},
+			{name: "gap", steps: append(migrations[:v:v], migration{v + 2, "skip", addNote.up}), version: v, err: fmt.Sprintf("has version %d, want %d", v+2, v+1)},
 		}
-		return errors.New("boom")
-	}}
-	tests := []struct {
-		name    string
-		steps   []migration
-		version int    // after migrate
-		err     string // substring of migrate's error
-		reopen  string // substring of Open's error afterwards, "" for success
-	}{
-		{name: "idempotent", steps: migrations, version: v},
-		{name: "upgrade keeps rows", steps: append(migrations[:v:v], addNote), version: v + 1,
-			reopen: fmt.Sprintf("database schema is version %d but this khqrbot knows only up to version %d", v+1, v)},
-		{name: "failed step rolls back", steps: append(migrations[:v:v], failing), version: v, err: fmt.Sprintf("migrate to version %d (half done): boom", v+1)},
-		{name: "gap", steps: append(migrations[:v:v], migration{v + 2, "skip", addNote.up}), version: v, err: fmt.Sprintf("has version %d, want %d", v+2, v+1)},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "k.db")
-			d, clk := openPath(t, path)
-			inv := testInvoice()
-			if err := d.CreateInvoice(ctx, inv); err != nil {
-				t.Fatal(err)
-			}
-			err := migrate(ctx, d.gdb, tt.steps, clk)
-			if tt.err == "" && err != nil || tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)) {
-				t.Fatalf("migrate: %v, want %q", err, tt.err)
-			}
-			if v, err := d.SchemaVersion(ctx); err != nil || v != tt.version {
-				t.Errorf("version %d (%v), want %d", v, err, tt.version)
-			}
-			if d.gdb.Migrator().HasTable("half") {
-				t.Error("a failed step left a table behind")
-			}
-			if got, err := d.Invoice(ctx, inv.ID); err != nil || !reflect.DeepEqual(got, inv) {
-				t.Errorf("invoice after migrate: %+v %v", got, err)
-			}
-			d.Close()
-			d2, err := Open(ctx, path)
-			if tt.reopen == "" && err != nil || tt.reopen != "" && (err == nil || !strings.Contains(err.Error(), tt.reopen)) {
-				t.Fatalf("reopen: %v, want %q", err, tt.reopen)
-			}
-			if d2 != nil {
-				d2.Close()
-			}
-		})
-	}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				path := e.NewURL(t)
+				d, clk := openPath(t, path)
+				inv := testInvoice()
+				if err := d.CreateInvoice(ctx, inv); err != nil {
+					t.Fatal(err)
+				}
+				err := migrate(ctx, d.gdb, tt.steps, clk)
+				if tt.err == "" && err != nil || tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)) {
+					t.Fatalf("migrate: %v, want %q", err, tt.err)
+				}
+				if v, err := d.SchemaVersion(ctx); err != nil || v != tt.version {
+					t.Errorf("version %d (%v), want %d", v, err, tt.version)
+				}
+				if d.gdb.Migrator().HasTable("half") {
+					t.Error("a failed step left a table behind")
+				}
+				if got, err := d.Invoice(ctx, inv.ID); err != nil || !reflect.DeepEqual(got, inv) {
+					t.Errorf("invoice after migrate: %+v %v", got, err)
+				}
+				d.Close()
+				d2, err := Open(ctx, path)
+				if tt.reopen == "" && err != nil || tt.reopen != "" && (err == nil || !strings.Contains(err.Error(), tt.reopen)) {
+					t.Fatalf("reopen: %v, want %q", err, tt.reopen)
+				}
+				if d2 != nil {
+					d2.Close()
+				}
+			})
+		}
+	})
 }
 
 // TestUpgradeFromV1 opens a database that has only the first schema
 // version, with rows in it, and checks that every later step applies and
 // keeps them.
 func TestUpgradeFromV1(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "k.db")
-	dsn, err := parseURL(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := &fakeClock{t: t0}
-	old := &DB{clock: clk}
-	if err := old.connect(ctx, dsn); err != nil {
-		t.Fatal(err)
-	}
-	if err := migrate(ctx, old.gdb, migrations[:1], clk); err != nil {
-		t.Fatal(err)
-	}
-	inv := testInvoice()
-	call := &payments.APICall{Endpoint: "check_transaction_by_md5", RequestID: "r1", At: t0}
-	if err := old.CreateInvoice(ctx, inv); err != nil {
-		t.Fatal(err)
-	}
-	if err := old.LogCall(ctx, call); err != nil {
-		t.Fatal(err)
-	}
-	old.Close()
+	pgtest.Each(t, func(t *testing.T, e pgtest.Engine) {
+		ctx := context.Background()
+		path := e.NewURL(t)
+		dsn, err := parseURL(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clk := &fakeClock{t: t0}
+		old := &DB{clock: clk}
+		if err := old.connect(ctx, dsn); err != nil {
+			t.Fatal(err)
+		}
+		if err := migrate(ctx, old.gdb, migrations[:1], clk); err != nil {
+			t.Fatal(err)
+		}
+		inv := testInvoice()
+		call := &payments.APICall{Endpoint: "check_transaction_by_md5", RequestID: "r1", At: t0}
+		if err := old.CreateInvoice(ctx, inv); err != nil {
+			t.Fatal(err)
+		}
+		if err := old.LogCall(ctx, call); err != nil {
+			t.Fatal(err)
+		}
+		old.Close()
 
-	d, _ := openPath(t, path)
-	if v, err := d.SchemaVersion(ctx); err != nil || v != LatestSchemaVersion() {
-		t.Fatalf("version %d (%v), want %d", v, err, LatestSchemaVersion())
-	}
-	if !d.gdb.Migrator().HasIndex(&apiCallRow{}, "ix_api_calls_at") {
-		t.Error("no index ix_api_calls_at after the upgrade")
-	}
-	if got, err := d.Invoice(ctx, inv.ID); err != nil || !reflect.DeepEqual(got, inv) {
-		t.Errorf("invoice after the upgrade: %+v %v, want %+v", got, err, inv)
-	}
-	if got, err := d.ListCalls(ctx, 0, 0); err != nil || len(got) != 1 || !reflect.DeepEqual(&got[0], call) {
-		t.Errorf("call log after the upgrade: %+v %v, want %+v", got, err, call)
-	}
+		d, _ := openPath(t, path)
+		if v, err := d.SchemaVersion(ctx); err != nil || v != LatestSchemaVersion() {
+			t.Fatalf("version %d (%v), want %d", v, err, LatestSchemaVersion())
+		}
+		if !d.gdb.Migrator().HasIndex(&apiCallRow{}, "ix_api_calls_at") {
+			t.Error("no index ix_api_calls_at after the upgrade")
+		}
+		if got, err := d.Invoice(ctx, inv.ID); err != nil || !reflect.DeepEqual(got, inv) {
+			t.Errorf("invoice after the upgrade: %+v %v, want %+v", got, err, inv)
+		}
+		if got, err := d.ListCalls(ctx, 0, 0); err != nil || len(got) != 1 || !reflect.DeepEqual(&got[0], call) {
+			t.Errorf("call log after the upgrade: %+v %v, want %+v", got, err, call)
+		}
+	})
 }
 
 // TestConcurrentFirstOpen has two processes create the schema of a new file at once.
 func TestConcurrentFirstOpen(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "k.db")
-	var wg sync.WaitGroup
-	errs := make([]error, 4)
-	for i := range errs {
-		wg.Go(func() {
-			d, err := Open(context.Background(), path)
-			if err == nil {
-				err = d.Close()
-			}
-			errs[i] = err
-		})
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			t.Error(err)
+	pgtest.Each(t, func(t *testing.T, e pgtest.Engine) {
+		path := e.NewURL(t)
+		var wg sync.WaitGroup
+		errs := make([]error, 4)
+		for i := range errs {
+			wg.Go(func() {
+				d, err := Open(context.Background(), path)
+				if err == nil {
+					err = d.Close()
+				}
+				errs[i] = err
+			})
 		}
-	}
-	d, _ := openPath(t, path)
-	var n int64
-	d.gdb.Model(&migrationRow{}).Count(&n)
-	if n != int64(len(migrations)) {
-		t.Errorf("%d migration rows, want %d", n, len(migrations))
-	}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				t.Error(err)
+			}
+		}
+		d, _ := openPath(t, path)
+		var n int64
+		d.gdb.Model(&migrationRow{}).Count(&n)
+		if n != int64(len(migrations)) {
+			t.Errorf("%d migration rows, want %d", n, len(migrations))
+		}
+	})
 }

@@ -95,7 +95,7 @@ var configSettings = []configSetting{
 	{"ACQUIRING_BANK", "", "acquiring bank; set together with MERCHANT_ID", false},
 	{"DEFAULT_CURRENCY", "USD", "currency when /pay names none: USD or KHR", false},
 	{"DEEPLINK_ICON_URL", "", "icon URL the bank app shows when a deeplink opens it; set, deeplinks also name MERCHANT_NAME and lead back to the bot's chat", false},
-	{"DATABASE_URL", "khqrbot.db", "SQLite file path or file: URL", false},
+	{"DATABASE_URL", "khqrbot.db", "SQLite file path or file: URL, or a postgres:// URL (PostgreSQL, for several replicas)", false},
 	{"ADMIN_IDS", "", "comma-separated Telegram user ids of admins; required unless sandbox, where empty lets everyone invoice", false},
 	{"QR_TTL", "10m", "how long a QR can be paid, 10s to 10m", false},
 	{"POLL_INTERVAL", "3s", "how often pending QRs are checked, 1s to 1m", false},
@@ -616,17 +616,16 @@ func (r *configReader) text(env, def string, max int) string {
 
 func utf16Units(s string) int { return len(utf16.Encode([]rune(s))) }
 
-// database reads DATABASE_URL: a SQLite path or file: URL.
+// database reads DATABASE_URL: a SQLite path or file: URL, or a
+// PostgreSQL URL. storage.Open checks the rest when it connects.
 func (r *configReader) database() string {
 	v := r.str("DATABASE_URL", "khqrbot.db")
 	if m := cfgSchemeRe.FindStringSubmatch(v); m != nil {
 		switch strings.ToLower(m[1]) {
-		case "file":
+		case "file", "postgres", "postgresql":
 			return v
-		case "postgres", "postgresql":
-			r.bad("DATABASE_URL", "a SQLite file path such as khqrbot.db: PostgreSQL is not supported yet")
 		default:
-			r.bad("DATABASE_URL", "a SQLite file path such as khqrbot.db, or a file: URL")
+			r.bad("DATABASE_URL", "a SQLite file path such as khqrbot.db, a file: URL, or a postgres:// URL")
 		}
 		return "khqrbot.db"
 	}

@@ -155,7 +155,8 @@ func TestConfigRules(t *testing.T) {
 		{"merchant id 33", with(sandbox(), "MERCHANT_ID", long("1", 33), "ACQUIRING_BANK", "B"), []string{"MERCHANT_ID"}},
 		{"currency EUR", with(sandbox(), "DEFAULT_CURRENCY", "EUR"), []string{"DEFAULT_CURRENCY"}},
 		{"currency numeric", with(sandbox(), "DEFAULT_CURRENCY", "116"), nil},
-		{"postgres", with(sandbox(), "DATABASE_URL", "postgres://u@h/db"), []string{"DATABASE_URL"}},
+		{"postgres", with(sandbox(), "DATABASE_URL", "postgres://u:p@h:5432/db?sslmode=require"), nil},
+		{"postgresql", with(sandbox(), "DATABASE_URL", "postgresql://h/db"), nil},
 		{"mysql", with(sandbox(), "DATABASE_URL", "mysql://u@h/db"), []string{"DATABASE_URL"}},
 		{"sqlite file url", with(sandbox(), "DATABASE_URL", "file:///data/k.db?_busy_timeout=1"), nil},
 		{"admins garbage", with(live(), "ADMIN_IDS", "111,bob"), []string{"ADMIN_IDS"}},
@@ -201,7 +202,7 @@ func TestConfigRules(t *testing.T) {
 }
 
 func TestConfigErrorText(t *testing.T) {
-	env := with(live(), "BAKONG_TOKEN", "secret token", "BAKONG_MAX_RPS", "0", "DATABASE_URL", "postgres://x",
+	env := with(live(), "BAKONG_TOKEN", "secret token", "BAKONG_MAX_RPS", "0", "DATABASE_URL", "mysql://bob:dbpass@x/db",
 		"BAKONG_PROXY_URL", "socks5://bob:hunter2@proxy.example.kh:1080")
 	env["TELEGRAM_BOT_TOKEN"] = "notatoken"
 	_, err := load(t, env)
@@ -215,13 +216,13 @@ func TestConfigErrorText(t *testing.T) {
 		"TELEGRAM_BOT_TOKEN=(set): want the bot token from @BotFather",
 		"BAKONG_TOKEN=(set): want",
 		`BAKONG_MAX_RPS="0": want a whole number from 1 to 100`,
-		`DATABASE_URL="postgres://x": want a SQLite file path such as khqrbot.db: PostgreSQL is not supported yet`,
+		`DATABASE_URL="mysql://bob:xxxxx@x/db": want a SQLite file path such as khqrbot.db, a file: URL, or a postgres:// URL`,
 	} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error lacks %q:\n%s", want, msg)
 		}
 	}
-	for _, secret := range []string{"notatoken", "secret token", "hunter2"} {
+	for _, secret := range []string{"notatoken", "secret token", "hunter2", "dbpass"} {
 		if strings.Contains(msg, secret) {
 			t.Errorf("error shows a secret %q:\n%s", secret, msg)
 		}

@@ -132,20 +132,29 @@ func (d *doctor) checkDatabase(ctx context.Context) (checkStatus, string) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, d.timeout)
 	defer cancel()
+	name := storage.DisplayURL(d.cfg.DatabaseURL) // a PostgreSQL URL may carry a password
 	db, err := storage.Open(ctx, d.cfg.DatabaseURL)
 	if err != nil {
-		return checkFail, fmt.Sprintf("cannot open %s: %v", d.cfg.DatabaseURL, err)
+		return checkFail, fmt.Sprintf("cannot open %s: %v", name, err)
 	}
 	defer db.Close()
+	server, err := db.ServerVersion(ctx)
+	if err != nil {
+		return checkFail, fmt.Sprintf("%s: %v", name, err)
+	}
+	schema, err := db.SchemaVersion(ctx)
+	if err != nil {
+		return checkFail, fmt.Sprintf("%s: %v", name, err)
+	}
 	stamp := d.now().UTC().Format(time.RFC3339Nano)
 	if err := db.SetSetting(ctx, "doctor.checked_at", stamp); err != nil {
-		return checkFail, fmt.Sprintf("%s is not writable: %v", d.cfg.DatabaseURL, err)
+		return checkFail, fmt.Sprintf("%s is not writable: %v", name, err)
 	}
 	got, err := db.Setting(ctx, "doctor.checked_at")
 	if err != nil || got != stamp {
-		return checkFail, fmt.Sprintf("%s: a value written could not be read back (%v)", d.cfg.DatabaseURL, err)
+		return checkFail, fmt.Sprintf("%s: a value written could not be read back (%v)", name, err)
 	}
-	return checkOK, d.cfg.DatabaseURL + ": opened, schema up to date, written and read back"
+	return checkOK, fmt.Sprintf("%s: %s, schema version %d (this build's), written and read back", name, server, schema)
 }
 
 func (d *doctor) checkTelegram(ctx context.Context) (checkStatus, string) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"fmt"
 	"net/http"
@@ -12,7 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/khqrbot/khqrbot/internal/pgtest"
 	"github.com/khqrbot/khqrbot/internal/telegramtest"
+	"github.com/khqrbot/khqrbot/storage"
 )
 
 // jwt returns an unsigned-looking JWT whose exp is exp.
@@ -137,7 +140,7 @@ func TestDoctor(t *testing.T) {
 		{"telegram unreachable", base("TELEGRAM_API_URL", gone.URL), 1, want{
 			"telegram": "FAIL cannot reach Telegram",
 		}},
-		{"bad configuration", base("TELEGRAM_BOT_TOKEN", "", "QR_TTL", "1h", "DATABASE_URL", "postgres://db"), 1, want{
+		{"bad configuration", base("TELEGRAM_BOT_TOKEN", "", "QR_TTL", "1h", "DATABASE_URL", "mysql://db"), 1, want{
 			"configuration": "FAIL 3 problem(s)",
 			"database":      "SKIP DATABASE_URL is invalid",
 			"telegram":      "SKIP TELEGRAM_BOT_TOKEN is not set",
@@ -208,4 +211,53 @@ func TestDoctorUsage(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "401 reachable, 403 geo-blocked") || !strings.Contains(out, "-timeout") || !strings.Contains(out, "BAKONG_PROXY_URL") {
 		t.Errorf("help doctor: exit %d\n%s", code, out)
 	}
+}
+
+// TestDoctorDatabase: doctor names the engine and the schema version on
+// SQLite and PostgreSQL, refuses a schema newer than this build, and never
+// shows a database password.
+func TestDoctorDatabase(t *testing.T) {
+	pgtest.Each(t, func(t *testing.T, e pgtest.Engine) {
+		tg := telegramtest.New(t)
+		env := func(dbURL string) map[string]string {
+			return map[string]string{"TELEGRAM_BOT_TOKEN": tg.Token(), "TELEGRAM_API_URL": tg.URL(), "DATABASE_URL": dbURL}
+		}
+		dbURL := e.NewURL(t)
+		engine := map[bool]string{false: "SQLite", true: "PostgreSQL"}[e.Postgres()]
+		_, out, _ := runCmd(t, env(dbURL), "doctor")
+		want := fmt.Sprintf("database          %s: %s ", storage.DisplayURL(dbURL), engine)
+		if l := line(out, "database"); !strings.HasPrefix(l, "OK ") || !strings.Contains(l, want) ||
+			!strings.Contains(l, fmt.Sprintf("schema version %d (this build's)", storage.LatestSchemaVersion())) {
+			t.Errorf("database line %q, want OK %q and the schema version\n%s", l, want, out)
+		}
+
+		// A newer khqrbot migrated the database: this one must refuse it.
+		driver, dsn := "sqlite3", dbURL
+		if e.Postgres() {
+			driver = "pgx"
+		}
+		raw, err := sql.Open(driver, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer raw.Close()
+		newer := storage.LatestSchemaVersion() + 1
+		if _, err := raw.Exec(fmt.Sprintf("INSERT INTO schema_migrations (version, applied_at) VALUES (%d, CURRENT_TIMESTAMP)", newer)); err != nil {
+			t.Fatal(err)
+		}
+		code, out, _ := runCmd(t, env(dbURL), "doctor")
+		want = fmt.Sprintf("database schema is version %d but this khqrbot knows only up to version %d: run a newer khqrbot", newer, newer-1)
+		if l := line(out, "database"); code != 1 || !strings.HasPrefix(l, "FAIL ") || !strings.Contains(l, want) {
+			t.Errorf("exit %d, database line %q, want FAIL %q", code, l, want)
+		}
+
+		if e.Postgres() {
+			// Nothing listens on port 1: the connection is refused at once.
+			code, out, _ := runCmd(t, env("postgres://khqrbot:dbsecret@127.0.0.1:1/khqrbot?sslmode=disable"), "doctor")
+			l := line(out, "database")
+			if code != 1 || !strings.HasPrefix(l, "FAIL ") || !strings.Contains(l, "cannot open postgres://khqrbot:xxxxx@127.0.0.1:1/khqrbot") || strings.Contains(out, "dbsecret") {
+				t.Errorf("exit %d, database line %q\n%s", code, l, out)
+			}
+		}
+	})
 }
