@@ -38,7 +38,7 @@ func (d *DB) Backlog(ctx context.Context) (payments.Backlog, error) {
 	case err != nil:
 		return b, dbErr(err, "find the oldest undelivered event")
 	default:
-		b.OldestWaiting = oldest.CreatedAt.UTC()
+		b.OldestWaiting = utc(oldest.CreatedAt)
 	}
 	return b, nil
 }
