@@ -98,7 +98,7 @@ func (d *DB) ClaimDueQRs(ctx context.Context, now, until time.Time, limit int) (
 	var rows []qrRow
 	err := d.atomic(ctx, func(tx *gorm.DB) error {
 		q := tx.Select(dueColumns).
-			Where("status = ? AND next_check_at <= ?", string(payments.QRPending), now.UTC()).
+			Where("status = ? AND next_check_at <= ?", string(payments.QRPending), utc(now)).
 			Order("next_check_at, id").Limit(limit)
 		if err := skipLocked(q).Find(&rows).Error; err != nil {
 			return err
@@ -110,7 +110,7 @@ func (d *DB) ClaimDueQRs(ctx context.Context, now, until time.Time, limit int) (
 		for i, r := range rows {
 			ids[i] = r.ID
 		}
-		return tx.Model(&qrRow{}).Where("id IN ?", ids).Update("next_check_at", until.UTC()).Error
+		return tx.Model(&qrRow{}).Where("id IN ?", ids).Update("next_check_at", utc(until)).Error
 	})
 	if err != nil {
 		return nil, dbErr(err, "claim due QRs")
@@ -133,7 +133,7 @@ func (d *DB) ClaimEvents(ctx context.Context, now, until time.Time, limit int) (
 	}
 	var rows []eventRow
 	err := d.atomic(ctx, func(tx *gorm.DB) error {
-		q := tx.Where("delivered_at IS NULL AND next_attempt <= ?", now.UTC()).Order("id").Limit(limit)
+		q := tx.Where("delivered_at IS NULL AND next_attempt <= ?", utc(now)).Order("id").Limit(limit)
 		if err := skipLocked(q).Find(&rows).Error; err != nil {
 			return err
 		}
@@ -144,7 +144,7 @@ func (d *DB) ClaimEvents(ctx context.Context, now, until time.Time, limit int) (
 		for i, r := range rows {
 			ids[i] = r.ID
 		}
-		return tx.Model(&eventRow{}).Where("id IN ?", ids).Update("next_attempt", until.UTC()).Error
+		return tx.Model(&eventRow{}).Where("id IN ?", ids).Update("next_attempt", utc(until)).Error
 	})
 	if err != nil {
 		return nil, dbErr(err, "claim events")
@@ -163,13 +163,13 @@ func (d *DB) AcquireLease(ctx context.Context, name, holder string, now, until t
 	if name == "" || holder == "" {
 		return false, payments.Errorf(payments.EInvalid, "acquire lease: want a lease name and a holder")
 	}
-	row := leaseRow{Name: name, Holder: holder, ExpiresAt: until.UTC()}
+	row := leaseRow{Name: name, Holder: holder, ExpiresAt: utc(until)}
 	res := d.gdb.WithContext(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "name"}},
 		DoUpdates: clause.AssignmentColumns([]string{"holder", "expires_at"}),
 		Where: clause.Where{Exprs: []clause.Expression{clause.Or(
 			clause.Expr{SQL: "leases.holder = ?", Vars: []any{holder}},
-			clause.Expr{SQL: "leases.expires_at <= ?", Vars: []any{now.UTC()}},
+			clause.Expr{SQL: "leases.expires_at <= ?", Vars: []any{utc(now)}},
 		)}},
 	}).Create(&row)
 	if res.Error != nil {
@@ -200,7 +200,7 @@ func (d *DB) Lease(ctx context.Context, name string) (string, time.Time, error) 
 	if err != nil {
 		return "", time.Time{}, dbErr(err, "read lease %q", name)
 	}
-	return row.Holder, row.ExpiresAt.UTC(), nil
+	return row.Holder, utc(row.ExpiresAt), nil
 }
 
 // FirstUpdate records that holder handles Telegram update id, at `at`, and
@@ -282,7 +282,7 @@ func (d *DB) ReleaseQRs(ctx context.Context, ids []int64, next time.Time) error 
 		ids = ids[len(chunk):]
 		err := d.gdb.WithContext(ctx).Model(&qrRow{}).
 			Where("id IN ? AND status = ?", chunk, string(payments.QRPending)).
-			Update("next_check_at", next.UTC()).Error
+			Update("next_check_at", utc(next)).Error
 		if err != nil {
 			return dbErr(err, "release %d claimed QRs", len(chunk))
 		}
