@@ -56,7 +56,7 @@ type Config struct {
 
 	PollTimeout    time.Duration // long poll; default 1 minute; below 2s the library busy-polls
 	HTTPClient     *http.Client  // for Bot API calls; default one with PollTimeout+30s timeout
-	Workers        int           // updates handled at once; default 8
+	Workers        int           // updates handled at once, each chat's in order; default 8
 	OutboxInterval time.Duration // how often the outbox is read when nothing wakes it; default 1s
 
 	WebhookURL    string       // set: webhook mode at this public URL; empty: long polling
@@ -78,6 +78,7 @@ type Bot struct {
 	username string // from getMe, set by Run before any update is handled
 
 	locks chatLocks
+	lanes *lanes        // updates, one chat at a time
 	wake  chan struct{} // nudges the outbox consumer
 	langs sync.Map      // user id -> language seen in their Telegram language_code
 }
@@ -155,6 +156,7 @@ func New(cfg Config) (*Bot, error) {
 		loc:    cfg.Location,
 		admins: map[int64]bool{},
 		wake:   make(chan struct{}, 1),
+		lanes:  newLanes(cfg.Workers),
 	}
 	for _, id := range cfg.Admins {
 		b.admins[id] = true
@@ -164,8 +166,8 @@ func New(cfg Config) (*Bot, error) {
 		tgbot.WithHTTPClient(cfg.PollTimeout, cfg.HTTPClient),
 		tgbot.WithDefaultHandler(b.route),
 		tgbot.WithMiddlewares(b.guard),
-		// Handlers run inside the workers, so Start returns only once the
-		// handlers it began are done: that is our graceful drain.
+		// The workers only queue each update in its chat's lane (guard);
+		// Run waits for the lanes once Start returns: our graceful drain.
 		tgbot.WithNotAsyncHandlers(),
 		tgbot.WithWorkers(cfg.Workers),
 		tgbot.WithAllowedUpdates(tgbot.AllowedUpdates{"message", "callback_query"}),

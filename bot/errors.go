@@ -16,6 +16,12 @@ func (b *Bot) fail(ctx context.Context, r *req, err error) {
 
 // errText phrases a domain error for people.
 func (b *Bot) errText(p *locales.Printer, err error) string {
+	switch {
+	case errors.Is(err, payments.ErrLiveQRLimit):
+		return p.T("qr.limit_live")
+	case errors.Is(err, payments.ErrHourlyQRLimit):
+		return p.T("qr.limit_hourly")
+	}
 	switch payments.ErrorCode(err) {
 	case payments.ENotFound:
 		return p.T("err.not_found")

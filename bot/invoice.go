@@ -54,7 +54,8 @@ func (b *Bot) newInvoice(ctx context.Context, r *req, kind payments.InvoiceKind,
 }
 
 // openInvoice is /start inv_<token>: a customer opens an invoice link and
-// gets a fresh QR of their own, in their own chat.
+// gets a QR of their own, in their own chat: the one they were already
+// given while it lives, else a fresh one.
 func (b *Bot) openInvoice(ctx context.Context, r *req, token string) {
 	inv, err := b.cfg.Service.InvoiceByToken(ctx, token)
 	if err != nil {
@@ -68,7 +69,15 @@ func (b *Bot) openInvoice(ctx context.Context, r *req, token string) {
 	if !b.invoiceOpen(ctx, r, inv) {
 		return
 	}
-	b.issueAndSend(ctx, r, inv)
+	q, reused, err := b.cfg.Service.QRFor(ctx, payments.QRRequest{InvoiceID: inv.ID, ChatID: r.chat, UserID: r.user.ID, Admin: r.admin})
+	if err != nil {
+		b.fail(ctx, r, err)
+		return
+	}
+	if err := b.showQR(ctx, r.p, inv, q, reused); err != nil {
+		b.log.Error("send qr", "qr", q.ID, "invoice", inv.Number, "chat", r.chat, "err", err)
+		b.reply(ctx, r.chat, r.p.T("err.internal"), nil)
+	}
 }
 
 // invoiceOpen tells the user why a closed invoice cannot be paid.
@@ -88,7 +97,7 @@ func (b *Bot) invoiceOpen(ctx context.Context, r *req, inv *payments.Invoice) bo
 
 // issueAndSend issues a QR for inv in r's chat and sends its message.
 func (b *Bot) issueAndSend(ctx context.Context, r *req, inv *payments.Invoice) {
-	q, err := b.cfg.Service.IssueQR(ctx, payments.QRRequest{InvoiceID: inv.ID, ChatID: r.chat, UserID: r.user.ID})
+	q, err := b.cfg.Service.IssueQR(ctx, payments.QRRequest{InvoiceID: inv.ID, ChatID: r.chat, UserID: r.user.ID, Admin: r.admin})
 	if err != nil {
 		b.fail(ctx, r, err)
 		return

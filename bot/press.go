@@ -125,11 +125,24 @@ func (b *Bot) pressSimulate(ctx context.Context, r *press, id int64) string {
 }
 
 // pressNew issues a fresh QR for the invoice of an expired or failed one,
-// in the chat where the button was pressed.
+// (or whose payment was rejected), in the chat where the button was
+// pressed. Only those messages offer the button: on any other QR (a forged
+// press) it says where the QR stands.
 func (b *Bot) pressNew(ctx context.Context, r *press, id int64) string {
 	old, refusal := b.qrFor(ctx, r, id)
 	if old == nil {
 		return refusal
+	}
+	v, err := b.viewOf(ctx, old)
+	if err != nil {
+		return b.errText(r.p, err)
+	}
+	switch v.Look {
+	case lookExpired, lookFailed, lookRejected:
+	case lookPending:
+		return r.p.T("cb.still_live")
+	default:
+		return b.standing(ctx, r.p, old)
 	}
 	inv, err := b.cfg.Service.Invoice(ctx, old.InvoiceID)
 	if err != nil {
@@ -147,11 +160,11 @@ func (b *Bot) pressNew(ctx context.Context, r *press, id int64) string {
 	if chat == 0 {
 		chat = old.ChatID
 	}
-	q, err := b.cfg.Service.IssueQR(ctx, payments.QRRequest{InvoiceID: inv.ID, ChatID: chat, UserID: r.from})
+	q, reused, err := b.cfg.Service.QRFor(ctx, payments.QRRequest{InvoiceID: inv.ID, ChatID: chat, UserID: r.from, Admin: r.admin})
 	if err != nil {
 		return b.errText(r.p, err)
 	}
-	if err := b.sendQR(ctx, r.p, inv, q); err != nil {
+	if err := b.showQR(ctx, r.p, inv, q, reused); err != nil {
 		b.log.Error("send new qr", "qr", q.ID, "invoice", inv.Number, "err", err)
 		return r.p.T("err.internal")
 	}

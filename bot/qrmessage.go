@@ -24,6 +24,29 @@ func (b *Bot) sendQR(ctx context.Context, p *locales.Printer, inv *payments.Invo
 	return b.cfg.Service.LinkMessage(ctx, q, m.ID)
 }
 
+// showQR sends q's message, or, when q was reused, sends it again at the
+// bottom of the chat and deletes the message that showed it before, so the
+// chat holds one message per QR.
+func (b *Bot) showQR(ctx context.Context, p *locales.Printer, inv *payments.Invoice, q *payments.QR, reused bool) error {
+	var old *payments.Message
+	if reused {
+		m, err := b.cfg.Service.MessageOf(ctx, q.ID)
+		if err != nil && payments.ErrorCode(err) != payments.ENotFound {
+			return fmt.Errorf("message of qr %d: %w", q.ID, err)
+		}
+		old = m
+	}
+	if err := b.sendQR(ctx, p, inv, q); err != nil {
+		return err
+	}
+	if old != nil {
+		if err := b.deleteMessage(ctx, old.ChatID, old.MessageID); err != nil {
+			b.log.Info("delete the QR's previous message", "qr", q.ID, "chat", old.ChatID, "message", old.MessageID, "err", err)
+		}
+	}
+	return nil
+}
+
 // refreshInvoice brings every QR message of an invoice up to date (the
 // settling QR shows its receipt, siblings show "paid with another QR"). The
 // message of mainQR is sent afresh if it was never linked.

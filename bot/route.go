@@ -10,19 +10,46 @@ import (
 	"github.com/khqrbot/khqrbot/locales"
 )
 
-// guard gives each handler its own deadline that outlives shutdown (so work
-// begun is finished) and turns a panic into a log line.
+// guard queues each update in its chat's lane (see lanes) and gives its
+// handler, when it runs, its own deadline that outlives shutdown (so work
+// begun is finished), and turns a panic into a log line.
 func (b *Bot) guard(next tgbot.HandlerFunc) tgbot.HandlerFunc {
-	return func(ctx context.Context, tg *tgbot.Bot, u *models.Update) {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), handlerTimeout)
-		defer cancel()
-		defer func() {
-			if r := recover(); r != nil {
-				b.log.Error("handler panic", "update", u.ID, "panic", r, "stack", string(debug.Stack()))
-			}
-		}()
-		next(ctx, tg, u)
+	return func(_ context.Context, tg *tgbot.Bot, u *models.Update) {
+		chat := updateChat(u)
+		ok := b.lanes.add(chat, func(ctx context.Context) {
+			ctx, cancel := context.WithTimeout(ctx, handlerTimeout)
+			defer cancel()
+			defer func() {
+				if r := recover(); r != nil {
+					b.log.Error("handler panic", "update", u.ID, "panic", r, "stack", string(debug.Stack()))
+				}
+			}()
+			next(ctx, tg, u)
+		})
+		if !ok {
+			b.log.Warn("too many updates waiting in one chat; dropping one", "chat", chat, "update", u.ID)
+		}
 	}
+}
+
+// updateChat is the chat an update belongs to: where a message was sent or
+// a pressed button shown; the presser's own id for a button whose message
+// is gone.
+func updateChat(u *models.Update) int64 {
+	switch {
+	case u.Message != nil:
+		return u.Message.Chat.ID
+	case u.CallbackQuery != nil:
+		cq := u.CallbackQuery
+		if m := cq.Message.Message; m != nil {
+			return m.Chat.ID
+		}
+		if m := cq.Message.InaccessibleMessage; m != nil {
+			return m.Chat.ID
+		}
+		return cq.From.ID
+	}
+	return 0
 }
 
 // route sends each update to its handler.

@@ -39,6 +39,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	} else {
 		b.tg.Start(ctx)
 	}
+	b.lanes.wait() // the updates taken are all handled
 	cancel()
 	wg.Wait()
 	b.log.Info("bot stopped")

@@ -122,6 +122,14 @@ func (b *Bot) editText(ctx context.Context, chat int64, msgID int, text string, 
 	})
 }
 
+// deleteMessage deletes a message of ours.
+func (b *Bot) deleteMessage(ctx context.Context, chat int64, msgID int) error {
+	return b.call(ctx, chat, func(ctx context.Context) error {
+		_, err := b.tg.DeleteMessage(ctx, &tgbot.DeleteMessageParams{ChatID: chat, MessageID: msgID})
+		return err
+	})
+}
+
 // maxAnswer is Telegram's limit on a button answer's text, in characters.
 const maxAnswer = 200
 

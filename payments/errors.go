@@ -25,6 +25,12 @@ var (
 	// ErrRecordedElsewhere: the transaction is already recorded for another
 	// invoice, so it cannot settle this one too (an EConflict).
 	ErrRecordedElsewhere = errors.New("payments: transaction recorded for another invoice")
+	// ErrLiveQRLimit: the invoice has as many live QRs as it may (an
+	// EConflict); one must be paid or expire before another is issued.
+	ErrLiveQRLimit = errors.New("payments: too many live QRs for the invoice")
+	// ErrHourlyQRLimit: the user asked for as many QRs in the last hour as
+	// they may (an EConflict).
+	ErrHourlyQRLimit = errors.New("payments: too many QRs asked for in an hour")
 )
 
 // Error is the domain's typed error: a code for programs, a message for people.

@@ -89,9 +89,11 @@ func newHarness(t testing.TB, opts ...option) *harness {
 		clk:     clk,
 		now:     clk,
 		path:    filepath.Join(t.TempDir(), "khqrbot.db"),
-		cfg:     payments.Config{Merchant: payments.Merchant{AccountID: shop, Name: "Coffee Shop", City: "Phnom Penh"}, QRTTL: ttl, Grace: grace, Sandbox: true},
-		rc:      payments.ReconcilerConfig{Interval: interval, MaxRPS: 100, MaxBackoff: time.Minute},
-		wait:    5 * time.Second,
+		// No caps on QRs: the tests of polling issue a hundred QRs for one invoice.
+		cfg: payments.Config{Merchant: payments.Merchant{AccountID: shop, Name: "Coffee Shop", City: "Phnom Penh"}, QRTTL: ttl, Grace: grace, Sandbox: true,
+			MaxLiveQRs: -1, MaxQRsPerHour: -1},
+		rc:   payments.ReconcilerConfig{Interval: interval, MaxRPS: 100, MaxBackoff: time.Minute},
+		wait: 5 * time.Second,
 	}
 	for _, o := range opts {
 		o(h)

@@ -57,6 +57,14 @@ type Config struct {
 	Grace    time.Duration // final check this long after expiry; default 30s
 	Sandbox  bool          // QRs are marked sandbox: no real money
 	Observer Observer      // told of invoices, payments and settlements (metrics); nil: nobody
+
+	// MaxLiveQRs caps the pending QRs of one invoice, so that a share link
+	// cannot make the reconciler poll without end; 0: DefaultMaxLiveQRs,
+	// negative: no cap.
+	MaxLiveQRs int
+	// MaxQRsPerHour caps the QRs one user (not an admin) may be issued in an
+	// hour, across invoices; 0: DefaultMaxQRsPerHour, negative: no cap.
+	MaxQRsPerHour int
 }
 
 // MaxQRTTL is the longest a dynamic QR may live (NBC's integration guide).
@@ -64,8 +72,10 @@ const MaxQRTTL = 10 * time.Minute
 
 // Defaults for a zero Config field.
 const (
-	DefaultQRTTL = 5 * time.Minute
-	DefaultGrace = 30 * time.Second
+	DefaultQRTTL         = 5 * time.Minute
+	DefaultGrace         = 30 * time.Second
+	DefaultMaxLiveQRs    = 20
+	DefaultMaxQRsPerHour = 10
 )
 
 // Payment sources: how a transaction was found.
@@ -119,6 +129,12 @@ func NewService(store Store, api Bakong, clock Clock, cfg Config, log *slog.Logg
 	if cfg.Observer == nil {
 		cfg.Observer = NopObserver{}
 	}
+	if cfg.MaxLiveQRs == 0 {
+		cfg.MaxLiveQRs = DefaultMaxLiveQRs
+	}
+	if cfg.MaxQRsPerHour == 0 {
+		cfg.MaxQRsPerHour = DefaultMaxQRsPerHour
+	}
 	return &Service{store: store, api: api, clock: clock, cfg: cfg, log: log, wake: make(chan struct{}, 1)}, nil
 }
 
@@ -136,6 +152,7 @@ type QRRequest struct {
 	InvoiceID int64
 	ChatID    int64
 	UserID    int64
+	Admin     bool // UserID administers the shop: Config.MaxQRsPerHour does not apply
 }
 
 // CreateInvoice validates and stores a new open invoice with a random token
@@ -179,42 +196,121 @@ const maxBillNumber = 25
 //
 // Each QR gets its own bill number, "<invoice number>-<attempt>", and expires
 // QRTTL after now. It is due for polling at once (NextCheckAt = now).
+//
+// It is refused (EConflict wrapping ErrLiveQRLimit) when the invoice already
+// has Config.MaxLiveQRs pending QRs, and (ErrHourlyQRLimit) when a user who
+// is not an admin was issued Config.MaxQRsPerHour QRs in the last hour. Its
+// transaction reads only a few rows by index, however many QRs the invoice
+// had before.
 func (s *Service) IssueQR(ctx context.Context, r QRRequest) (*QR, error) {
+	q, _, err := s.qr(ctx, r, false)
+	return q, err
+}
+
+// QRFor returns the QR to show a user for an invoice: the live QR already
+// issued to them in that chat (reused is then true), which has at least
+// minReuseLife left, or else a fresh one from IssueQR. Opening a share
+// link or pressing New QR again thus resends one QR rather than minting
+// more, each with its own deeplink call and polling.
+func (s *Service) QRFor(ctx context.Context, r QRRequest) (q *QR, reused bool, err error) {
+	return s.qr(ctx, r, true)
+}
+
+// minReuseLife is the least life a QR must have left to be shown again;
+// one about to expire is replaced.
+const minReuseLife = time.Minute
+
+// qr is IssueQR, and QRFor when reuse is set.
+func (s *Service) qr(ctx context.Context, r QRRequest, reuse bool) (*QR, bool, error) {
 	var q *QR
+	var reused bool
 	for try := 0; ; try++ {
 		err := s.store.WithTx(ctx, func(st Store) error {
-			inv, err := st.Invoice(ctx, r.InvoiceID)
-			if err != nil {
-				return err
-			}
-			if inv.Status != InvoiceOpen {
-				return Errorf(EConflict, "invoice %s is %s: only an open invoice gets a new QR", inv.Number, inv.Status)
-			}
-			qrs, err := st.ListQRs(ctx, QRFilter{InvoiceID: inv.ID})
-			if err != nil {
-				return err
-			}
-			if q, err = s.newQR(inv, r, len(qrs)+1+try); err != nil {
-				return err
-			}
-			if err := st.CreateQR(ctx, q); err != nil {
-				if ErrorCode(err) == EConflict {
-					return errRace // another QR took the bill number: count again
-				}
-				return err
-			}
-			return nil
+			var err error
+			q, reused, err = s.qrTx(ctx, st, r, reuse)
+			return err
 		})
 		if errors.Is(err, errRace) && try < maxRaceRetries {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("issue QR for invoice %d: %w", r.InvoiceID, err)
+			return nil, false, fmt.Errorf("issue QR for invoice %d: %w", r.InvoiceID, err)
 		}
 		break
 	}
-	s.addDeeplink(ctx, q)
-	return q, nil
+	if !reused {
+		s.addDeeplink(ctx, q)
+	}
+	return q, reused, nil
+}
+
+// qrTx is qr's transaction. Every read is bounded and by index.
+func (s *Service) qrTx(ctx context.Context, st Store, r QRRequest, reuse bool) (*QR, bool, error) {
+	inv, err := st.Invoice(ctx, r.InvoiceID)
+	if err != nil {
+		return nil, false, err
+	}
+	if inv.Status != InvoiceOpen {
+		return nil, false, Errorf(EConflict, "invoice %s is %s: only an open invoice gets a new QR", inv.Number, inv.Status)
+	}
+	now := s.clock.Now()
+	pending := []QRStatus{QRPending}
+	if reuse {
+		mine, err := st.ListQRs(ctx, QRFilter{InvoiceID: inv.ID, UserID: r.UserID, ChatID: r.ChatID, Statuses: pending, Limit: 1})
+		if err != nil {
+			return nil, false, err
+		}
+		if len(mine) == 1 && !mine[0].ExpiresAt.Before(now.Add(minReuseLife)) {
+			return &mine[0], true, nil
+		}
+	}
+	if n := s.cfg.MaxLiveQRs; n > 0 {
+		live, err := st.ListQRs(ctx, QRFilter{InvoiceID: inv.ID, Statuses: pending, Limit: n})
+		if err != nil {
+			return nil, false, err
+		}
+		if len(live) >= n {
+			return nil, false, &Error{Code: EConflict, Message: fmt.Sprintf("invoice %s has %d live QRs, the most it may have", inv.Number, n), Err: ErrLiveQRLimit}
+		}
+	}
+	if n := s.cfg.MaxQRsPerHour; n > 0 && !r.Admin {
+		recent, err := st.ListQRs(ctx, QRFilter{UserID: r.UserID, Since: now.Add(-time.Hour), Limit: n})
+		if err != nil {
+			return nil, false, err
+		}
+		if len(recent) >= n {
+			return nil, false, &Error{Code: EConflict, Message: fmt.Sprintf("user %d was issued %d QRs in the last hour, the most allowed", r.UserID, n), Err: ErrHourlyQRLimit}
+		}
+	}
+	last, err := st.ListQRs(ctx, QRFilter{InvoiceID: inv.ID, Limit: 1})
+	if err != nil {
+		return nil, false, err
+	}
+	attempt := 1
+	if len(last) == 1 {
+		attempt = attemptOf(inv, &last[0]) + 1
+	}
+	q, err := s.newQR(inv, r, attempt)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := st.CreateQR(ctx, q); err != nil {
+		if ErrorCode(err) == EConflict {
+			return nil, false, errRace // another QR took the bill number: count again
+		}
+		return nil, false, err
+	}
+	return q, false, nil
+}
+
+// attemptOf reads the attempt number from q's bill number; a bill number
+// this Service did not write counts as the invoice's newest QR id, which
+// stays unique all the same.
+func attemptOf(inv *Invoice, q *QR) int {
+	if n, err := strconv.Atoi(strings.TrimPrefix(q.BillNumber, inv.Number+"-")); err == nil && n > 0 {
+		return n
+	}
+	return int(q.ID)
 }
 
 // newQR encodes the attempt-th QR of inv.

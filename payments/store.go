@@ -184,6 +184,9 @@ func (c QRCheck) Validate() error {
 // QRFilter selects QRs; zero fields match everything.
 type QRFilter struct {
 	InvoiceID int64
+	UserID    int64     // who asked for it
+	ChatID    int64     // where it was sent
+	Since     time.Time // CreatedAt >= Since
 	Statuses  []QRStatus
 	Limit     int
 	Offset    int

@@ -26,6 +26,21 @@ var migrations = []migration{
 	{1, "create tables", createV1},
 	{2, "index the call log by time", indexCallsByTime},
 	{3, "replica coordination", createReplicaTables},
+	{4, "index QRs by invoice and status, and by user and time", indexQRLimits},
+}
+
+// indexQRLimits lets IssueQR count an invoice's live QRs and a user's QRs
+// of the last hour by index, however many QRs came before.
+func indexQRLimits(tx *gorm.DB) error {
+	for _, q := range []string{
+		"CREATE INDEX ix_qrs_invoice_status ON qrs (invoice_id, status)",
+		"CREATE INDEX ix_qrs_user_created ON qrs (user_id, created_at)",
+	} {
+		if err := tx.Exec(q).Error; err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // indexCallsByTime lets Prune find old call-log rows without reading the

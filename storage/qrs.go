@@ -57,6 +57,15 @@ func (d *DB) ListQRs(ctx context.Context, f payments.QRFilter) ([]payments.QR, e
 	if f.InvoiceID != 0 {
 		q = q.Where("invoice_id = ?", f.InvoiceID)
 	}
+	if f.UserID != 0 {
+		q = q.Where("user_id = ?", f.UserID)
+	}
+	if f.ChatID != 0 {
+		q = q.Where("chat_id = ?", f.ChatID)
+	}
+	if !f.Since.IsZero() {
+		q = q.Where("created_at >= ?", f.Since.UTC())
+	}
 	if len(f.Statuses) > 0 {
 		q = q.Where("status IN ?", asStrings(f.Statuses))
 	}
