@@ -49,37 +49,22 @@ func chromium(t *testing.T) string {
 // URL. It stops when the test ends, and must exit 0.
 func startDemo(t *testing.T) string {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	outR, outW := io.Pipe()
-	var errOut lockedBuffer
-	e := &env{stdin: strings.NewReader(""), stdout: outW, stderr: &errOut, getenv: func(string) string { return "" }}
-	done := make(chan int, 1)
-	go func() {
-		done <- dispatch(ctx, e, []string{"demo", "--addr", "127.0.0.1:0", "--qr-ttl", "10m"})
-		outW.Close()
-	}()
-	line, err := bufio.NewReader(outR).ReadString('\n')
-	go io.Copy(io.Discard, outR)
+	out, errOut, stop := startCommand(t, "demo", "--addr", "127.0.0.1:0", "--qr-ttl", "10m")
+	line, err := bufio.NewReader(out).ReadString('\n')
+	go io.Copy(io.Discard, out)
 	_, url, found := strings.Cut(line, "open ")
 	url, _, _ = strings.Cut(url, " ")
-	if err != nil || !found {
-		cancel()
-		t.Fatalf("demo printed %q (%v), want its URL; stderr:\n%s", line, err, errOut.String())
-	}
 	t.Cleanup(func() {
-		cancel()
-		select {
-		case code := <-done:
-			if code != 0 {
-				t.Errorf("demo exit %d: %s", code, errOut.String())
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("demo did not stop after ctx was cancelled")
+		if code := stop(); code != 0 {
+			t.Errorf("demo exit %d", code)
 		}
 		if t.Failed() {
 			t.Logf("demo log:\n%s", errOut.String())
 		}
 	})
+	if err != nil || !found {
+		t.Fatalf("demo printed %q (%v), want its URL", line, err)
+	}
 	return url
 }
 

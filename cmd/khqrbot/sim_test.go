@@ -98,33 +98,46 @@ func TestSimServes(t *testing.T) {
 // that it exits 0.
 func startSim(t *testing.T, args ...string) (vars map[string]string, stop func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	outR, outW := io.Pipe()
-	var errOut lockedBuffer
-	e := &env{stdin: strings.NewReader(""), stdout: outW, stderr: &errOut, getenv: func(string) string { return "" }}
-	done := make(chan int, 1)
-	go func() {
-		done <- dispatch(ctx, e, append([]string{"sim", "--addr", "127.0.0.1:0", "--quiet"}, args...))
-		outW.Close()
-	}()
+	out, errOut, stopCmd := startCommand(t, append([]string{"sim", "--addr", "127.0.0.1:0", "--quiet"}, args...)...)
 	vars = map[string]string{}
-	lines := bufio.NewScanner(outR)
+	lines := bufio.NewScanner(out)
 	for len(vars) < 3 && lines.Scan() {
 		if k, v, found := strings.Cut(lines.Text(), "="); found && !strings.HasPrefix(k, "#") {
 			vars[k] = v
 		}
 	}
-	go io.Copy(io.Discard, outR)
+	go io.Copy(io.Discard, out)
 	return vars, func() {
+		t.Helper()
+		if code := stopCmd(); code != 0 {
+			t.Errorf("sim exit %d: %s", code, errOut.String())
+		}
+	}
+}
+
+// startCommand runs khqrbot with args in-process, with an empty
+// environment; out reads what it prints. stop cancels it, as SIGTERM does,
+// and returns its exit code; it fails the test if the command does not stop.
+func startCommand(t *testing.T, args ...string) (out io.Reader, errOut *lockedBuffer, stop func() int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	outR, outW := io.Pipe()
+	errOut = &lockedBuffer{}
+	e := &env{stdin: strings.NewReader(""), stdout: outW, stderr: errOut, getenv: func(string) string { return "" }}
+	done := make(chan int, 1)
+	go func() {
+		done <- dispatch(ctx, e, args)
+		outW.Close()
+	}()
+	return outR, errOut, func() int {
 		t.Helper()
 		cancel()
 		select {
 		case code := <-done:
-			if code != 0 {
-				t.Errorf("sim exit %d: %s", code, errOut.String())
-			}
+			return code
 		case <-time.After(10 * time.Second):
-			t.Fatal("sim did not stop after ctx was cancelled")
+			t.Fatalf("khqrbot %s did not stop after ctx was cancelled", args[0])
+			return -1
 		}
 	}
 }

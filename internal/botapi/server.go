@@ -198,6 +198,11 @@ func (s *Server) Changed() <-chan struct{} {
 // now and after every change of state, never in a busy loop; it may call
 // the Server's methods.
 func (s *Server) WaitFor(timeout time.Duration, cond func() bool) bool {
+	return s.WaitForContext(context.Background(), timeout, cond)
+}
+
+// WaitForContext is WaitFor that also gives up, false, when ctx ends.
+func (s *Server) WaitForContext(ctx context.Context, timeout time.Duration, cond func() bool) bool {
 	t := time.NewTimer(timeout)
 	defer t.Stop()
 	for {
@@ -209,6 +214,8 @@ func (s *Server) WaitFor(timeout time.Duration, cond func() bool) bool {
 		case <-ch:
 		case <-t.C:
 			return cond()
+		case <-ctx.Done():
+			return false
 		}
 	}
 }

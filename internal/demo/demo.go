@@ -8,7 +8,6 @@
 package demo
 
 import (
-	"context"
 	"crypto/sha256"
 	"embed"
 	"encoding/json"
@@ -289,12 +288,8 @@ type sendRequest struct {
 
 func (p *page) send(w http.ResponseWriter, r *http.Request) {
 	var in sendRequest
-	if !readJSON(w, r, &in) {
-		return
-	}
-	who, ok := p.person(in.User)
+	who, ok := readAs(p, w, r, &in, func() int64 { return in.User })
 	if !ok {
-		writeProblem(w, http.StatusBadRequest, "user: want the id of the merchant or the customer")
 		return
 	}
 	text := strings.TrimSpace(in.Text)
@@ -336,12 +331,8 @@ type pressAnswer struct {
 
 func (p *page) press(w http.ResponseWriter, r *http.Request) {
 	var in pressRequest
-	if !readJSON(w, r, &in) {
-		return
-	}
-	who, ok := p.person(in.User)
+	who, ok := readAs(p, w, r, &in, func() int64 { return in.User })
 	if !ok {
-		writeProblem(w, http.StatusBadRequest, "user: want the id of the merchant or the customer")
 		return
 	}
 	if in.Data == "" || len(in.Data) > 64 {
@@ -350,7 +341,7 @@ func (p *page) press(w http.ResponseWriter, r *http.Request) {
 	}
 	id := p.API.PressButton(who.ID, who.ID, in.Message, in.Data, p.sender(who, in.Lang)...)
 	var a botapi.Answer
-	answered := waitFor(r.Context(), p.API, answerWait, func() bool {
+	answered := p.API.WaitForContext(r.Context(), answerWait, func() bool {
 		var ok bool
 		a, ok = p.API.AnswerOf(id)
 		return ok
@@ -358,23 +349,17 @@ func (p *page) press(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, pressAnswer{Answered: answered, Text: a.Text, ShowAlert: a.ShowAlert})
 }
 
-// waitFor is api.WaitFor that also gives up when ctx ends.
-func waitFor(ctx context.Context, api *botapi.Server, timeout time.Duration, cond func() bool) bool {
-	t := time.NewTimer(timeout)
-	defer t.Stop()
-	for {
-		ch := api.Changed()
-		if cond() {
-			return true
-		}
-		select {
-		case <-ch:
-		case <-t.C:
-			return cond()
-		case <-ctx.Done():
-			return false
-		}
+// readAs reads a JSON request into v and returns the person user (read
+// from v) acts as; false after answering a bad request.
+func readAs(p *page, w http.ResponseWriter, r *http.Request, v any, user func() int64) (Person, bool) {
+	if !readJSON(w, r, v) {
+		return Person{}, false
 	}
+	who, ok := p.person(user())
+	if !ok {
+		writeProblem(w, http.StatusBadRequest, "user: want the id of the merchant or the customer")
+	}
+	return who, ok
 }
 
 func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
