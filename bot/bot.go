@@ -50,7 +50,7 @@ type Config struct {
 	Started func(username string)
 
 	DefaultCurrency payments.Currency // when an amount names none; default USD
-	Location        *time.Location    // for times shown; default Asia/Phnom_Penh
+	Location        *time.Location    // for times shown; default payments.Cambodia()
 	Clock           payments.Clock    // default the system clock
 	Log             *slog.Logger      // default discards
 
@@ -92,10 +92,6 @@ const (
 	maxTries           = 4           // of one Bot API call on 429
 )
 
-// phnomPenh is Cambodia's time: UTC+7 all year, so a fixed zone is exact
-// and needs no tzdata.
-var phnomPenh = time.FixedZone("ICT", 7*60*60)
-
 // New checks cfg and prepares the bot; it makes no network call.
 func New(cfg Config) (*Bot, error) {
 	var missing []string
@@ -115,7 +111,7 @@ func New(cfg Config) (*Bot, error) {
 		return nil, fmt.Errorf("bot config: default currency: %w", err)
 	}
 	if cfg.Location == nil {
-		cfg.Location = phnomPenh
+		cfg.Location = payments.Cambodia()
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = payments.SystemClock{}

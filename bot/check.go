@@ -8,6 +8,7 @@ import (
 	"github.com/khqrbot/khqrbot/locales"
 	"github.com/khqrbot/khqrbot/payments"
 	"github.com/khqrbot/khqrbot/payments/bakong"
+	"github.com/khqrbot/khqrbot/payments/khqr"
 )
 
 // cmdCheck asks Bakong now about an invoice (its newest QR), an md5 or a
@@ -23,10 +24,10 @@ func (b *Bot) cmdCheck(ctx context.Context, r *req, args string) {
 	var q *payments.QR
 	md5, hash := "", ""
 	switch {
-	case isHex(arg, 32):
+	case khqr.IsHex(arg, 32):
 		md5 = strings.ToLower(arg)
 		q, _ = b.cfg.Service.QRByMD5(ctx, md5)
-	case isHex(arg, 64):
+	case khqr.IsHex(arg, 64):
 		hash = strings.ToLower(arg)
 	default:
 		inv := b.invoiceRef(ctx, r, arg, "check.usage")
@@ -78,16 +79,4 @@ func (b *Bot) txText(p *locales.Printer, tx *bakong.Transaction, err error) stri
 	}
 	m := payments.Money{Amount: tx.Amount, Currency: payments.Currency(tx.Currency)}
 	return p.T("check.found", m.String(), tx.FromAccountID, tx.CreatedAt().In(b.loc).Format("2006-01-02 15:04:05"), tx.ShortHash())
-}
-
-func isHex(s string, n int) bool {
-	if len(s) != n {
-		return false
-	}
-	for _, c := range s {
-		if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
-			return false
-		}
-	}
-	return true
 }

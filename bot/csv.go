@@ -3,25 +3,11 @@ package bot
 import (
 	"bytes"
 	"encoding/csv"
-	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/khqrbot/khqrbot/payments"
 )
-
-// decimal formats minor units as a plain decimal string for spreadsheets:
-// "5.00", "10000" (no thousands separators).
-func decimal(m payments.Money) string {
-	if m.Currency.Decimals() == 0 {
-		return strconv.FormatInt(m.Amount, 10)
-	}
-	a, sign := m.Amount, ""
-	if a < 0 {
-		a, sign = -a, "-"
-	}
-	return fmt.Sprintf("%s%d.%02d", sign, a/100, a%100)
-}
 
 // stamp formats a time for CSV, empty when zero.
 func (b *Bot) stamp(t time.Time) string {
@@ -38,7 +24,7 @@ func (b *Bot) invoicesCSV(invs []payments.Invoice) ([]byte, error) {
 	w.UseCRLF = true
 	w.Write([]string{"invoice", "kind", "status", "amount", "currency", "description", "created_by", "chat_id", "created_at", "paid_at"})
 	for _, inv := range invs {
-		w.Write([]string{inv.Number, string(inv.Kind), string(inv.Status), decimal(inv.Amount), string(inv.Amount.Currency),
+		w.Write([]string{inv.Number, string(inv.Kind), string(inv.Status), inv.Amount.Decimal(), string(inv.Amount.Currency),
 			inv.Description, strconv.FormatInt(inv.CreatedBy, 10), strconv.FormatInt(inv.ChatID, 10),
 			b.stamp(inv.CreatedAt), b.stamp(inv.PaidAt)})
 	}
@@ -54,7 +40,7 @@ func (b *Bot) paymentsCSV(pays []payments.Payment) ([]byte, error) {
 	w.Write([]string{"invoice", "hash", "short_hash", "status", "amount", "currency", "from_account", "to_account",
 		"paid_at", "source", "reason", "external_ref", "instruction_ref", "md5"})
 	for _, p := range pays {
-		w.Write([]string{payments.InvoiceNumber(p.InvoiceID), p.Hash, p.ShortHash, string(p.Status), decimal(p.Amount),
+		w.Write([]string{payments.InvoiceNumber(p.InvoiceID), p.Hash, p.ShortHash, string(p.Status), p.Amount.Decimal(),
 			string(p.Amount.Currency), p.FromAccount, p.ToAccount, b.stamp(p.PaidAt), p.Source, p.Reason,
 			p.ExternalRef, p.InstructionRef, p.MD5})
 	}

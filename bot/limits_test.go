@@ -50,7 +50,7 @@ func worstView(l look, note string) view {
 // amount and invoice number, every caption in every language stays within
 // Telegram's 1024.
 func TestCaptionLimit(t *testing.T) {
-	b := &Bot{cfg: Config{Sandbox: true}, loc: phnomPenh}
+	b := &Bot{cfg: Config{Sandbox: true}, loc: payments.Cambodia()}
 	notes := map[string]string{
 		"khmer": strings.Repeat("ខ្មែរ", payments.MaxDescription/5),
 		"emoji": strings.Repeat("🧋", payments.MaxDescription),

@@ -19,7 +19,7 @@ func (b *Bot) tellCreator(ctx context.Context, ev payments.Event) error {
 	if err != nil {
 		return fmt.Errorf("invoice %d: %w", ev.InvoiceID, err)
 	}
-	pay, err := b.paymentOf(ctx, inv.ID, inv.PaymentID, 0)
+	pay, err := b.paymentOf(ctx, inv.ID, inv.PaymentID)
 	if err != nil || pay == nil || pay.QRID == 0 || inv.CreatedBy == 0 {
 		return err // no QR: settled by an admin's /verify, who knows
 	}
@@ -51,7 +51,7 @@ func (b *Bot) tellAdmins(ctx context.Context, ev payments.Event) error {
 			return fmt.Errorf("invoice %d: %w", ev.InvoiceID, err)
 		}
 		if ev.PaymentID != 0 {
-			if pay, err = b.paymentOf(ctx, inv.ID, ev.PaymentID, 0); err != nil {
+			if pay, err = b.paymentOf(ctx, inv.ID, ev.PaymentID); err != nil {
 				return err
 			}
 		}
@@ -95,7 +95,7 @@ func notice(p *locales.Printer, ev payments.Event, inv *payments.Invoice, pay *p
 			reason = pay.Reason
 		}
 	}
-	if a, ok := payments.ParseTokenAlert(ev.Detail); ok && ev.Kind == payments.EventAlert {
+	if a, ok := ev.TokenAlert(); ok {
 		if a.Expired {
 			return p.T("alert.token_expired", a.ExpiresAt.In(loc).Format(time.DateOnly))
 		}

@@ -82,11 +82,10 @@ func (b *Bot) liveQR(ctx context.Context, invoiceID int64, now time.Time) (*paym
 	if err != nil {
 		return nil, fmt.Errorf("qrs of invoice %d: %w", invoiceID, err)
 	}
-	var live *payments.QR
-	for i := range qrs {
-		if qrs[i].Live(now) && (live == nil || qrs[i].ID > live.ID) {
-			live = &qrs[i]
+	for i := range qrs { // newest first
+		if qrs[i].Live(now) {
+			return &qrs[i], nil
 		}
 	}
-	return live, nil
+	return nil, nil
 }

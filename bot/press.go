@@ -268,7 +268,7 @@ func (b *Bot) standing(ctx context.Context, p *locales.Printer, q *payments.QR) 
 	case payments.QRCancelled:
 		return p.T("cb.cancelled")
 	case payments.QRReview:
-		if pay, err := b.paymentOf(ctx, q.InvoiceID, 0, q.ID); err == nil && pay != nil && pay.Status == payments.PaymentRejected {
+		if pay, err := b.latestPayment(ctx, q); err == nil && pay != nil && pay.Status == payments.PaymentRejected {
 			return p.T("cb.rejected")
 		}
 		return p.T("cb.review")

@@ -18,7 +18,7 @@ func TestTokenAlert(t *testing.T) {
 
 	exp := time.Date(2026, 3, 7, 20, 0, 0, 0, time.UTC) // 8 March in Phnom Penh
 	for _, a := range []payments.TokenAlert{{ExpiresAt: exp, DaysLeft: 6}, {ExpiresAt: exp, Expired: true}} {
-		if err := h.store.AddEvent(t.Context(), &payments.Event{Kind: payments.EventAlert, Detail: a.String(), CreatedAt: time.Now()}); err != nil {
+		if err := h.store.AddEvent(t.Context(), a.Event(time.Now())); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/khqrbot/khqrbot/payments"
+	"github.com/khqrbot/khqrbot/payments/khqr"
 )
 
 // cmdVerify settles an invoice from the short hash on a customer's receipt:
@@ -20,11 +21,11 @@ func (b *Bot) cmdVerify(ctx context.Context, r *req, args string) {
 	short, ref := f[0], ""
 	if len(f) == 2 {
 		ref = f[1]
-		if !isHex(short, 8) && isHex(ref, 8) {
+		if !khqr.IsHex(short, 8) && khqr.IsHex(ref, 8) {
 			short, ref = ref, short
 		}
 	}
-	if !isHex(short, 8) {
+	if !khqr.IsHex(short, 8) {
 		b.reply(ctx, r.chat, r.p.T("verify.bad_hash", short), nil)
 		return
 	}

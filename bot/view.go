@@ -48,7 +48,7 @@ func (b *Bot) viewOf(ctx context.Context, q *payments.QR) (view, error) {
 	switch {
 	case inv.Status == payments.InvoicePaid:
 		v.Look = lookPaidOther
-		if v.Payment, err = b.paymentOf(ctx, inv.ID, inv.PaymentID, 0); err != nil {
+		if v.Payment, err = b.paymentOf(ctx, inv.ID, inv.PaymentID); err != nil {
 			return view{}, err
 		}
 		if v.Payment != nil && v.Payment.QRID == q.ID {
@@ -58,7 +58,7 @@ func (b *Bot) viewOf(ctx context.Context, q *payments.QR) (view, error) {
 		v.Look = lookCancelled
 	case q.Status == payments.QRReview || q.Status == payments.QRPaid:
 		v.Look = lookReview
-		if v.Payment, err = b.paymentOf(ctx, inv.ID, 0, q.ID); err != nil {
+		if v.Payment, err = b.latestPayment(ctx, q); err != nil {
 			return view{}, err
 		}
 		if v.Payment != nil && v.Payment.Status == payments.PaymentRejected {
@@ -74,20 +74,34 @@ func (b *Bot) viewOf(ctx context.Context, q *payments.QR) (view, error) {
 	return v, nil
 }
 
-// paymentOf finds payment id of an invoice, or (id 0) the newest payment
-// recorded for QR qrID; nil when there is none.
-func (b *Bot) paymentOf(ctx context.Context, invoiceID, id, qrID int64) (*payments.Payment, error) {
-	ps, err := b.cfg.Service.Payments(ctx, payments.PaymentFilter{InvoiceID: invoiceID, QRID: qrID})
+// paymentOf returns payment id of an invoice; nil when id is 0 or names no
+// payment of that invoice.
+func (b *Bot) paymentOf(ctx context.Context, invoiceID, id int64) (*payments.Payment, error) {
+	if id == 0 {
+		return nil, nil
+	}
+	p, err := b.cfg.Service.Payment(ctx, id)
+	switch {
+	case payments.ErrorCode(err) == payments.ENotFound:
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("payment %d of invoice %d: %w", id, invoiceID, err)
+	case p.InvoiceID != invoiceID:
+		return nil, nil
+	}
+	return p, nil
+}
+
+// latestPayment returns the newest payment recorded for q; nil when none is.
+func (b *Bot) latestPayment(ctx context.Context, q *payments.QR) (*payments.Payment, error) {
+	ps, err := b.cfg.Service.Payments(ctx, payments.PaymentFilter{InvoiceID: q.InvoiceID, QRID: q.ID, Limit: 1})
 	if err != nil {
-		return nil, fmt.Errorf("payments of invoice %d: %w", invoiceID, err)
+		return nil, fmt.Errorf("payments of qr %d: %w", q.ID, err)
 	}
-	var found *payments.Payment
-	for i := range ps {
-		if (id != 0 && ps[i].ID == id) || (id == 0 && (found == nil || ps[i].ID > found.ID)) {
-			found = &ps[i]
-		}
+	if len(ps) == 0 {
+		return nil, nil
 	}
-	return found, nil
+	return &ps[0], nil
 }
 
 // caption writes the photo caption of v in p's language.

@@ -45,7 +45,7 @@ func buttons(kb models.ReplyMarkup) []string {
 }
 
 func TestCaption(t *testing.T) {
-	b := &Bot{cfg: Config{Sandbox: true}, loc: phnomPenh}
+	b := &Bot{cfg: Config{Sandbox: true}, loc: payments.Cambodia()}
 	tests := []struct {
 		look    look
 		lang    string
@@ -140,7 +140,7 @@ func TestKeyboard(t *testing.T) {
 }
 
 func TestCardPerLook(t *testing.T) {
-	b := &Bot{cfg: Config{MerchantName: "Test Shop"}, loc: phnomPenh}
+	b := &Bot{cfg: Config{MerchantName: "Test Shop"}, loc: payments.Cambodia()}
 	for _, l := range []look{lookPaid, lookPaidOther, lookExpired, lookFailed, lookCancelled, lookReview, lookRejected} {
 		png, err := b.card(testView(l))
 		if err != nil || len(png) < 8 || string(png[1:4]) != "PNG" {
@@ -183,8 +183,8 @@ func TestDecimal(t *testing.T) {
 		{payments.Money{Amount: 10000, Currency: payments.KHR}, "10000"},
 	}
 	for _, tt := range tests {
-		if got := decimal(tt.m); got != tt.want {
-			t.Errorf("decimal(%v) = %q, want %q", tt.m, got, tt.want)
+		if got := tt.m.Decimal(); got != tt.want {
+			t.Errorf("%v.Decimal() = %q, want %q", tt.m, got, tt.want)
 		}
 	}
 }

@@ -86,6 +86,18 @@ func groupThousands(s string) string {
 	return b.String()
 }
 
+// Decimal formats the amount alone as a plain decimal number, without
+// thousands separators, for spreadsheets and machines: "5.00", "10000".
+func (m Money) Decimal() string { return strings.ReplaceAll(m.Number(), ",", "") }
+
+// cambodia is Cambodia's time: UTC+7 all year, so a fixed zone is exact
+// and needs no tzdata.
+var cambodia = time.FixedZone("ICT", 7*60*60)
+
+// Cambodia returns Cambodia's time zone (UTC+7, no daylight saving): the
+// zone of every time shown to people and of "one warning per day".
+func Cambodia() *time.Location { return cambodia }
+
 // Clock tells the time. Everything that reads the time takes one, so tests
 // run on a fake clock.
 type Clock interface {

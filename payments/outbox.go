@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/khqrbot/khqrbot/payments/bakong"
+	"github.com/khqrbot/khqrbot/payments/khqr"
 )
 
 // The outbox: every state change (settled, expired, failed, review,
@@ -26,7 +27,7 @@ import (
 //		select { case <-svc.Wake(): case <-time.After(5 * time.Second): case <-ctx.Done(): return }
 //	}
 //
-// or simply calls ConsumeEvents, which is that loop. Delivery is at least
+// as the bot's consumer (bot/outbox.go) does, one goroutine per chat. Delivery is at least
 // once: a crash after showing an event and before Delivered shows it again,
 // so handlers must be idempotent (editing a message to the state it already
 // shows is).
@@ -81,7 +82,7 @@ const (
 	retryMax  = 5 * time.Minute
 )
 
-// RetryDelay is how long ConsumeEvents waits before re-delivering an event
+// RetryDelay is how long a consumer waits before re-delivering an event
 // that failed `attempts` times before: 2s, 4s, 8s, ... up to 5 minutes.
 func RetryDelay(attempts int) time.Duration {
 	return backoff(retryBase, retryMax, attempts)
@@ -94,72 +95,6 @@ func backoff(base, max time.Duration, n int) time.Duration {
 		d *= 2
 	}
 	return min(d, max)
-}
-
-// eventBatch is how many events ConsumeEvents reads at a time.
-const eventBatch = 100
-
-// markTimeout bounds recording a delivery once its handler returned.
-const markTimeout = 5 * time.Second
-
-// ConsumeEvents delivers the outbox to handle until ctx is done, then returns
-// nil. It reads due events after every Wake signal and at least every poll
-// (default 5s; events of other processes and retries need it). An event
-// whose handle returns nil is marked delivered; one whose handle fails is
-// retried after RetryDelay(e.Attempts). A handler that can never succeed
-// (the chat is gone) should log and return nil, or its event comes back
-// every 5 minutes.
-func (s *Service) ConsumeEvents(ctx context.Context, poll time.Duration, handle func(context.Context, Event) error) error {
-	if poll <= 0 {
-		poll = 5 * time.Second
-	}
-	t := time.NewTimer(poll)
-	defer t.Stop()
-	for {
-		s.drain(ctx, handle)
-		t.Reset(poll)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-s.wake:
-		case <-t.C:
-		}
-	}
-}
-
-// drain hands every due event to handle once.
-func (s *Service) drain(ctx context.Context, handle func(context.Context, Event) error) {
-	seen := map[int64]bool{}
-	for ctx.Err() == nil {
-		evs, err := s.Events(ctx, eventBatch)
-		if err != nil {
-			s.log.Warn("outbox", "err", err)
-			return
-		}
-		fresh := 0
-		for _, e := range evs {
-			if seen[e.ID] || ctx.Err() != nil {
-				continue
-			}
-			seen[e.ID], fresh = true, fresh+1
-			herr := handle(ctx, e)
-			// What the handler did is recorded even if ctx ends meanwhile.
-			mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
-			if herr != nil {
-				s.log.Warn("outbox delivery failed", "event", e.ID, "kind", e.Kind, "attempts", e.Attempts+1, "err", herr)
-				err = s.Retry(mctx, e.ID, RetryDelay(e.Attempts))
-			} else {
-				err = s.Delivered(mctx, e.ID)
-			}
-			cancel()
-			if err != nil {
-				s.log.Warn("outbox", "err", err)
-			}
-		}
-		if len(evs) < eventBatch || fresh == 0 {
-			return
-		}
-	}
 }
 
 // CallLogger returns a bakong.Options.Observer that stores every Open API
@@ -191,7 +126,7 @@ func CallLogger(store Store, log *slog.Logger) func(bakong.Call) {
 		}
 		// An md5 that is not ours, or a failed read (LogCall will say why),
 		// leaves QRID 0: the key still says what the call was about.
-		if isMD5(c.Key) {
+		if khqr.IsHex(c.Key, 32) {
 			if q, err := store.QRByMD5(ctx, c.Key); err == nil {
 				call.QRID = q.ID
 			}
@@ -200,20 +135,6 @@ func CallLogger(store Store, log *slog.Logger) func(bakong.Call) {
 			log.Warn("call log", "endpoint", c.Endpoint, "request_id", c.RequestID, "err", err)
 		}
 	}
-}
-
-// isMD5 reports whether s is an md5 as the Bakong client sends it: 32
-// lower-case hex digits.
-func isMD5(s string) bool {
-	if len(s) != 32 {
-		return false
-	}
-	for _, r := range s {
-		if !('0' <= r && r <= '9' || 'a' <= r && r <= 'f') {
-			return false
-		}
-	}
-	return true
 }
 
 // callLogTimeout bounds one call-log write.

@@ -124,6 +124,20 @@ const (
 	PaymentRejected  PaymentStatus = "rejected"  // an admin refused it; the merchant refunds it outside the bot
 )
 
+// PaymentCause says why a payment did not settle its invoice by itself. It
+// is typed state that decisions read (Reject reopens or re-cancels an
+// invoice by it), so rewording Reason, which only people read, never
+// changes settlement.
+type PaymentCause string
+
+// Payment causes.
+const (
+	CauseNone        PaymentCause = ""          // it settled its invoice by itself
+	CauseMismatch    PaymentCause = "mismatch"  // wrong receiver, amount or currency, late, or no payment time
+	CauseCancelled   PaymentCause = "cancelled" // it arrived after its invoice was cancelled
+	CauseAlreadyPaid PaymentCause = "paid"      // its invoice was already paid: a duplicate
+)
+
 // Payment is a Bakong transaction found for a QR. Every one is recorded, even
 // those that do not settle anything: nothing is lost.
 type Payment struct {
@@ -142,8 +156,9 @@ type Payment struct {
 	PaidAt         time.Time // Bakong's createdDateMs
 	AcknowledgedAt time.Time
 	Status         PaymentStatus
-	Reason         string // why it is in review or duplicate, then who resolved it and when, for admins
-	Source         string // "poll", "check", "verify"
+	Cause          PaymentCause // why it did not settle by itself; CauseNone when it did
+	Reason         string       // Cause in words with the details, then who resolved it and when, for admins
+	Source         string       // "poll", "check", "verify"
 	CreatedAt      time.Time
 }
 
@@ -162,6 +177,19 @@ const (
 	EventAlert     EventKind = "alert"     // checks keep failing, token expiring: admins only
 )
 
+// AlertKind says what an EventAlert is about, so that its reader phrases
+// it (in the admin's language) without parsing Detail.
+type AlertKind string
+
+// Alert kinds.
+const (
+	AlertOutage        AlertKind = "outage"         // Bakong checks keep failing: payments are not being confirmed
+	AlertRecovered     AlertKind = "recovered"      // Bakong answers again after an outage
+	AlertQRChecks      AlertKind = "qr_checks"      // one QR's checks keep failing while Bakong otherwise answers
+	AlertTokenExpiring AlertKind = "token_expiring" // the Open API token expires soon and will not renew itself
+	AlertTokenExpired  AlertKind = "token_expired"  // the Open API token no longer works
+)
+
 // Event is an outbox row, written in the same transaction as the state change
 // it reports, and marked delivered only once its subscriber is done with it.
 type Event struct {
@@ -170,7 +198,10 @@ type Event struct {
 	InvoiceID   int64
 	QRID        int64
 	PaymentID   int64
-	Detail      string // for alerts and reviews: what happened, for admins
+	Detail      string    // for alerts and reviews: what happened, in English, for admins and logs
+	Alert       AlertKind // EventAlert: what it is about
+	Expires     time.Time // token alerts: when the token expires (or expired)
+	DaysLeft    int       // AlertTokenExpiring: whole days left when it was written
 	CreatedAt   time.Time
 	Attempts    int
 	NextAttempt time.Time // zero: now
@@ -186,21 +217,10 @@ type Message struct {
 	CreatedAt time.Time
 }
 
-// Role is what a Telegram user may do.
-type Role string
-
-// Roles.
-const (
-	RoleAdmin    Role = "admin"
-	RoleCashier  Role = "cashier"
-	RoleCustomer Role = "customer"
-)
-
 // User is a Telegram user the bot has met.
 type User struct {
 	ID        int64  // Telegram user id
 	Language  string // "en" or "km"; empty: follow Telegram's language_code
-	Role      Role
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }

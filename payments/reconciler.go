@@ -110,28 +110,45 @@ var gridEpoch = time.Unix(0, 0)
 // About once an hour a tick also deletes call-log rows and delivered events
 // older than 30 days (Store.Prune), which would otherwise grow forever.
 type Reconciler struct {
-	svc *Service
-	cfg ReconcilerConfig
+	store   Store
+	api     Bakong
+	clock   Clock
+	log     *slog.Logger
+	settler settler
+	budget  Budget
+	cfg     ReconcilerConfig
 
 	lastTick atomic.Pointer[time.Time] // when the last tick finished
 
+	// What outlives a tick; a tick's own state is its cycle.
 	mu          sync.Mutex // one tick at a time; guards the fields below
-	start       time.Time  // the tick's start: the base of the next checks
-	budget      Budget
-	tokens      int                                       // requests taken from the budget and not yet spent
-	outageSeen  bool                                      // this tick looked at the deployment's outage state
-	listRetryAt time.Time                                 // when the md5 list endpoint may be tried again
-	failStreak  int                                       // failed calls in a row
-	outage      bool                                      // an outage alert was written for the current streak
-	pauseUntil  time.Time                                 // no calls before this (after a 429)
-	pruneAt     time.Time                                 // when to prune old rows next
-	wait        func(context.Context, time.Duration) bool // nil: a tick never waits for budget
-	first       error                                     // the tick's first error
-	notes       []checkNote                               // the tick's check records, stored at its end
-	checks      []QRCheck                                 // record's buffer
+	listRetryAt time.Time  // when the md5 list endpoint may be tried again
+	failStreak  int        // failed calls in a row
+	outage      bool       // an outage alert was written for the current streak
+	pauseUntil  time.Time  // no calls before this (after a 429)
+	pruneAt     time.Time  // when to prune old rows next
 }
 
-// NewReconciler returns a Reconciler over svc.
+// settler is what the Reconciler needs of the Service: apply what Bakong
+// found, close a QR with its event, and wake the outbox consumer.
+type settler interface {
+	Apply(ctx context.Context, q *QR, found *bakong.Transaction, source string) (*Payment, error)
+	closeQR(ctx context.Context, q *QR, to QRStatus, kind EventKind, at time.Time) error
+	notify()
+}
+
+// cycle is one tick's state, passed through the tick and gone after it.
+type cycle struct {
+	start      time.Time                                 // the tick's start: the base of the next checks
+	wait       func(context.Context, time.Duration) bool // nil: the tick never waits for budget
+	tokens     int                                       // requests taken from the budget and not yet spent
+	outageSeen bool                                      // the tick looked at the deployment's outage state
+	firstErr   error                                     // the tick's first error
+	notes      []checkNote                               // check records, stored at the tick's end
+}
+
+// NewReconciler returns a Reconciler that polls for svc: it shares the
+// Service's store, Bakong client, clock and log, and settles through it.
 func NewReconciler(svc *Service, cfg ReconcilerConfig) *Reconciler {
 	if cfg.Interval <= 0 {
 		cfg.Interval = DefaultInterval
@@ -161,17 +178,20 @@ func NewReconciler(svc *Service, cfg ReconcilerConfig) *Reconciler {
 	if cfg.Observer == nil {
 		cfg.Observer = NopObserver{}
 	}
-	return &Reconciler{svc: svc, cfg: cfg, budget: cfg.Budget}
+	return &Reconciler{
+		store: svc.store, api: svc.api, clock: svc.clock, log: svc.log, settler: svc,
+		budget: cfg.Budget, cfg: cfg,
+	}
 }
-
-func (r *Reconciler) log() *slog.Logger { return r.svc.log }
 
 // Tick runs one reconciliation cycle over the QRs due now. It never sleeps:
 // when the request budget runs out, the QRs left stay due for the next tick.
 // Tests drive it with a fake clock. Errors are logged, and those of single
 // QRs do not stop the tick; it returns the first, or ctx's error when ctx
 // ended it.
-func (r *Reconciler) Tick(ctx context.Context) error { return r.tick(ctx, r.svc.clock.Now(), nil) }
+func (r *Reconciler) Tick(ctx context.Context) error {
+	return r.tick(ctx, &cycle{start: r.clock.Now()})
+}
 
 // LastTick returns when the last tick finished, by the Service's clock,
 // whatever its errors (they are logged and alerted): its age tells whether
@@ -194,16 +214,16 @@ func (r *Reconciler) LastTick() time.Time {
 // cannot find the QRs checked then not yet due.
 func (r *Reconciler) Run(ctx context.Context) error {
 	for {
-		now := r.svc.clock.Now()
+		now := r.clock.Now()
 		start := cycleStart(gridEpoch, now, r.cfg.Interval)
 		deadline := time.Now().Add(start.Add(r.cfg.Interval).Sub(now))
-		_ = r.tick(ctx, start, func(ctx context.Context, d time.Duration) bool { // its errors are logged
+		_ = r.tick(ctx, &cycle{start: start, wait: func(ctx context.Context, d time.Duration) bool { // its errors are logged
 			if time.Now().Add(d).After(deadline) {
 				return false
 			}
 			return sleep(ctx, d)
-		})
-		now = r.svc.clock.Now()
+		}})
+		now = r.clock.Now()
 		if !sleep(ctx, cycleStart(gridEpoch, now, r.cfg.Interval).Add(r.cfg.Interval).Sub(now)) {
 			return nil
 		}
@@ -226,28 +246,26 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// tick runs one cycle that began at start (at or before the clock's now).
+// tick runs cycle c, which began at c.start (at or before the clock's now).
 // A cycle cut short by ctx is not observed: it neither failed nor succeeded.
-func (r *Reconciler) tick(ctx context.Context, start time.Time, wait func(context.Context, time.Duration) bool) (err error) {
+func (r *Reconciler) tick(ctx context.Context, c *cycle) (err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	began := r.svc.clock.Now()
+	began := r.clock.Now()
 	defer func() {
-		t := r.svc.clock.Now()
+		t := r.clock.Now()
 		r.lastTick.Store(&t)
 		if ctx.Err() == nil {
 			r.cfg.Observer.CycleDone(t.Sub(began), err)
 		}
 	}()
-	r.start, r.wait, r.first, r.notes = start, wait, nil, r.notes[:0]
-	r.tokens, r.outageSeen = 0, false
-	r.check(ctx)
+	r.check(ctx, c)
 	if ctx.Err() != nil {
 		return ctx.Err() // the QRs claimed and not recorded are due again when their claims expire
 	}
-	r.record(ctx)
+	r.storeChecks(ctx, c)
 	r.prune(ctx)
-	return r.first
+	return c.firstErr
 }
 
 // Housekeeping: call-log rows and delivered events are kept for retention,
@@ -264,32 +282,32 @@ const (
 // after an upgrade): the next tick goes on, so that no one tick is held up
 // for long. Failures are only logged: nothing depends on pruning.
 func (r *Reconciler) prune(ctx context.Context) {
-	now := r.svc.clock.Now()
+	now := r.clock.Now()
 	if now.Before(r.pruneAt) {
 		return
 	}
 	r.pruneAt = now.Add(pruneEvery)
-	n, err := r.svc.store.Prune(ctx, now.Add(-retention), pruneBatch)
+	n, err := r.store.Prune(ctx, now.Add(-retention), pruneBatch)
 	if err != nil {
-		r.log().Warn("prune old call-log rows and events", "err", err)
+		r.log.Warn("prune old call-log rows and events", "err", err)
 		return
 	}
 	if n >= pruneBatch {
 		r.pruneAt = now
 	}
 	if n > 0 {
-		r.log().Info("pruned old call-log rows and events", "rows", n)
+		r.log.Info("pruned old call-log rows and events", "rows", n)
 	}
 }
 
-// keep logs err and keeps the first of a tick.
-func (r *Reconciler) keep(err error) {
+// logErr logs err and keeps it as c's error when it is the first.
+func (r *Reconciler) logErr(c *cycle, err error) {
 	if err == nil {
 		return
 	}
-	r.log().Warn("reconcile", "err", err)
-	if r.first == nil {
-		r.first = err
+	r.log.Warn("reconcile", "err", err)
+	if c.firstErr == nil {
+		c.firstErr = err
 	}
 }
 
@@ -297,32 +315,35 @@ func (r *Reconciler) keep(err error) {
 // them until none is left. It stops early when the budget is spent, on a
 // 429, or when ctx is done; QRs it claimed but did not ask about are
 // released, due for the next tick.
-func (r *Reconciler) check(ctx context.Context) {
+func (r *Reconciler) check(ctx context.Context, c *cycle) {
 	for ctx.Err() == nil {
-		now := r.svc.clock.Now()
+		now := r.clock.Now()
 		if now.Before(r.pauseUntil) {
 			return
 		}
-		qrs, err := r.svc.store.ClaimDueQRs(ctx, now, now.Add(r.cfg.ClaimFor), claimBatch)
+		qrs, err := r.store.ClaimDueQRs(ctx, now, now.Add(r.cfg.ClaimFor), claimBatch)
 		if err != nil {
 			if ctx.Err() == nil {
-				r.keep(fmt.Errorf("claim due QRs: %w", err))
+				r.logErr(c, fmt.Errorf("claim due QRs: %w", err))
 			}
 			return
 		}
 		if len(qrs) == 0 {
 			return
 		}
-		if rest := r.checkClaimed(ctx, qrs); len(rest) > 0 {
-			r.release(ctx, rest)
+		if rest := r.checkClaimed(ctx, c, qrs); len(rest) > 0 {
+			r.release(ctx, c, rest)
 			return
 		}
 	}
 }
 
+// markTimeout bounds releasing claims once ctx has ended.
+const markTimeout = 5 * time.Second
+
 // release gives back claimed QRs that were not asked about, due again as
 // early as the earliest of them was, so they keep their place in line.
-func (r *Reconciler) release(ctx context.Context, qrs []QR) {
+func (r *Reconciler) release(ctx context.Context, c *cycle, qrs []QR) {
 	ids := make([]int64, len(qrs))
 	next := qrs[0].NextCheckAt
 	for i, q := range qrs {
@@ -333,14 +354,14 @@ func (r *Reconciler) release(ctx context.Context, qrs []QR) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
 	defer cancel()
-	if err := r.svc.store.ReleaseQRs(ctx, ids, next); err != nil {
-		r.keep(fmt.Errorf("release claimed QRs (due again when their claims expire): %w", err))
+	if err := r.store.ReleaseQRs(ctx, ids, next); err != nil {
+		r.logErr(c, fmt.Errorf("release claimed QRs (due again when their claims expire): %w", err))
 	}
 }
 
 // calls is how many calls asking about qrs take.
 func (r *Reconciler) calls(qrs []QR) int {
-	if len(qrs) > 1 && !r.svc.clock.Now().Before(r.listRetryAt) {
+	if len(qrs) > 1 && !r.clock.Now().Before(r.listRetryAt) {
 		return (len(qrs) + listSize - 1) / listSize
 	}
 	return len(qrs)
@@ -349,40 +370,40 @@ func (r *Reconciler) calls(qrs []QR) int {
 // checkClaimed asks Bakong about qrs, in lists while the list endpoint
 // works, and applies the answers. It returns the QRs it did not ask about
 // when the budget ran out, on a 429, or when ctx ended.
-func (r *Reconciler) checkClaimed(ctx context.Context, qrs []QR) []QR {
+func (r *Reconciler) checkClaimed(ctx context.Context, c *cycle, qrs []QR) []QR {
 	for len(qrs) > 0 {
-		if !r.take(ctx, r.calls(qrs)) {
+		if !r.take(ctx, c, r.calls(qrs)) {
 			return qrs
 		}
-		at := r.svc.clock.Now()
+		at := r.clock.Now()
 		if len(qrs) > 1 && !at.Before(r.listRetryAt) {
 			n := min(listSize, len(qrs))
 			chunk := qrs[:n]
-			res, err := r.svc.api.CheckMD5List(ctx, md5s(chunk))
+			res, err := r.api.CheckMD5List(ctx, md5s(chunk))
 			if ctx.Err() != nil {
 				return qrs
 			}
 			if bakong.IsKind(err, bakong.KindListRefused) {
 				r.listRetryAt = at.Add(r.cfg.ListRetry)
-				r.log().Warn("md5 list refused: single checks until "+stamp(r.listRetryAt), "err", err)
+				r.log.Warn("md5 list refused: single checks until "+stamp(r.listRetryAt), "err", err)
 				continue
 			}
 			ans := listAnswers(chunk, res, err)
-			r.keep(r.called(ctx, slices.ContainsFunc(ans, answer.answered), err, at))
-			r.apply(ctx, chunk, ans, at)
+			r.logErr(c, r.trackOutage(ctx, c, slices.ContainsFunc(ans, answer.answered), err, at))
+			r.apply(ctx, c, chunk, ans, at)
 			qrs = qrs[n:]
 			if bakong.IsKind(err, bakong.KindRateLimited) {
 				return qrs
 			}
 			continue
 		}
-		tx, err := r.svc.api.CheckMD5(ctx, qrs[0].MD5)
+		found, err := r.api.CheckMD5(ctx, qrs[0].MD5)
 		if ctx.Err() != nil {
 			return qrs
 		}
-		a := answer{tx: tx, err: err}
-		r.keep(r.called(ctx, a.answered(), err, at))
-		r.apply(ctx, qrs[:1], []answer{a}, at)
+		a := answer{found: found, err: err}
+		r.logErr(c, r.trackOutage(ctx, c, a.answered(), err, at))
+		r.apply(ctx, c, qrs[:1], []answer{a}, at)
 		qrs = qrs[1:]
 		if bakong.IsKind(err, bakong.KindRateLimited) {
 			return qrs
@@ -393,29 +414,29 @@ func (r *Reconciler) checkClaimed(ctx context.Context, qrs []QR) []QR {
 
 // take spends one request of the budget, taking up to want at once from
 // the Budget (one round trip for several calls), waiting for one if the
-// tick may.
-func (r *Reconciler) take(ctx context.Context, want int) bool {
-	now := r.svc.clock.Now()
+// cycle may.
+func (r *Reconciler) take(ctx context.Context, c *cycle, want int) bool {
+	now := r.clock.Now()
 	if now.Before(r.pauseUntil) {
 		return false
 	}
-	if r.tokens > 0 {
-		r.tokens--
+	if c.tokens > 0 {
+		c.tokens--
 		r.cfg.Observer.BudgetWait(0)
 		return true
 	}
 	took, d, err := r.budget.Take(ctx, now, max(want, 1))
 	if err != nil {
-		r.keep(err)
+		r.logErr(c, err)
 		return false
 	}
 	var waited time.Duration
 	if took == 0 {
-		if r.wait == nil || !r.wait(ctx, d) {
+		if c.wait == nil || !c.wait(ctx, d) {
 			return false
 		}
-		if took, _, err = r.budget.Take(ctx, r.svc.clock.Now(), max(want, 1)); err != nil {
-			r.keep(err)
+		if took, _, err = r.budget.Take(ctx, r.clock.Now(), max(want, 1)); err != nil {
+			r.logErr(c, err)
 			return false
 		}
 		waited = d
@@ -423,7 +444,7 @@ func (r *Reconciler) take(ctx context.Context, want int) bool {
 	if took == 0 {
 		return false
 	}
-	r.tokens = took - 1
+	c.tokens = took - 1
 	r.cfg.Observer.BudgetWait(waited)
 	return true
 }
@@ -431,8 +452,8 @@ func (r *Reconciler) take(ctx context.Context, want int) bool {
 // answer is what Bakong said about one QR: a transaction, or an error
 // (bakong.ErrNotFound and bakong.ErrFailed are answers too).
 type answer struct {
-	tx  *bakong.Transaction
-	err error
+	found *bakong.Transaction
+	err   error
 }
 
 // answered reports whether Bakong gave a definite answer.
@@ -460,7 +481,7 @@ func listAnswers(chunk []QR, res []bakong.Result, err error) []answer {
 		case !ok:
 			out[i].err = errors.New("md5 list answer left this md5 out")
 		case it.Status == bakong.ItemSuccess && it.Transaction != nil:
-			out[i].tx = it.Transaction
+			out[i].found = it.Transaction
 		case it.Status == bakong.ItemNotFound:
 			out[i].err = bakong.ErrNotFound
 		case it.Status == bakong.ItemFailed:
@@ -483,31 +504,31 @@ func md5s(qrs []QR) []string {
 // checkNote is one check record to store.
 type checkNote struct {
 	QRCheck
-	alert string // non-empty: write this alert with the record
+	alert string // non-empty: write an AlertQRChecks saying this with the record
 }
 
 // apply acts on the answers for qrs, asked at `at`. Payments, failures and
 // final expiries are applied at once, each in its own transaction, so a
 // payment settles as soon as it is seen; the check records of the rest are
-// kept for record.
-func (r *Reconciler) apply(ctx context.Context, qrs []QR, ans []answer, at time.Time) {
+// kept in c for storeChecks.
+func (r *Reconciler) apply(ctx context.Context, c *cycle, qrs []QR, ans []answer, at time.Time) {
 	final := at.Add(-r.cfg.Grace) // a QR that expired at or before this has had its grace
 	for i := range qrs {
 		q, a := &qrs[i], ans[i]
 		switch {
 		case a.err == nil:
-			if _, err := r.svc.Apply(ctx, q, a.tx, SourcePoll); err != nil {
-				r.keep(err)
-				r.notes = append(r.notes, r.failed(q, at, err))
+			if _, err := r.settler.Apply(ctx, q, a.found, SourcePoll); err != nil {
+				r.logErr(c, err)
+				c.notes = append(c.notes, r.failed(c, q, at, err))
 			}
 		case errors.Is(a.err, bakong.ErrFailed):
-			r.keep(r.svc.closeQR(ctx, q, QRFailed, EventFailed, at))
+			r.logErr(c, r.settler.closeQR(ctx, q, QRFailed, EventFailed, at))
 		case errors.Is(a.err, bakong.ErrNotFound) && !q.ExpiresAt.After(final):
-			r.keep(r.svc.closeQR(ctx, q, QRExpired, EventExpired, at))
+			r.logErr(c, r.settler.closeQR(ctx, q, QRExpired, EventExpired, at))
 		case errors.Is(a.err, bakong.ErrNotFound):
-			r.notes = append(r.notes, checkNote{QRCheck: QRCheck{QRID: q.ID, CheckedAt: at, Next: r.next(q, at, r.start.Add(r.cfg.Interval))}})
+			c.notes = append(c.notes, checkNote{QRCheck: QRCheck{QRID: q.ID, CheckedAt: at, Next: r.next(q, at, c.start.Add(r.cfg.Interval))}})
 		default:
-			r.notes = append(r.notes, r.failed(q, at, a.err))
+			c.notes = append(c.notes, r.failed(c, q, at, a.err))
 		}
 	}
 }
@@ -516,26 +537,27 @@ func (r *Reconciler) apply(ctx context.Context, qrs []QR, ans []answer, at time.
 // commits (each waits for the disk), yet the write lock is never held long.
 const recordBatch = 2000
 
-// record stores the tick's check records (and per-QR alerts), in batches.
-func (r *Reconciler) record(ctx context.Context) {
-	for notes := r.notes; len(notes) > 0; {
+// storeChecks stores c's check records (and per-QR alerts), in batches.
+func (r *Reconciler) storeChecks(ctx context.Context, c *cycle) {
+	checks := make([]QRCheck, 0, min(recordBatch, len(c.notes)))
+	for notes := c.notes; len(notes) > 0; {
 		batch := notes[:min(recordBatch, len(notes))]
 		notes = notes[len(batch):]
-		r.checks = r.checks[:0]
+		checks = checks[:0]
 		for _, n := range batch {
-			r.checks = append(r.checks, n.QRCheck)
+			checks = append(checks, n.QRCheck)
 		}
 		var told bool
-		err := r.svc.store.WithTx(ctx, func(st Store) error {
+		err := r.store.WithTx(ctx, func(st Store) error {
 			told = false
-			if err := st.SetQRChecks(ctx, r.checks); err != nil {
+			if err := st.SetQRChecks(ctx, checks); err != nil {
 				return err
 			}
 			for _, n := range batch {
 				if n.alert == "" {
 					continue
 				}
-				if err := st.AddEvent(ctx, &Event{Kind: EventAlert, QRID: n.QRID, Detail: n.alert, CreatedAt: n.CheckedAt}); err != nil {
+				if err := st.AddEvent(ctx, &Event{Kind: EventAlert, Alert: AlertQRChecks, QRID: n.QRID, Detail: n.alert, CreatedAt: n.CheckedAt}); err != nil {
 					return err
 				}
 				told = true
@@ -543,18 +565,18 @@ func (r *Reconciler) record(ctx context.Context) {
 			return nil
 		})
 		if err != nil {
-			r.keep(fmt.Errorf("record checks: %w", err))
+			r.logErr(c, fmt.Errorf("record checks: %w", err))
 		}
 		if told {
-			r.svc.notify()
+			r.settler.notify()
 		}
 	}
 }
 
-// failed is the check record of a failed check of q.
-func (r *Reconciler) failed(q *QR, at time.Time, err error) checkNote {
+// failed is the check record of a failed check of q in cycle c.
+func (r *Reconciler) failed(c *cycle, q *QR, at time.Time, err error) checkNote {
 	n := checkNote{QRCheck: QRCheck{QRID: q.ID, CheckedAt: at, Failures: q.CheckFailures + 1, LastError: err.Error()}}
-	t := r.start.Add(backoff(r.cfg.Interval, r.cfg.MaxBackoff, n.Failures-1))
+	t := c.start.Add(backoff(r.cfg.Interval, r.cfg.MaxBackoff, n.Failures-1))
 	var rl *bakong.Error
 	if errors.As(err, &rl) && rl.Kind == bakong.KindRateLimited {
 		t = later(t, at.Add(rl.RetryAfter))
@@ -575,24 +597,25 @@ func (r *Reconciler) next(q *QR, at, t time.Time) time.Time {
 	return t
 }
 
-// called tracks the outcome of one call for the outage alert: ok when Bakong
-// answered something definite (a list call whose every item is
-// SERVICE_FAILED did not). A 429 also pauses calls for its Retry-After.
-func (r *Reconciler) called(ctx context.Context, ok bool, err error, at time.Time) error {
+// trackOutage counts the outcome of one call of cycle c for the outage
+// alert: ok when Bakong answered something definite (a list call whose
+// every item is SERVICE_FAILED did not). A 429 also pauses calls for its
+// Retry-After.
+func (r *Reconciler) trackOutage(ctx context.Context, c *cycle, ok bool, err error, at time.Time) error {
 	if ok {
 		r.failStreak = 0
-		if !r.outage && r.outageSeen {
+		if !r.outage && c.outageSeen {
 			return nil
 		}
 		// Once a tick, and after an outage this replica saw: end the
 		// deployment's outage, if one stands (another replica may have
 		// raised it and died).
-		r.outage, r.outageSeen = false, true
-		ended, err := r.svc.store.SwapSetting(ctx, outageKey, outageOn, "")
+		r.outage, c.outageSeen = false, true
+		ended, err := r.store.SwapSetting(ctx, outageKey, outageOn, "")
 		if err != nil || !ended {
 			return err
 		}
-		return r.alert(ctx, at, "Bakong answers again")
+		return r.alert(ctx, at, AlertRecovered, "Bakong answers again")
 	}
 	var be *bakong.Error
 	if errors.As(err, &be) && be.Kind == bakong.KindRateLimited {
@@ -601,14 +624,14 @@ func (r *Reconciler) called(ctx context.Context, ok bool, err error, at time.Tim
 	r.failStreak++
 	if r.failStreak == r.cfg.AlertAfter {
 		r.outage = true
-		began, serr := r.svc.store.SwapSetting(ctx, outageKey, "", outageOn)
+		began, serr := r.store.SwapSetting(ctx, outageKey, "", outageOn)
 		if serr != nil || !began {
 			return serr // another replica told the admins already
 		}
 		if err == nil {
 			err = errors.New("every list item failed")
 		}
-		return r.alert(ctx, at, fmt.Sprintf("Bakong checks failed %d times in a row; payments are not being confirmed: %v", r.failStreak, err))
+		return r.alert(ctx, at, AlertOutage, fmt.Sprintf("Bakong checks failed %d times in a row; payments are not being confirmed: %v", r.failStreak, err))
 	}
 	return nil
 }
@@ -629,12 +652,13 @@ func later(a, b time.Time) time.Time {
 	return b
 }
 
-func (r *Reconciler) alert(ctx context.Context, at time.Time, detail string) error {
-	r.log().Warn("alert: " + detail)
-	if err := r.svc.store.AddEvent(ctx, &Event{Kind: EventAlert, Detail: detail, CreatedAt: at}); err != nil {
+// alert writes an EventAlert of that kind about Bakong as a whole.
+func (r *Reconciler) alert(ctx context.Context, at time.Time, kind AlertKind, detail string) error {
+	r.log.Warn("alert: " + detail)
+	if err := r.store.AddEvent(ctx, &Event{Kind: EventAlert, Alert: kind, Detail: detail, CreatedAt: at}); err != nil {
 		return fmt.Errorf("write alert: %w", err)
 	}
-	r.svc.notify()
+	r.settler.notify()
 	return nil
 }
 

@@ -108,7 +108,7 @@ func TestListAnswers(t *testing.T) {
 		{Key: "d", Status: bakong.ItemStaticQR},
 	}
 	got := listAnswers(chunk, res, nil)
-	if got[0].tx != tx || got[0].err != nil {
+	if got[0].found != tx || got[0].err != nil {
 		t.Errorf("a: %+v, want the transaction", got[0])
 	}
 	if !errors.Is(got[1].err, bakong.ErrNotFound) || !got[1].answered() {

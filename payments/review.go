@@ -2,9 +2,7 @@ package payments
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -96,7 +94,7 @@ func (s *Service) Reject(ctx context.Context, paymentID, by int64) (*Invoice, er
 
 // leaveReview moves inv out of review once none of its payments awaits an
 // admin: back to cancelled if a payment went to review because it arrived
-// after a cancellation (only Reject ever reopens an invoice, so such an
+// after a cancellation (CauseCancelled) (only Reject ever reopens an invoice, so such an
 // invoice was never open since), else back to open.
 func (s *Service) leaveReview(ctx context.Context, st Store, inv *Invoice, now time.Time) error {
 	ps, err := st.ListPayments(ctx, PaymentFilter{InvoiceID: inv.ID, Statuses: []PaymentStatus{PaymentReview, PaymentRejected}})
@@ -108,7 +106,7 @@ func (s *Service) leaveReview(ctx context.Context, st Store, inv *Invoice, now t
 		if x.Status == PaymentReview {
 			return nil
 		}
-		if strings.HasPrefix(x.Reason, cancelledReason(inv.Number)) {
+		if x.Cause == CauseCancelled {
 			to = InvoiceCancelled
 		}
 	}
@@ -124,43 +122,38 @@ func (s *Service) leaveReview(ctx context.Context, st Store, inv *Invoice, now t
 // decide reports whether it changed anything.
 func (s *Service) resolve(ctx context.Context, verb string, id, by int64, decide func(st Store, p *Payment, inv *Invoice, now time.Time) (bool, error)) (*Invoice, error) {
 	var invoiceID int64
-	for try := 0; ; try++ {
-		var changed bool
-		err := s.store.WithTx(ctx, func(st Store) error {
-			p, err := st.Payment(ctx, id)
-			if err != nil {
-				return err
-			}
-			if p.InvoiceID == 0 {
-				return Errorf(EConflict, "payment %s is recorded for no invoice", p.ShortHash)
-			}
-			inv, err := st.Invoice(ctx, p.InvoiceID)
-			if err != nil {
-				return err
-			}
-			invoiceID = inv.ID
-			changed, err = decide(st, p, inv, s.clock.Now())
+	var changed bool
+	err := s.raceTx(ctx, func(st Store, _ int) error {
+		p, err := st.Payment(ctx, id)
+		if err != nil {
 			return err
-		})
-		if errors.Is(err, errRace) && try < maxRaceRetries {
-			continue
 		}
+		if p.InvoiceID == 0 {
+			return Errorf(EConflict, "payment %s is recorded for no invoice", p.ShortHash)
+		}
+		inv, err := st.Invoice(ctx, p.InvoiceID)
 		if err != nil {
-			return nil, fmt.Errorf("%s payment %d: %w", verb, id, err)
+			return err
 		}
-		inv, err := s.store.Invoice(ctx, invoiceID)
-		if err != nil {
-			return nil, fmt.Errorf("%s payment %d: %w", verb, id, err)
-		}
-		if changed {
-			s.log.Info("payment resolved", "action", verb, "payment", id, "by", by, "invoice", inv.Number, "invoice_status", inv.Status)
-			s.notify()
-			if inv.Status == InvoicePaid { // accepted
-				s.cfg.Observer.InvoiceSettled(inv.Amount, SourceReview, since(inv.PaidAt, s.clock.Now()))
-			}
-		}
-		return inv, nil
+		invoiceID = inv.ID
+		changed, err = decide(st, p, inv, s.clock.Now())
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s payment %d: %w", verb, id, err)
 	}
+	inv, err := s.store.Invoice(ctx, invoiceID)
+	if err != nil {
+		return nil, fmt.Errorf("%s payment %d: %w", verb, id, err)
+	}
+	if changed {
+		s.log.Info("payment resolved", "action", verb, "payment", id, "by", by, "invoice", inv.Number, "invoice_status", inv.Status)
+		s.notify()
+		if inv.Status == InvoicePaid { // accepted
+			s.cfg.Observer.InvoiceSettled(inv.Amount, SourceReview, since(inv.PaidAt, s.clock.Now()))
+		}
+	}
+	return inv, nil
 }
 
 // orRace returns err, or errRace when a conditional update found the state

@@ -224,19 +224,13 @@ const minReuseLife = time.Minute
 func (s *Service) qr(ctx context.Context, r QRRequest, reuse bool) (*QR, bool, error) {
 	var q *QR
 	var reused bool
-	for try := 0; ; try++ {
-		err := s.store.WithTx(ctx, func(st Store) error {
-			var err error
-			q, reused, err = s.qrTx(ctx, st, r, reuse)
-			return err
-		})
-		if errors.Is(err, errRace) && try < maxRaceRetries {
-			continue
-		}
-		if err != nil {
-			return nil, false, fmt.Errorf("issue QR for invoice %d: %w", r.InvoiceID, err)
-		}
-		break
+	err := s.raceTx(ctx, func(st Store, _ int) error {
+		var err error
+		q, reused, err = s.qrTx(ctx, st, r, reuse)
+		return err
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("issue QR for invoice %d: %w", r.InvoiceID, err)
 	}
 	if !reused {
 		s.addDeeplink(ctx, q)
@@ -466,14 +460,14 @@ func (s *Service) lastLook(ctx context.Context, invoiceID int64) map[int64]bool 
 	}
 	unpaid := make(map[int64]bool, len(qrs))
 	for i := range qrs {
-		tx, err := s.api.CheckMD5(ctx, qrs[i].MD5)
+		found, err := s.api.CheckMD5(ctx, qrs[i].MD5)
 		switch {
 		case errors.Is(err, bakong.ErrNotFound), errors.Is(err, bakong.ErrFailed):
 			unpaid[qrs[i].ID] = true
 		case err != nil:
 			s.log.Warn("cancel: Bakong did not answer; the QR stays polled", "qr", qrs[i].ID, "err", err)
 		default:
-			if _, err := s.Apply(ctx, &qrs[i], tx, SourceCheck); err != nil {
+			if _, err := s.Apply(ctx, &qrs[i], found, SourceCheck); err != nil {
 				s.log.Warn("cancel: apply payment", "qr", qrs[i].ID, "err", err)
 			}
 		}
@@ -494,10 +488,10 @@ func (s *Service) CheckQR(ctx context.Context, qrID int64) (*QR, error) {
 		return nil, fmt.Errorf("check QR %d: %w", qrID, err)
 	}
 	at := s.clock.Now()
-	tx, apiErr := s.api.CheckMD5(ctx, q.MD5)
+	found, apiErr := s.api.CheckMD5(ctx, q.MD5)
 	switch {
 	case apiErr == nil:
-		if _, err := s.Apply(ctx, q, tx, SourceCheck); err != nil {
+		if _, err := s.Apply(ctx, q, found, SourceCheck); err != nil {
 			return nil, fmt.Errorf("check QR %d: %w", qrID, err)
 		}
 	case errors.Is(apiErr, bakong.ErrNotFound):
@@ -554,14 +548,14 @@ func (s *Service) noteCheck(ctx context.Context, q *QR, at, next time.Time, fail
 // and a transaction Bakong reports as failed one wrapping ErrPaymentFailed.
 func (s *Service) VerifyShortHash(ctx context.Context, invoiceID int64, shortHash string) (*Payment, error) {
 	h := strings.ToLower(strings.TrimSpace(shortHash))
-	if len(h) != 8 || !isHex(h) {
+	if !khqr.IsHex(h, 8) {
 		return nil, Errorf(EInvalid, "short hash %q: want the 8 hex characters a Bakong receipt shows", shortHash)
 	}
 	inv, err := s.store.Invoice(ctx, invoiceID)
 	if err != nil {
 		return nil, fmt.Errorf("verify %s: %w", h, err)
 	}
-	tx, err := s.api.CheckShortHash(ctx, h, inv.Amount.Amount, string(inv.Amount.Currency))
+	found, err := s.api.CheckShortHash(ctx, h, inv.Amount.Amount, string(inv.Amount.Currency))
 	switch {
 	case errors.Is(err, bakong.ErrNotFound):
 		return nil, Errorf(ENotFound, "Bakong has no payment %s of %s", h, inv.Amount)
@@ -570,25 +564,15 @@ func (s *Service) VerifyShortHash(ctx context.Context, invoiceID int64, shortHas
 	case err != nil:
 		return nil, &Error{Code: EUnavailable, Message: "Bakong did not answer about payment " + h, Err: err}
 	}
-	if !strings.HasPrefix(strings.ToLower(tx.Hash), h) {
-		return nil, Errorf(EUnavailable, "Bakong answered short hash %s with transaction %s", h, tx.ShortHash())
-	}
-	qrs, err := s.store.ListQRs(ctx, QRFilter{InvoiceID: invoiceID})
-	if err != nil {
-		return nil, fmt.Errorf("verify %s: %w", h, err)
+	if !strings.HasPrefix(strings.ToLower(found.Hash), h) {
+		return nil, Errorf(EUnavailable, "Bakong answered short hash %s with transaction %s", h, found.ShortHash())
 	}
 	var qrID int64
-	for _, q := range qrs {
-		qrID = max(qrID, q.ID)
+	switch latest, err := s.LatestQR(ctx, invoiceID); {
+	case err == nil:
+		qrID = latest.ID
+	case ErrorCode(err) != ENotFound:
+		return nil, fmt.Errorf("verify %s: %w", h, err)
 	}
-	return s.record(ctx, invoiceID, qrID, tx, SourceVerify)
-}
-
-func isHex(s string) bool {
-	for _, c := range s {
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
+	return s.applyTo(ctx, invoiceID, qrID, found, SourceVerify)
 }

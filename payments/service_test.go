@@ -507,6 +507,8 @@ func TestOutbox(t *testing.T) {
 	}
 }
 
+// TestConsumeEvents: a subscriber woken by Wake gets every event, and one
+// whose delivery failed again once its retry delay has passed.
 func TestConsumeEvents(t *testing.T) {
 	h := newHarness(t)
 	ctx, cancel := context.WithCancel(h.ctx)
@@ -524,7 +526,7 @@ func TestConsumeEvents(t *testing.T) {
 	fails := 1
 	done := make(chan error, 1)
 	go func() {
-		done <- h.svc.ConsumeEvents(ctx, time.Hour, func(_ context.Context, e payments.Event) error {
+		done <- consume(ctx, h.svc, func(_ context.Context, e payments.Event) error {
 			if e.Kind == payments.EventExpired && fails > 0 {
 				fails--
 				got <- payments.Event{Kind: "failed delivery"}
@@ -567,7 +569,34 @@ func TestConsumeEvents(t *testing.T) {
 	waitFor(t, func() bool { return len(h.events()) == 0 }) // marked delivered after the handler returned
 	cancel()
 	if err := <-done; err != nil {
-		t.Fatalf("ConsumeEvents: %v", err)
+		t.Fatalf("consume: %v", err)
+	}
+}
+
+// consume is the loop of the outbox's doc comment, as a subscriber writes
+// it: deliver what Events returns, Retry after RetryDelay what fails,
+// and wait for Wake (only: the test's clock is fake) until ctx ends.
+func consume(ctx context.Context, svc *payments.Service, handle func(context.Context, payments.Event) error) error {
+	for {
+		evs, err := svc.Events(ctx, 100)
+		if err != nil && ctx.Err() == nil {
+			return err
+		}
+		for _, e := range evs {
+			if err := handle(ctx, e); err != nil {
+				err = svc.Retry(ctx, e.ID, payments.RetryDelay(e.Attempts))
+			} else {
+				err = svc.Delivered(ctx, e.ID)
+			}
+			if err != nil && ctx.Err() == nil {
+				return err
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-svc.Wake():
+		}
 	}
 }
 

@@ -17,6 +17,18 @@ var errRace = errors.New("state changed concurrently")
 // maxRaceRetries bounds how often a transaction is re-run after errRace.
 const maxRaceRetries = 3
 
+// raceTx runs fn in one database transaction, and again on fresh reads
+// when it fails with errRace, at most maxRaceRetries more times; try counts
+// the runs from 0.
+func (s *Service) raceTx(ctx context.Context, fn func(st Store, try int) error) error {
+	for try := 0; ; try++ {
+		err := s.store.WithTx(ctx, func(st Store) error { return fn(st, try) })
+		if !errors.Is(err, errRace) || try >= maxRaceRetries {
+			return err
+		}
+	}
+}
+
 // Apply records a transaction Bakong found for q and settles, reviews or flags
 // it. This is the one place where an invoice becomes paid:
 //
@@ -37,40 +49,36 @@ const maxRaceRetries = 3
 // All of it happens in one transaction, and the move to paid is a conditional
 // update (open or review -> paid): from two goroutines or two processes, the
 // invoice settles once, and the loser's payment becomes a duplicate.
-func (s *Service) Apply(ctx context.Context, q *QR, tx *bakong.Transaction, source string) (*Payment, error) {
+func (s *Service) Apply(ctx context.Context, q *QR, found *bakong.Transaction, source string) (*Payment, error) {
 	if q == nil {
 		return nil, Errorf(EInvalid, "apply payment: no QR")
 	}
-	return s.record(ctx, q.InvoiceID, q.ID, tx, source)
+	return s.applyTo(ctx, q.InvoiceID, q.ID, found, source)
 }
 
-// record applies tx to an invoice and, when qrID is not 0, to that QR; see Apply.
-func (s *Service) record(ctx context.Context, invoiceID, qrID int64, tx *bakong.Transaction, source string) (*Payment, error) {
-	if tx == nil || len(tx.Hash) < 8 {
+// applyTo applies the transaction found to an invoice and, when qrID is not
+// 0, to that QR; see Apply.
+func (s *Service) applyTo(ctx context.Context, invoiceID, qrID int64, found *bakong.Transaction, source string) (*Payment, error) {
+	if found == nil || len(found.Hash) < 8 {
 		return nil, Errorf(EInvalid, "apply payment: a transaction with its full hash is required")
 	}
-	for try := 0; ; try++ {
-		var p *Payment
-		var fresh bool
-		err := s.store.WithTx(ctx, func(st Store) error {
-			var err error
-			p, fresh, err = s.recordTx(ctx, st, invoiceID, qrID, tx, source)
-			return err
-		})
-		if errors.Is(err, errRace) && try < maxRaceRetries {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("apply payment %s: %w", tx.ShortHash(), err)
-		}
-		if fresh {
-			s.log.Info("payment recorded", "invoice", invoiceID, "qr", qrID, "payment", p.ID,
-				"short_hash", p.ShortHash, "status", p.Status, "reason", p.Reason, "source", source)
-			s.notify()
-			s.observe(p)
-		}
-		return p, nil
+	var p *Payment
+	var fresh bool
+	err := s.raceTx(ctx, func(st Store, _ int) error {
+		var err error
+		p, fresh, err = s.applyIn(ctx, st, invoiceID, qrID, found, source)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("apply payment %s: %w", found.ShortHash(), err)
 	}
+	if fresh {
+		s.log.Info("payment recorded", "invoice", invoiceID, "qr", qrID, "payment", p.ID,
+			"short_hash", p.ShortHash, "status", p.Status, "cause", p.Cause, "reason", p.Reason, "source", source)
+		s.notify()
+		s.observe(p)
+	}
+	return p, nil
 }
 
 // observe tells the Observer of payment p, just recorded: the time from
@@ -90,9 +98,10 @@ func since(from, to time.Time) time.Duration {
 	return to.Sub(from)
 }
 
-// recordTx is record's transaction. fresh reports whether it stored a new payment.
-func (s *Service) recordTx(ctx context.Context, st Store, invoiceID, qrID int64, tx *bakong.Transaction, source string) (p *Payment, fresh bool, err error) {
-	old, err := st.PaymentByHash(ctx, tx.Hash)
+// applyIn is applyTo's work inside database transaction st. fresh reports
+// whether it stored a new payment.
+func (s *Service) applyIn(ctx context.Context, st Store, invoiceID, qrID int64, found *bakong.Transaction, source string) (p *Payment, fresh bool, err error) {
+	old, err := st.PaymentByHash(ctx, found.Hash)
 	switch {
 	case err == nil && old.InvoiceID != invoiceID:
 		return nil, false, &Error{Code: EConflict, Message: "payment " + old.ShortHash + " is already recorded for another invoice", Err: ErrRecordedElsewhere}
@@ -113,34 +122,34 @@ func (s *Service) recordTx(ctx context.Context, st Store, invoiceID, qrID int64,
 	}
 	now := s.clock.Now()
 	p = &Payment{
-		Hash:           tx.Hash,
-		ShortHash:      tx.ShortHash(),
+		Hash:           found.Hash,
+		ShortHash:      found.ShortHash(),
 		QRID:           qrID,
 		InvoiceID:      invoiceID,
-		FromAccount:    tx.FromAccountID,
-		ToAccount:      tx.ToAccountID,
-		Amount:         Money{Amount: tx.Amount, Currency: Currency(tx.Currency)},
-		Description:    tx.Description,
-		ExternalRef:    tx.ExternalRef,
-		InstructionRef: tx.InstructionRef,
-		PaidAt:         msTime(tx.CreatedDateMs),
-		AcknowledgedAt: msTime(tx.AcknowledgedDateMs),
+		FromAccount:    found.FromAccountID,
+		ToAccount:      found.ToAccountID,
+		Amount:         Money{Amount: found.Amount, Currency: Currency(found.Currency)},
+		Description:    found.Description,
+		ExternalRef:    found.ExternalRef,
+		InstructionRef: found.InstructionRef,
+		PaidAt:         msTime(found.CreatedDateMs),
+		AcknowledgedAt: msTime(found.AcknowledgedDateMs),
 		Source:         source,
 		CreatedAt:      now,
 	}
 	if q != nil && source != SourceVerify {
 		p.MD5 = q.MD5
 	}
-	problems := s.mismatches(inv, q, tx, source)
+	problems := s.mismatches(inv, q, found, source)
 	switch {
 	case inv.Status == InvoicePaid:
-		p.Status = PaymentDuplicate
+		p.Status, p.Cause = PaymentDuplicate, CauseAlreadyPaid
 		p.Reason = strings.Join(append([]string{"invoice " + inv.Number + " is already paid"}, problems...), "; ")
 	case inv.Status == InvoiceCancelled:
-		p.Status = PaymentReview
-		p.Reason = strings.Join(append([]string{cancelledReason(inv.Number)}, problems...), "; ")
+		p.Status, p.Cause = PaymentReview, CauseCancelled
+		p.Reason = strings.Join(append([]string{"invoice " + inv.Number + " was cancelled"}, problems...), "; ")
 	case len(problems) > 0:
-		p.Status = PaymentReview
+		p.Status, p.Cause = PaymentReview, CauseMismatch
 		p.Reason = strings.Join(problems, "; ")
 	default:
 		p.Status = PaymentSettled
@@ -211,36 +220,33 @@ func closeFound(ctx context.Context, st Store, qrID int64, p *Payment, source st
 	return err
 }
 
-// cancelledReason starts the Reason of a payment that arrived after its
-// invoice was cancelled; Reject reads it to cancel the invoice again.
-func cancelledReason(number string) string { return "invoice " + number + " was cancelled" }
-
-// mismatches lists why tx cannot settle inv by itself; none means it can.
-func (s *Service) mismatches(inv *Invoice, q *QR, tx *bakong.Transaction, source string) []string {
+// mismatches lists why the transaction found cannot settle inv by itself;
+// none means it can.
+func (s *Service) mismatches(inv *Invoice, q *QR, found *bakong.Transaction, source string) []string {
 	var r []string
 	receiver := s.cfg.Merchant.AccountID
 	if q != nil {
 		receiver = q.Receiver
 	}
-	if !strings.EqualFold(strings.TrimSpace(tx.ToAccountID), receiver) {
-		r = append(r, fmt.Sprintf("paid to %q, expected %s", tx.ToAccountID, receiver))
+	if !strings.EqualFold(strings.TrimSpace(found.ToAccountID), receiver) {
+		r = append(r, fmt.Sprintf("paid to %q, expected %s", found.ToAccountID, receiver))
 	}
-	paid := Money{Amount: tx.Amount, Currency: Currency(tx.Currency)}
+	paid := Money{Amount: found.Amount, Currency: Currency(found.Currency)}
 	switch {
 	case paid.Currency != inv.Amount.Currency:
-		r = append(r, fmt.Sprintf("currency %q, expected %s", tx.Currency, inv.Amount.Currency))
+		r = append(r, fmt.Sprintf("currency %q, expected %s", found.Currency, inv.Amount.Currency))
 	case paid.Amount != inv.Amount.Amount:
 		r = append(r, fmt.Sprintf("amount %s, expected %s", paid, inv.Amount))
 	}
-	at := msTime(tx.CreatedDateMs)
+	at := msTime(found.CreatedDateMs)
 	switch {
-	case tx.CreatedDateMs <= 0:
+	case found.CreatedDateMs <= 0:
 		r = append(r, "Bakong gave no payment time")
 	case source == SourceVerify || q == nil:
-		if tx.CreatedDateMs < inv.CreatedAt.UnixMilli() {
+		if found.CreatedDateMs < inv.CreatedAt.UnixMilli() {
 			r = append(r, fmt.Sprintf("paid at %s, before the invoice was created at %s", stamp(at), stamp(inv.CreatedAt)))
 		}
-	case tx.CreatedDateMs > q.ExpiresAt.UnixMilli():
+	case found.CreatedDateMs > q.ExpiresAt.UnixMilli():
 		r = append(r, fmt.Sprintf("paid at %s, after the QR expired at %s", stamp(at), stamp(q.ExpiresAt)))
 	}
 	return r

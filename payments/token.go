@@ -3,8 +3,6 @@ package payments
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/khqrbot/khqrbot/payments/bakong"
@@ -18,55 +16,44 @@ const TokenWarnAhead = 7 * 24 * time.Hour
 // token warning, so that a restart does not warn twice the same day.
 const tokenWarnedKey = "token.warned_on"
 
-// cambodia is Cambodia's time, UTC+7 all year: warnings go at most once per
-// local day.
-var cambodia = time.FixedZone("ICT", 7*60*60)
-
-// Token alert codes: the first word of the Detail of an EventAlert about the
-// token, so that the bot can tell the admins in their own language.
-const (
-	tokenExpiring = "token_expiring"
-	tokenExpired  = "token_expired"
-)
-
-// TokenAlert is what an EventAlert about the Open API token says. It travels
-// in Event.Detail as "token_expiring <RFC 3339 expiry> <days left>" or
-// "token_expired <RFC 3339 expiry>"; ParseTokenAlert reads it back.
+// TokenAlert is what an EventAlert about the Open API token says; it
+// travels in the event's typed fields (Alert, Expires, DaysLeft), never in
+// its text.
 type TokenAlert struct {
 	ExpiresAt time.Time
 	DaysLeft  int  // whole days left when the alert was written; 0 once expired
 	Expired   bool // the token no longer works
 }
 
-// String is the alert's Event.Detail.
+// String says the alert in English, for logs and Event.Detail.
 func (a TokenAlert) String() string {
-	exp := a.ExpiresAt.UTC().Format(time.RFC3339)
+	day := a.ExpiresAt.In(Cambodia()).Format(time.DateOnly)
 	if a.Expired {
-		return tokenExpired + " " + exp
+		return "the Open API token expired on " + day
 	}
-	return tokenExpiring + " " + exp + " " + strconv.Itoa(a.DaysLeft)
+	return fmt.Sprintf("the Open API token expires on %s (%d days left) and will not renew itself", day, a.DaysLeft)
 }
 
-// ParseTokenAlert reads the Detail of a token alert, and reports false for
-// any other detail.
-func ParseTokenAlert(detail string) (TokenAlert, bool) {
-	f := strings.Fields(detail)
-	if len(f) < 2 {
+// Event returns the EventAlert that carries a, written at `at`.
+func (a TokenAlert) Event(at time.Time) *Event {
+	e := &Event{Kind: EventAlert, Alert: AlertTokenExpiring, Expires: a.ExpiresAt, DaysLeft: a.DaysLeft, Detail: a.String(), CreatedAt: at}
+	if a.Expired {
+		e.Alert, e.DaysLeft = AlertTokenExpired, 0
+	}
+	return e
+}
+
+// TokenAlert returns the token alert e carries, and false when e is no
+// token alert.
+func (e Event) TokenAlert() (TokenAlert, bool) {
+	if e.Kind != EventAlert {
 		return TokenAlert{}, false
 	}
-	exp, err := time.Parse(time.RFC3339, f[1])
-	if err != nil {
-		return TokenAlert{}, false
-	}
-	switch {
-	case f[0] == tokenExpired && len(f) == 2:
-		return TokenAlert{ExpiresAt: exp, Expired: true}, true
-	case f[0] == tokenExpiring && len(f) == 3:
-		days, err := strconv.Atoi(f[2])
-		if err != nil || days < 0 {
-			return TokenAlert{}, false
-		}
-		return TokenAlert{ExpiresAt: exp, DaysLeft: days}, true
+	switch e.Alert {
+	case AlertTokenExpired:
+		return TokenAlert{ExpiresAt: e.Expires, Expired: true}, true
+	case AlertTokenExpiring:
+		return TokenAlert{ExpiresAt: e.Expires, DaysLeft: e.DaysLeft}, true
 	}
 	return TokenAlert{}, false
 }
@@ -91,7 +78,7 @@ func (s *Service) WarnTokenExpiry(ctx context.Context, st bakong.TokenStatus) (b
 	default:
 		return false, nil
 	}
-	day := now.In(cambodia).Format(time.DateOnly)
+	day := now.In(Cambodia()).Format(time.DateOnly)
 	warned := false
 	err := s.store.WithTx(ctx, func(tx Store) error {
 		last, err := tx.Setting(ctx, tokenWarnedKey)
@@ -103,7 +90,7 @@ func (s *Service) WarnTokenExpiry(ctx context.Context, st bakong.TokenStatus) (b
 			return err
 		}
 		warned = true
-		return tx.AddEvent(ctx, &Event{Kind: EventAlert, Detail: a.String(), CreatedAt: now})
+		return tx.AddEvent(ctx, a.Event(now))
 	})
 	if err != nil {
 		return false, fmt.Errorf("token expiry alert: %w", err)

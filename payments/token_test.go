@@ -22,7 +22,7 @@ func tokenAlerts(t *testing.T, h *harness) []payments.TokenAlert {
 	}
 	var got []payments.TokenAlert
 	for _, e := range evs {
-		if a, ok := payments.ParseTokenAlert(e.Detail); ok && e.Kind == payments.EventAlert {
+		if a, ok := e.TokenAlert(); ok {
 			got = append(got, a)
 		}
 	}
@@ -130,16 +130,24 @@ func TestWatchTokenStopsWithContext(t *testing.T) {
 	}
 }
 
-func TestParseTokenAlert(t *testing.T) {
+// TestTokenAlertEvent: a token alert travels in an event's typed fields,
+// whatever its Detail says, and no other event is read as one.
+func TestTokenAlertEvent(t *testing.T) {
 	exp := time.Date(2026, 3, 8, 2, 0, 0, 0, time.UTC)
 	for _, a := range []payments.TokenAlert{{ExpiresAt: exp, DaysLeft: 6}, {ExpiresAt: exp, Expired: true}} {
-		if got, ok := payments.ParseTokenAlert(a.String()); !ok || !got.ExpiresAt.Equal(a.ExpiresAt) || got.DaysLeft != a.DaysLeft || got.Expired != a.Expired {
-			t.Errorf("ParseTokenAlert(%q) = %+v, %v; want %+v", a.String(), got, ok, a)
+		e := a.Event(exp)
+		e.Detail = "reworded"
+		if got, ok := e.TokenAlert(); !ok || !got.ExpiresAt.Equal(a.ExpiresAt) || got.DaysLeft != a.DaysLeft || got.Expired != a.Expired {
+			t.Errorf("TokenAlert of %+v = %+v, %v; want %+v", e, got, ok, a)
 		}
 	}
-	for _, d := range []string{"", "Bakong answers again", "token_expiring 2026-03-08T02:00:00Z", "token_expired soon", "token_expiring 2026-03-08T02:00:00Z -1"} {
-		if a, ok := payments.ParseTokenAlert(d); ok {
-			t.Errorf("ParseTokenAlert(%q) = %+v, want not a token alert", d, a)
+	for _, e := range []payments.Event{
+		{Kind: payments.EventAlert, Alert: payments.AlertRecovered, Detail: "Bakong answers again"},
+		{Kind: payments.EventAlert, Detail: "token_expiring 2026-03-08T02:00:00Z 6"},
+		{Kind: payments.EventReview, Alert: payments.AlertTokenExpired, Expires: exp},
+	} {
+		if a, ok := e.TokenAlert(); ok {
+			t.Errorf("TokenAlert of %+v = %+v, want not a token alert", e, a)
 		}
 	}
 }

@@ -58,21 +58,17 @@ func (d *DB) User(ctx context.Context, id int64) (*payments.User, error) {
 	return take[payments.User, userRow](ctx, d, fmt.Sprintf("user %d", id), "id = ?", id)
 }
 
-// SaveUser inserts u or updates its Language and Role, then reads it back
-// into u (so CreatedAt is the first save's). An empty Role is stored as
-// customer; zero times come from the store's clock.
+// SaveUser inserts u or updates its Language, then reads it back into u
+// (so CreatedAt is the first save's); zero times come from the store's clock.
 func (d *DB) SaveUser(ctx context.Context, u *payments.User) error {
 	if u == nil || u.ID == 0 {
 		return payments.Errorf(payments.EInvalid, "save user: want a Telegram user id")
 	}
-	row := userRow{ID: u.ID, Language: u.Language, Role: string(u.Role), CreatedAt: d.orNow(u.CreatedAt), UpdatedAt: d.orNow(u.UpdatedAt)}
-	if row.Role == "" {
-		row.Role = string(payments.RoleCustomer)
-	}
+	row := userRow{ID: u.ID, Language: u.Language, CreatedAt: d.orNow(u.CreatedAt), UpdatedAt: d.orNow(u.UpdatedAt)}
 	err := d.atomic(ctx, func(tx *gorm.DB) error {
 		err := tx.Clauses(clause.OnConflict{
 			Columns:   []clause.Column{{Name: "id"}},
-			DoUpdates: clause.AssignmentColumns([]string{"language", "role", "updated_at"}),
+			DoUpdates: clause.AssignmentColumns([]string{"language", "updated_at"}),
 		}).Create(&row).Error
 		if err != nil {
 			return err

@@ -27,6 +27,7 @@ var migrations = []migration{
 	{2, "index the call log by time", indexCallsByTime},
 	{3, "replica coordination", createReplicaTables},
 	{4, "index QRs by invoice and status, and by user and time", indexQRLimits},
+	{5, "typed payment causes and alert kinds; no user roles", typeState},
 }
 
 // indexQRLimits lets IssueQR count an invoice's live QRs and a user's QRs

@@ -164,6 +164,7 @@ type paymentRow struct {
 	PaidAt         time.Time
 	AcknowledgedAt *time.Time
 	Status         string
+	Cause          string
 	Reason         string
 	Source         string
 	CreatedAt      time.Time `gorm:"autoCreateTime:false"`
@@ -190,6 +191,7 @@ func paymentToRow(p *payments.Payment) paymentRow {
 		PaidAt:         utc(p.PaidAt),
 		AcknowledgedAt: nullTime(p.AcknowledgedAt),
 		Status:         string(p.Status),
+		Cause:          string(p.Cause),
 		Reason:         p.Reason,
 		Source:         p.Source,
 		CreatedAt:      utc(p.CreatedAt),
@@ -213,6 +215,7 @@ func (r *paymentRow) domain() payments.Payment {
 		PaidAt:         utc(r.PaidAt),
 		AcknowledgedAt: derefTime(r.AcknowledgedAt),
 		Status:         payments.PaymentStatus(r.Status),
+		Cause:          payments.PaymentCause(r.Cause),
 		Reason:         r.Reason,
 		Source:         r.Source,
 		CreatedAt:      utc(r.CreatedAt),
@@ -226,6 +229,9 @@ type eventRow struct {
 	QRID        int64 `gorm:"column:qr_id"`
 	PaymentID   int64
 	Detail      string
+	Alert       string
+	Expires     *time.Time
+	DaysLeft    int
 	CreatedAt   time.Time `gorm:"autoCreateTime:false"`
 	Attempts    int
 	NextAttempt time.Time
@@ -243,6 +249,9 @@ func eventToRow(e *payments.Event) eventRow {
 		QRID:        e.QRID,
 		PaymentID:   e.PaymentID,
 		Detail:      e.Detail,
+		Alert:       string(e.Alert),
+		Expires:     nullTime(e.Expires),
+		DaysLeft:    e.DaysLeft,
 		CreatedAt:   utc(e.CreatedAt),
 		Attempts:    e.Attempts,
 		NextAttempt: utc(e.NextAttempt),
@@ -258,6 +267,9 @@ func (r *eventRow) domain() payments.Event {
 		QRID:        r.QRID,
 		PaymentID:   r.PaymentID,
 		Detail:      r.Detail,
+		Alert:       payments.AlertKind(r.Alert),
+		Expires:     derefTime(r.Expires),
+		DaysLeft:    r.DaysLeft,
 		CreatedAt:   utc(r.CreatedAt),
 		Attempts:    r.Attempts,
 		NextAttempt: utc(r.NextAttempt),
@@ -290,7 +302,6 @@ func (r *messageRow) domain() payments.Message {
 type userRow struct {
 	ID        int64 `gorm:"primaryKey;autoIncrement:false"`
 	Language  string
-	Role      string
 	CreatedAt time.Time `gorm:"autoCreateTime:false"`
 	UpdatedAt time.Time `gorm:"autoUpdateTime:false"`
 }
@@ -302,7 +313,6 @@ func (r *userRow) domain() payments.User {
 	return payments.User{
 		ID:        r.ID,
 		Language:  r.Language,
-		Role:      payments.Role(r.Role),
 		CreatedAt: utc(r.CreatedAt),
 		UpdatedAt: utc(r.UpdatedAt),
 	}

@@ -704,16 +704,16 @@ func TestUsers(t *testing.T) {
 		if err := d.SaveUser(ctx, u); err != nil {
 			t.Fatal(err)
 		}
-		want := payments.User{ID: 1001, Language: "km", Role: payments.RoleCustomer, CreatedAt: t0.UTC(), UpdatedAt: t0.UTC()}
+		want := payments.User{ID: 1001, Language: "km", CreatedAt: t0.UTC(), UpdatedAt: t0.UTC()}
 		if !reflect.DeepEqual(*u, want) {
 			t.Errorf("saved %+v, want %+v", u, want)
 		}
 		clk.Add(time.Hour)
-		u2 := &payments.User{ID: 1001, Language: "en", Role: payments.RoleAdmin}
+		u2 := &payments.User{ID: 1001, Language: "en"}
 		if err := d.SaveUser(ctx, u2); err != nil {
 			t.Fatal(err)
 		}
-		want = payments.User{ID: 1001, Language: "en", Role: payments.RoleAdmin, CreatedAt: t0.UTC(), UpdatedAt: t0.Add(time.Hour).UTC()}
+		want = payments.User{ID: 1001, Language: "en", CreatedAt: t0.UTC(), UpdatedAt: t0.Add(time.Hour).UTC()}
 		if got, err := d.User(ctx, 1001); err != nil || !reflect.DeepEqual(*got, want) || !reflect.DeepEqual(*u2, want) {
 			t.Errorf("updated %+v %+v %v, want %+v", got, u2, err, want)
 		}

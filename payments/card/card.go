@@ -78,7 +78,7 @@ type Card struct {
 	PaidAt        time.Time      // required when paid
 	ShortHash     string         // required when paid: the first hex digits of the transaction hash
 	Sandbox       bool           // marks the card "SANDBOX · NO REAL MONEY"
-	Location      *time.Location // zone of the times shown; nil means Asia/Phnom_Penh
+	Location      *time.Location // zone of the times shown; nil means payments.Cambodia()
 	Lang          string         // language of the card's words: "en" or "km"; "" means English
 }
 

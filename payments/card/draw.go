@@ -5,8 +5,9 @@ import (
 	"image/color"
 	"math"
 
-	"github.com/khqrbot/khqrbot/payments/card/text"
 	"golang.org/x/image/vector"
+
+	"github.com/khqrbot/khqrbot/payments/card/text"
 )
 
 // levels is how many coverage steps an anti-aliased edge keeps. Sixteen look

@@ -6,11 +6,12 @@ import (
 	"image/color"
 	"strings"
 	"sync"
-	"time"
 	"unicode"
 
-	"github.com/khqrbot/khqrbot/payments/card/text"
 	"github.com/skip2/go-qrcode"
+
+	"github.com/khqrbot/khqrbot/payments"
+	"github.com/khqrbot/khqrbot/payments/card/text"
 )
 
 // Geometry of every card, in pixels. All cards of one payment share it, so a
@@ -54,15 +55,6 @@ var looks = map[State]look{
 	StateFailed:    {"card.failed", color.RGBA{0xC6, 0x28, 0x28, 0xFF}, color.RGBA{0xFD, 0xEE, 0xEE, 0xFF}, bangIcon},
 	StateCancelled: {"card.cancelled", color.RGBA{0x8A, 0x90, 0x99, 0xFF}, color.RGBA{0xF2, 0xF3, 0xF5, 0xFF}, crossIcon},
 }
-
-// phnomPenh is the default zone. Cambodia has kept UTC+7 without daylight
-// saving for decades, so a fixed zone is exact when tzdata is missing.
-var phnomPenh = sync.OnceValue(func() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Phnom_Penh"); err == nil {
-		return loc
-	}
-	return time.FixedZone("ICT", 7*60*60)
-})
 
 // faces are the sizes the cards use. Made once: a text.Face is safe for
 // concurrent use and caches the words it has shaped, so the card's own words
@@ -118,7 +110,7 @@ func Render(c Card) ([]byte, error) {
 		qr = q.Bitmap() // includes the 4-module quiet zone
 	}
 	if c.Location == nil {
-		c.Location = phnomPenh()
+		c.Location = payments.Cambodia()
 	}
 	w := newWords(c.Lang)
 	if c.MerchantName, err = text.Clean(c.MerchantName); err != nil {

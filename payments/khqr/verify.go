@@ -66,7 +66,7 @@ func checkCRC(s string) *Error {
 		return invalidUTF8(s)
 	}
 	n := len(s)
-	if n < 8 || s[n-8:n-4] != "6304" || !isHex(s[n-4:]) {
+	if n < 8 || s[n-8:n-4] != "6304" || !IsHex(s[n-4:], 4) {
 		return sdkErr(CodeInvalid, "tag 63", "want the QR to end with 6304 and a 4-hex-digit CRC")
 	}
 	if want := CRC(s[:n-4]); !strings.EqualFold(want, s[n-4:]) {
@@ -80,8 +80,12 @@ func checkCRC(s string) *Error {
 	return nil
 }
 
-// isHex reports whether s is all hex digits, either case.
-func isHex(s string) bool {
+// IsHex reports whether s is n hex digits, either case: a CRC, an md5, a
+// transaction hash or its short form. Every package above this one uses it.
+func IsHex(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if (c < '0' || c > '9') && (c < 'a' || c > 'f') && (c < 'A' || c > 'F') {
