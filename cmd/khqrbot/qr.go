@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/khqrbot/khqrbot/locales"
 	"github.com/khqrbot/khqrbot/payments"
 	"github.com/khqrbot/khqrbot/payments/card"
 	"github.com/khqrbot/khqrbot/payments/khqr"
@@ -234,15 +235,20 @@ including its expiration millisecond.`)
 
 // qrImage is "qr image": draw the card of a dynamic KHQR.
 func qrImage(_ context.Context, e *env, args []string) int {
-	fs := qrFlags(e, "image", "QR [-o FILE] [--state STATE]",
+	fs := qrFlags(e, "image", "QR [-o FILE] [--state STATE] [--lang en|km] [--name NAME]",
 		`Draws the card the bot sends for a dynamic KHQR: merchant name, amount,
 currency, the QR and its expiry; or, with --state, the card that replaces it.
-A paid card needs --short-hash. Writes PNG to FILE, or to stdout.`)
+A paid card needs --short-hash. Writes PNG to FILE, or to stdout.
+The card's words are in --lang. The name shown is --name, else, with
+--lang km, the QR's Khmer name (tag 64) when it has one, else its merchant
+name (tag 59).`)
 	file := fs.String("o", "", "write the PNG to `FILE` (default stdout)")
 	state := fs.String("state", string(card.StatePending), "card `STATE`: pending, paid, expired, failed or cancelled")
 	shortHash := fs.String("short-hash", "", "paid card: the payment's short `HASH` (required with --state paid)")
 	paidAt := fs.Int64("paid-at", 0, "paid card: payment time in Unix `MS` (default now)")
 	sandbox := fs.Bool("sandbox", false, "mark the card SANDBOX")
+	lang := fs.String("lang", locales.English, "`LANGUAGE` of the card's words: en or km")
+	name := fs.String("name", "", "display `NAME` of the merchant (default from the QR)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return parseExit(err)
@@ -257,11 +263,17 @@ A paid card needs --short-hash. Writes PNG to FILE, or to stdout.`)
 	if card.State(*state) == card.StatePaid && *shortHash == "" {
 		return usageError(fs, "--state paid needs --short-hash")
 	}
-	c, err := qrCard(s, card.State(*state))
+	if !locales.Supported(*lang) {
+		return usageError(fs, "--lang %q: want en or km", *lang)
+	}
+	c, err := qrCard(s, card.State(*state), *lang)
 	if err != nil {
 		return cmdError(e, fs, exitNo, err)
 	}
 	c.Sandbox = *sandbox
+	if *name != "" {
+		c.MerchantName = *name
+	}
 	if c.State == card.StatePaid {
 		c.ShortHash, c.PaidAt = *shortHash, time.Now()
 		if *paidAt != 0 {
@@ -283,8 +295,10 @@ A paid card needs --short-hash. Writes PNG to FILE, or to stdout.`)
 	return exitOK
 }
 
-// qrCard fills a card from a KHQR.
-func qrCard(qr string, state card.State) (card.Card, error) {
+// qrCard fills a card in lang from a KHQR: the bill number stands for the
+// invoice number, and the merchant name is the QR's name in lang when it
+// has one.
+func qrCard(qr string, state card.State, lang string) (card.Card, error) {
 	d, err := khqr.Decode(qr)
 	if err != nil {
 		return card.Card{}, err
@@ -298,12 +312,17 @@ func qrCard(qr string, state card.State) (card.Card, error) {
 	}
 	m := payments.Money{Amount: i.Amount, Currency: i.Currency}
 	c := card.Card{
-		State:        state,
-		MerchantName: i.MerchantName,
-		Amount:       m.Number(),
-		Currency:     string(i.Currency),
-		QR:           qr,
-		ExpiresAt:    i.ExpiresAt,
+		State:         state,
+		MerchantName:  i.MerchantName,
+		Amount:        m.Number(),
+		Currency:      string(i.Currency),
+		QR:            qr,
+		InvoiceNumber: i.BillNumber,
+		ExpiresAt:     i.ExpiresAt,
+		Lang:          lang,
+	}
+	if i.MerchantNameAlt != "" && locales.Match(i.LanguagePreference) == lang && lang != locales.English {
+		c.MerchantName = i.MerchantNameAlt
 	}
 	return c, nil
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/khqrbot/khqrbot/internal/qrtest"
 	"github.com/khqrbot/khqrbot/payments/khqr"
 )
 
@@ -273,6 +274,38 @@ func TestQRImage(t *testing.T) {
 	code, out, errOut := runQRArgs("", "image", qr, "--sandbox")
 	if code != 0 || !strings.HasPrefix(out, string(png)) {
 		t.Fatalf("stdout: exit %d %s", code, errOut)
+	}
+	if code, _, errOut := runQRArgs("", "image", qr, "--lang", "fr"); code != 2 || !strings.Contains(errOut, "--lang") {
+		t.Errorf("--lang fr: exit %d %s", code, errOut)
+	}
+}
+
+// TestQRImageKhmer: --lang km draws the Khmer card with the QR's Khmer name
+// (tag 64), --name replaces it, and the QR still reads.
+func TestQRImageKhmer(t *testing.T) {
+	_, qr, _ := runQRArgs("", "encode", "--account", "sokha@aclb", "--name", "Sokha Coffee", "--currency", "KHR",
+		"--amount", "20000", "--ttl", "5m", "--bill", "INV-000043", "--lang", "km", "--alt-name", "ហាងកាហ្វេសុខា")
+	qr = strings.TrimSpace(qr)
+	image := func(args ...string) string {
+		t.Helper()
+		code, out, errOut := runQRArgs("", append([]string{"image", qr}, args...)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d %s", args, code, errOut)
+		}
+		return out
+	}
+	km := image("--lang", "km")
+	if got, err := qrtest.Read([]byte(km)); err != nil || got != qr {
+		t.Fatalf("Khmer card reads %q, %v", got, err)
+	}
+	if named := image("--lang", "km", "--name", "ហាងកាហ្វេសុខា"); named != km {
+		t.Error("--lang km does not show the QR's Khmer name")
+	}
+	if other := image("--lang", "km", "--name", "Other Shop"); other == km {
+		t.Error("--name is ignored")
+	}
+	if en := image("--lang", "en", "--name", "ហាងកាហ្វេសុខា"); en == km {
+		t.Error("--lang is ignored")
 	}
 }
 
