@@ -13,7 +13,7 @@ import (
 // state changes edit it.
 func (b *Bot) sendQR(ctx context.Context, p *locales.Printer, inv *payments.Invoice, q *payments.QR) error {
 	v := view{Look: lookPending, Invoice: inv, QR: q}
-	png, err := b.card(v)
+	png, err := b.card(v, p.Lang())
 	if err != nil {
 		return err
 	}
@@ -96,7 +96,7 @@ func (b *Bot) refresh(ctx context.Context, q *payments.QR, sendIfMissing bool) e
 	}
 	p := b.printerOf(ctx, q.UserID)
 	caption, kb := b.caption(p, v), b.keyboard(p, v)
-	png, err := b.card(v)
+	png, err := b.card(v, p.Lang())
 	if err != nil {
 		// Without a card, the caption and keyboard still tell the truth.
 		b.log.Error("render card", "qr", q.ID, "look", string(v.Look), "err", err)

@@ -197,8 +197,9 @@ func reviewButtons(p *locales.Printer, inv *payments.Invoice, pay *payments.Paym
 
 // card draws v's image: the QR while pending, a receipt once paid (or in
 // review), the failed card for a rejected payment, else the expired, failed
-// or cancelled card.
-func (b *Bot) card(v view) ([]byte, error) {
+// or cancelled card. Its words are in lang, the caption's language, so a
+// message reads in one language.
+func (b *Bot) card(v view, lang string) ([]byte, error) {
 	c := card.Card{
 		MerchantName:  b.cfg.MerchantName,
 		Amount:        v.QR.Amount.Number(),
@@ -207,6 +208,7 @@ func (b *Bot) card(v view) ([]byte, error) {
 		ExpiresAt:     v.QR.ExpiresAt,
 		Sandbox:       v.QR.Sandbox,
 		Location:      b.loc,
+		Lang:          lang,
 	}
 	switch v.Look {
 	case lookPending:

@@ -142,19 +142,19 @@ func TestKeyboard(t *testing.T) {
 func TestCardPerLook(t *testing.T) {
 	b := &Bot{cfg: Config{MerchantName: "Test Shop"}, loc: payments.Cambodia()}
 	for _, l := range []look{lookPaid, lookPaidOther, lookExpired, lookFailed, lookCancelled, lookReview, lookRejected} {
-		png, err := b.card(testView(l))
+		png, err := b.card(testView(l), "en")
 		if err != nil || len(png) < 8 || string(png[1:4]) != "PNG" {
 			t.Errorf("%s card: %d bytes, %v", l, len(png), err)
 		}
 	}
 	v := testView(lookPending)
 	v.QR.Payload = "00020101021229180014testshop@abaa5204599953038405405" // the card only draws it
-	if _, err := b.card(v); err != nil {
+	if _, err := b.card(v, "en"); err != nil {
 		t.Errorf("pending card: %v", err)
 	}
 	v = testView(lookPaid)
 	v.Payment = nil
-	if _, err := b.card(v); err == nil {
+	if _, err := b.card(v, "en"); err == nil {
 		t.Error("a paid card without its payment rendered")
 	}
 }
