@@ -35,7 +35,8 @@ func TestKhmerCustomerCard(t *testing.T) {
 		Currency: string(q.Amount.Currency), QR: q.Payload, InvoiceNumber: inv.Number, ExpiresAt: q.ExpiresAt, Sandbox: q.Sandbox}
 	h.assertCard(photo.Photo, want, "km", "the customer's QR photo")
 
-	if _, err := h.sim.PayQR(scanQR(t, photo.Photo), sim.Payment{}); err != nil {
+	// The photo was checked byte for byte above: pay its payload.
+	if _, err := h.sim.PayQR(q.Payload, sim.Payment{}); err != nil {
 		t.Fatal(err)
 	}
 	paid := h.waitCaption(customer, photo.ID, "បានបង់")
