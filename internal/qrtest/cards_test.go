@@ -18,13 +18,14 @@ import (
 
 var long = flag.Bool("long", false, "read all 10,000 generated bot cards, not a sample")
 
-// allCards is how many cards the long test reads; the issue that made Scan
-// robust set it (1 misread in 57 would show as ~175).
+// allCards is how many cards the long test reads: enough that the old
+// reader's 1.36% misreads show as 136 cards.
 const allCards = 10_000
 
-// hardCards are generated cards that gozxing's detector alone could not read
-// (ChecksumException or NotFoundException); the default sample always reads them.
-var hardCards = []int{}
+// hardCards are the first 20 of the 136 generated cards that gozxing's
+// detector alone (the reader before this one) could not read, with a
+// ChecksumException or NotFoundException; the default sample always has them.
+var hardCards = []int{202, 208, 247, 364, 383, 467, 608, 623, 734, 795, 831, 922, 999, 1043, 1129, 1324, 1451, 1623, 1633, 1646}
 
 // botCard renders the i-th generated card the way the bot draws a pending QR:
 // a payload from khqr.Encode as payments.Service issues it, and the card
@@ -73,7 +74,7 @@ func botCard(i int) (png []byte, payload string, err error) {
 	return png, code.String, nil
 }
 
-// TestReadsBotCards reads generated bot cards: by default every 100th and
+// TestReadsBotCards reads generated bot cards: by default every 200th and
 // the hard ones, with -long all 10,000. Every card must read back its payload.
 func TestReadsBotCards(t *testing.T) {
 	var cards []int
@@ -82,7 +83,7 @@ func TestReadsBotCards(t *testing.T) {
 			cards = append(cards, i)
 		}
 	} else {
-		for i := 0; i < allCards; i += 100 {
+		for i := 0; i < allCards; i += 200 {
 			cards = append(cards, i)
 		}
 		cards = append(cards, hardCards...)
