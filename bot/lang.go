@@ -9,10 +9,11 @@ import (
 	"github.com/khqrbot/khqrbot/locales"
 )
 
-// printer returns the printer for a Telegram user: their /lang choice, else
-// their Telegram language, which is remembered for later messages (edits
-// and notices) that have no update to read it from.
-func (b *Bot) printer(ctx context.Context, u *models.User) *locales.Printer {
+// meet returns the printer for the Telegram user an update comes from:
+// their /lang choice, else their Telegram language, which meet writes down
+// (in memory and in the settings) for later messages, such as edits and
+// notices, that have no update to read it from.
+func (b *Bot) meet(ctx context.Context, u *models.User) *locales.Printer {
 	if u == nil {
 		return locales.New(locales.English)
 	}
@@ -29,8 +30,9 @@ func (b *Bot) printer(ctx context.Context, u *models.User) *locales.Printer {
 	return locales.New(lang)
 }
 
-// printerOf returns the printer for a user known only by id.
-func (b *Bot) printerOf(ctx context.Context, id int64) *locales.Printer {
+// printerByID returns the printer for a user known only by id: their /lang
+// choice, else the language meet wrote down, else English.
+func (b *Bot) printerByID(ctx context.Context, id int64) *locales.Printer {
 	if usr, err := b.cfg.Service.User(ctx, id); err == nil && locales.Supported(usr.Language) {
 		return locales.New(usr.Language)
 	}
@@ -44,4 +46,5 @@ func (b *Bot) printerOf(ctx context.Context, id int64) *locales.Printer {
 	return locales.New(locales.English)
 }
 
+// langKey is the setting holding the Telegram language meet saw for user id.
 func langKey(id int64) string { return "telegram.lang." + strconv.FormatInt(id, 10) }

@@ -30,7 +30,7 @@ func (b *Bot) tellCreator(ctx context.Context, ev payments.Event) error {
 	if q.ChatID == inv.ChatID {
 		return nil
 	}
-	p := b.printerOf(ctx, inv.CreatedBy)
+	p := b.printerByID(ctx, inv.CreatedBy)
 	_, err = b.sendText(ctx, inv.CreatedBy, p.T("notify.paid", inv.Number, pay.Amount.String(), pay.ShortHash), nil)
 	if undeliverable(err) {
 		b.log.Warn("cannot tell the invoice's creator", "user", inv.CreatedBy, "err", err)
@@ -66,7 +66,7 @@ func (b *Bot) tellAdmins(ctx context.Context, ev payments.Event) error {
 	}
 	var errs []error
 	for _, admin := range to {
-		p := b.printerOf(ctx, admin)
+		p := b.printerByID(ctx, admin)
 		var kb models.ReplyMarkup
 		if rows := reviewButtons(p, inv, pay); ev.Kind == payments.EventReview && rows != nil {
 			kb = &models.InlineKeyboardMarkup{InlineKeyboard: rows}

@@ -23,7 +23,7 @@ type press struct {
 // onCallback handles a button press. Whatever happens, the press is
 // answered once, and every action checks again who pressed it.
 func (b *Bot) onCallback(ctx context.Context, cq *models.CallbackQuery) {
-	p := b.printer(ctx, &cq.From)
+	p := b.meet(ctx, &cq.From)
 	r := &press{from: cq.From.ID, p: p, admin: b.isAdmin(cq.From.ID)}
 	if m := cq.Message.Message; m != nil {
 		r.chat, r.msgID, r.text = m.Chat.ID, m.ID, m.Text

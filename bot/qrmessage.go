@@ -94,7 +94,7 @@ func (b *Bot) refresh(ctx context.Context, q *payments.QR, sendIfMissing bool) e
 	case err != nil:
 		return fmt.Errorf("message of qr %d: %w", q.ID, err)
 	}
-	p := b.printerOf(ctx, q.UserID)
+	p := b.printerByID(ctx, q.UserID)
 	caption, kb := b.caption(p, v), b.keyboard(p, v)
 	png, err := b.card(v, p.Lang())
 	if err != nil {

@@ -116,7 +116,7 @@ func (b *Bot) onMessage(ctx context.Context, m *models.Message) {
 		chat:    m.Chat.ID,
 		private: m.Chat.Type == models.ChatTypePrivate,
 		user:    m.From,
-		p:       b.printer(ctx, m.From),
+		p:       b.meet(ctx, m.From),
 		admin:   b.isAdmin(m.From.ID),
 	}
 	h, known := b.commands()[cmd.Name]

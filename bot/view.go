@@ -18,7 +18,7 @@ import (
 // right whatever their order.
 type look string
 
-// The looks of a QR message; see docs/product.md, "One QR message".
+// The looks of a QR message: one for each state its invoice and QR can be in.
 const (
 	lookPending   look = "pending"
 	lookPaid      look = "paid"       // this QR's payment settled the invoice

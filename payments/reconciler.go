@@ -15,8 +15,8 @@ import (
 
 // ReconcilerConfig tunes the Reconciler. Zero fields take the defaults below.
 type ReconcilerConfig struct {
-	Interval   time.Duration // POLL_INTERVAL; default 5s
-	MaxRPS     int           // request budget per second towards Bakong (BAKONG_MAX_RPS); default 5
+	Interval   time.Duration // POLL_INTERVAL; default DefaultInterval
+	MaxRPS     int           // request budget per second towards Bakong (BAKONG_MAX_RPS); default DefaultMaxRPS
 	Grace      time.Duration // final check after expiry; default: the Service's Grace
 	MaxBackoff time.Duration // cap of the error backoff; default 1 min
 
@@ -42,8 +42,8 @@ type ReconcilerConfig struct {
 
 // Reconciler defaults.
 const (
-	DefaultInterval   = 5 * time.Second
-	DefaultMaxRPS     = 5
+	DefaultInterval   = 3 * time.Second // POLL_INTERVAL
+	DefaultMaxRPS     = 5 // BAKONG_MAX_RPS
 	DefaultMaxBackoff = time.Minute
 	DefaultListRetry  = 10 * time.Minute
 	DefaultAlertAfter = 5

@@ -72,7 +72,7 @@ const MaxQRTTL = 10 * time.Minute
 
 // Defaults for a zero Config field.
 const (
-	DefaultQRTTL         = 5 * time.Minute
+	DefaultQRTTL         = MaxQRTTL // QR_TTL
 	DefaultGrace         = 30 * time.Second
 	DefaultMaxLiveQRs    = 20
 	DefaultMaxQRsPerHour = 10

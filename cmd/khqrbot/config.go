@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode/utf16"
 
+	"github.com/khqrbot/khqrbot/payments"
 	"github.com/khqrbot/khqrbot/payments/khqr"
 )
 
@@ -88,7 +89,7 @@ var configSettings = []configSetting{
 	{"BAKONG_EMAIL", "", "email the token is registered to; lets khqrbot renew it", false},
 	{"BAKONG_ACCOUNT_ID", sandboxAccountID + " in sandbox", "Bakong account that receives payments, name@bank; required unless sandbox", false},
 	{"BAKONG_PROXY_URL", "", "http(s) proxy for Bakong calls only, e.g. one in Cambodia", false},
-	{"BAKONG_MAX_RPS", "5", "most Bakong requests per second, 1 to 100", false},
+	{"BAKONG_MAX_RPS", strconv.Itoa(payments.DefaultMaxRPS), "most Bakong requests per second, 1 to 100", false},
 	{"MERCHANT_NAME", sandboxMerchantName + " in sandbox", "name on the KHQR, at most 25 characters; required unless sandbox", false},
 	{"MERCHANT_CITY", "Phnom Penh", "city on the KHQR, at most 15 characters", false},
 	{"MERCHANT_ID", "", "merchant id; with ACQUIRING_BANK makes merchant KHQRs (tag 30)", false},
@@ -97,14 +98,28 @@ var configSettings = []configSetting{
 	{"DEEPLINK_ICON_URL", "", "icon URL the bank app shows when a deeplink opens it; set, deeplinks also name MERCHANT_NAME and lead back to the bot's chat", false},
 	{"DATABASE_URL", "khqrbot.db", "SQLite file path or file: URL, or a postgres:// URL (PostgreSQL, for several replicas)", false},
 	{"ADMIN_IDS", "", "comma-separated Telegram user ids of admins; required unless sandbox, where empty lets everyone invoice", false},
-	{"QR_TTL", "10m", "how long a QR can be paid, 10s to 10m", false},
-	{"POLL_INTERVAL", "3s", "how often pending QRs are checked, 1s to 1m", false},
+	{"QR_TTL", shortDuration(payments.DefaultQRTTL), "how long a QR can be paid, 10s to " + shortDuration(payments.MaxQRTTL), false},
+	{"POLL_INTERVAL", shortDuration(payments.DefaultInterval), "how often pending QRs are checked, 1s to 1m", false},
 	{"LISTEN_ADDR", "", "host:port for the webhook, health (/healthz) and metrics (/metrics) endpoints; empty: no HTTP server", false},
 	{"METRICS_ADDR", "", "host:port to serve /metrics on instead of LISTEN_ADDR, e.g. a private 127.0.0.1:9090", false},
 	{"WEBHOOK_URL", "", "public https URL Telegram posts updates to; empty: long polling", false},
 	{"WEBHOOK_SECRET", "", "secret Telegram sends with each webhook update, 1-256 of A-Z a-z 0-9 _ -", true},
 	{"LOG_LEVEL", "info", "debug, info, warn or error", false},
 	{"LOG_FORMAT", "text", "text or json", false},
+}
+
+// shortDuration writes d as people type it: "10m", not "10m0s". The
+// defaults shown in help are written from the constants the code uses, so
+// that each default has one source.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // flagName is the flag for an environment variable: BAKONG_MAX_RPS -> bakong-max-rps.
@@ -392,12 +407,12 @@ func (r *configReader) read(needTelegram bool) *config {
 		BakongToken:     r.bakongToken(),
 		BakongProxyURL:  r.url("BAKONG_PROXY_URL", "", false),
 		BakongEmail:     r.bakongEmail(),
-		BakongMaxRPS:    r.integer("BAKONG_MAX_RPS", 5, 1, 100),
+		BakongMaxRPS:    r.integer("BAKONG_MAX_RPS", payments.DefaultMaxRPS, 1, 100),
 		DeeplinkIconURL: r.url("DEEPLINK_ICON_URL", "", false),
 		MerchantCity:    r.text("MERCHANT_CITY", "Phnom Penh", 15),
 		DatabaseURL:     r.database(),
-		QRTTL:           r.duration("QR_TTL", 10*time.Minute, 10*time.Second, 10*time.Minute),
-		PollInterval:    r.duration("POLL_INTERVAL", 3*time.Second, time.Second, time.Minute),
+		QRTTL:           r.duration("QR_TTL", payments.DefaultQRTTL, 10*time.Second, payments.MaxQRTTL),
+		PollInterval:    r.duration("POLL_INTERVAL", payments.DefaultInterval, time.Second, time.Minute),
 		DefaultCurrency: khqr.USD,
 		LogFormat:       "text",
 	}

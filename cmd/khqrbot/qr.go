@@ -18,10 +18,6 @@ import (
 	"github.com/khqrbot/khqrbot/payments/khqr"
 )
 
-// qrDefaultTTL is the lifetime of a dynamic QR when neither --expires-at nor
-// --ttl is given: NBC's integration guide caps a dynamic QR at 10 minutes.
-const qrDefaultTTL = 10 * time.Minute
-
 // runQR is "khqrbot qr": encode, decode and verify a KHQR, or draw its card.
 func runQR(ctx context.Context, e *env, args []string) int {
 	return runSubcommand(ctx, e, "qr", qrUsage, []subcommand{
@@ -112,7 +108,7 @@ explicit point, like the SDK given the string "5.00", "5.00" is written 5.00.`)
 	fs.StringVar(&i.UPI, "upi", "", "UnionPay merchant `ACCOUNT` (tag 15), KHR only")
 	fs.Int64Var(&createdAt, "created-at", 0, "creation time in Unix `MS` (default now)")
 	fs.Int64Var(&expiresAt, "expires-at", 0, "expiration time in Unix `MS` of a dynamic QR")
-	fs.DurationVar(&ttl, "ttl", 0, "lifetime of a dynamic QR (`DURATION`, default 10m)")
+	fs.DurationVar(&ttl, "ttl", 0, "lifetime of a dynamic QR (`DURATION`, default "+shortDuration(payments.DefaultQRTTL)+")")
 	fs.BoolVar(&asJSON, "json", false, `print {"qr":...,"md5":...}`)
 	if code, ok := parseNoArgs(fs, args); !ok {
 		return code
@@ -148,7 +144,7 @@ explicit point, like the SDK given the string "5.00", "5.00" is written 5.00.`)
 	case ttl != 0:
 		i.ExpiresAt = now.Add(ttl)
 	default:
-		i.ExpiresAt = now.Add(qrDefaultTTL)
+		i.ExpiresAt = now.Add(payments.DefaultQRTTL) // as QR_TTL, the NBC maximum
 	}
 	qr, err := khqr.Encode(i, now)
 	if err != nil {

@@ -17,7 +17,7 @@ import (
 	"time"
 )
 
-// Literal bodies from docs/bakong-open-api.md.
+// Literal bodies from NBC's Open API documentation.
 const (
 	docPaid = `{"responseCode": 0, "responseMessage": "Getting transaction successfully.",
    "data": {"hash": "8465d722d7d5065f2886f0a474a4d34dc6a7855355b611836f7b6111228893e9",

@@ -36,7 +36,7 @@ import (
 // State is the lifecycle state a card shows.
 type State string
 
-// The states of one QR message; see docs/product.md.
+// The states of one QR message, each with its own card.
 const (
 	StatePending   State = "pending"
 	StatePaid      State = "paid"

@@ -14,7 +14,7 @@ import (
 )
 
 // vector is one entry of testdata/vectors.json, produced by running
-// bakong-khqr 1.0.20 (see docs/khqr.md §14).
+// bakong-khqr 1.0.20, NBC's JavaScript SDK.
 type vector struct {
 	ID          string          `json:"id"`
 	Kind        string          `json:"kind"`

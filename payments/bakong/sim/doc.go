@@ -1,5 +1,5 @@
-// Package sim simulates the NBC Bakong Open API, as docs/bakong-open-api.md
-// (section 7) describes it: the server behind sandbox mode and every test.
+// Package sim simulates the NBC Bakong Open API, as NBC's Open API
+// documentation describes it: the server behind sandbox mode and every test.
 // It follows the wire contract, not our client, so that the client's tolerance
 // is tested rather than assumed.
 //
