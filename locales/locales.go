@@ -72,6 +72,10 @@ func New(lang string) *Printer {
 	return &Printer{lang: lang}
 }
 
+// Lang returns the printer's language code, for what draws text in it
+// (the cards).
+func (p *Printer) Lang() string { return p.lang }
+
 // T formats the text for key with args (fmt verbs), in the printer's
 // language, falling back to English and then to the key itself.
 func (p *Printer) T(key string, args ...any) string {

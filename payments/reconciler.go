@@ -43,7 +43,7 @@ type ReconcilerConfig struct {
 // Reconciler defaults.
 const (
 	DefaultInterval   = 3 * time.Second // POLL_INTERVAL
-	DefaultMaxRPS     = 5 // BAKONG_MAX_RPS
+	DefaultMaxRPS     = 5               // BAKONG_MAX_RPS
 	DefaultMaxBackoff = time.Minute
 	DefaultListRetry  = 10 * time.Minute
 	DefaultAlertAfter = 5
