@@ -49,10 +49,11 @@ type harness struct {
 
 // node is one "process": its own database handle, client, Service and Reconciler.
 type node struct {
-	db  *storage.DB
-	api *bakong.Client
-	svc *payments.Service
-	rec *payments.Reconciler
+	db      *storage.DB
+	callLog *payments.CallLog // flush before reading the call log
+	api     *bakong.Client
+	svc     *payments.Service
+	rec     *payments.Reconciler
 }
 
 type option func(*harness)
@@ -120,11 +121,13 @@ func (h *harness) start() *node {
 		h.t.Fatalf("open database: %v", err)
 	}
 	h.t.Cleanup(func() { db.Close() })
+	calls := payments.NewCallLog(db, nil)
+	h.t.Cleanup(calls.Close)
 	api, err := bakong.New(bakong.Options{
 		BaseURL:  h.url,
 		Tokens:   bakong.StaticToken(h.tok),
 		Timeout:  h.wait,
-		Observer: payments.CallLogger(db, nil),
+		Observer: calls.Observe,
 	})
 	if err != nil {
 		h.t.Fatalf("bakong client: %v", err)
@@ -133,7 +136,7 @@ func (h *harness) start() *node {
 	if err != nil {
 		h.t.Fatalf("NewService: %v", err)
 	}
-	return &node{db: db, api: api, svc: svc, rec: payments.NewReconciler(svc, h.rc)}
+	return &node{db: db, callLog: calls, api: api, svc: svc, rec: payments.NewReconciler(svc, h.rc)}
 }
 
 // invoice creates an open invoice of m.

@@ -3,11 +3,7 @@ package payments
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"time"
-
-	"github.com/khqrbot/khqrbot/payments/bakong"
-	"github.com/khqrbot/khqrbot/payments/khqr"
 )
 
 // The outbox: every state change (settled, expired, failed, review,
@@ -96,46 +92,3 @@ func backoff(base, max time.Duration, n int) time.Duration {
 	}
 	return min(d, max)
 }
-
-// CallLogger returns a bakong.Options.Observer that stores every Open API
-// exchange in the call log (Store.LogCall), with what it was about
-// (bakong.Call.Key). A call about one md5 (a single check, a deeplink) is
-// filed under its QR, so that ListCalls(qrID) shows a QR's history: one
-// indexed read, which only single calls pay, and those are few (the
-// reconciler asks in lists, and its request budget bounds them all). It is
-// best effort: a failure to store is logged, never returned, and never slows
-// a check for more than a few seconds. The call log holds no token:
-// bakong.Call never carries one.
-func CallLogger(store Store, log *slog.Logger) func(bakong.Call) {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	return func(c bakong.Call) {
-		ctx, cancel := context.WithTimeout(context.Background(), callLogTimeout)
-		defer cancel()
-		call := &APICall{
-			Endpoint:     c.Endpoint,
-			RequestID:    c.RequestID,
-			HTTPStatus:   c.HTTPStatus,
-			ResponseCode: c.ResponseCode,
-			ErrorCode:    c.ErrorCode,
-			Latency:      c.Latency,
-			Err:          c.Err,
-			Key:          c.Key,
-			At:           c.At,
-		}
-		// An md5 that is not ours, or a failed read (LogCall will say why),
-		// leaves QRID 0: the key still says what the call was about.
-		if khqr.IsHex(c.Key, 32) {
-			if q, err := store.QRByMD5(ctx, c.Key); err == nil {
-				call.QRID = q.ID
-			}
-		}
-		if err := store.LogCall(ctx, call); err != nil {
-			log.Warn("call log", "endpoint", c.Endpoint, "request_id", c.RequestID, "err", err)
-		}
-	}
-}
-
-// callLogTimeout bounds one call-log write.
-const callLogTimeout = 3 * time.Second

@@ -609,6 +609,7 @@ func TestCallLog(t *testing.T) {
 	q2 := h.qr(h.invoice(usd5).ID)
 	h.clk.Advance(interval)
 	h.tick() // two due: an md5 list
+	h.callLog.Flush(h.ctx)
 	type call struct {
 		endpoint, key string
 		qr            int64

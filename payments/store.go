@@ -91,6 +91,11 @@ type Store interface {
 
 	// LogCall appends one Bakong API exchange to the call log.
 	LogCall(ctx context.Context, c *APICall) error
+	// LogCalls appends calls to the call log in one transaction, a few
+	// statements however many: the reconciler's exchanges are logged in
+	// batches (CallLog). A call whose QRID is zero and whose Key is the md5
+	// of a stored QR is filed under that QR.
+	LogCalls(ctx context.Context, calls []APICall) error
 	// ListCalls returns up to limit (0: all) logged calls about QR qrID, or
 	// about anything when qrID is 0, newest first.
 	ListCalls(ctx context.Context, qrID int64, limit int) ([]APICall, error)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -912,6 +913,55 @@ func TestCanceledContext(t *testing.T) {
 		}
 		if err := d.WithTx(ctx, func(payments.Store) error { return nil }); !errors.Is(err, context.Canceled) {
 			t.Errorf("WithTx with a canceled context: %v", err)
+		}
+	})
+}
+
+// TestLogCalls: a batch keeps its order and every field, files calls about
+// a stored QR's md5 under it, and a large batch fits the engines' limits on
+// bound parameters.
+func TestLogCalls(t *testing.T) {
+	pgtest.Each(t, func(t *testing.T, e pgtest.Engine) {
+		d, clk := newDB(t, e)
+		ctx := context.Background()
+		_, q := seed(t, d)
+		_, other := seed(t, d)
+		if err := d.LogCalls(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+		batch := []payments.APICall{
+			{Endpoint: "generate_deeplink_by_qr", RequestID: "r1", HTTPStatus: 200, ResponseCode: 1, Latency: 1234567 * time.Nanosecond, Key: q.MD5, At: t0},
+			{Endpoint: "check_transaction_by_md5_list", RequestID: "r2", HTTPStatus: 403, Err: "geo-blocked", Latency: time.Second, Key: "50 md5s"},
+			{Endpoint: "check_transaction_by_md5", RequestID: "r3", HTTPStatus: 200, Key: q.MD5, QRID: other.ID, At: t0.Add(time.Minute)},
+			{Endpoint: "check_transaction_by_md5", RequestID: "r4", ErrorCode: 3, Key: fmt.Sprintf("%032x", 999_999)},
+		}
+		if err := d.LogCalls(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+		want := slices.Clone(batch)
+		for i := range want {
+			want[i].ID, want[i].At = int64(i+1), want[i].At.UTC()
+		}
+		want[0].QRID = q.ID                                       // its md5 is q's
+		want[1].At, want[3].At = clk.Now().UTC(), clk.Now().UTC() // zero: the store's clock
+		got, err := d.ListCalls(ctx, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Reverse(got)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("logged\n%+v\nwant\n%+v", got, want)
+		}
+
+		big := make([]payments.APICall, 2_345)
+		for i := range big {
+			big[i] = payments.APICall{Endpoint: "check_transaction_by_md5_list", RequestID: fmt.Sprint(i), Key: fmt.Sprintf("%032x", i), At: t0}
+		}
+		if err := d.LogCalls(ctx, big); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := d.ListCalls(ctx, 0, 0); err != nil || len(got) != len(batch)+len(big) || got[0].RequestID != "2344" {
+			t.Errorf("after a batch of %d: %d calls (%v), newest %+v", len(big), len(got), err, got[0])
 		}
 	})
 }

@@ -73,11 +73,13 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, sb *builtinSim) e
 	if cfg.MetricsAddr == "" {
 		bc.Metrics = met.Handler()
 	}
+	calls := payments.NewCallLog(store, log)
+	defer calls.Close() // before the store closes: writes the last calls
 	opts := bakong.Options{
 		BaseURL:   cfg.BakongAPIURL,
 		ProxyURL:  cfg.BakongProxyURL,
 		UserAgent: bakong.UserAgent(buildVersion()),
-		Observer:  metrics.Observers(payments.CallLogger(store, log), met.BakongCall),
+		Observer:  metrics.Observers(calls.Observe, met.BakongCall),
 	}
 	var api *bakong.Client
 	if cfg.Sandbox {
