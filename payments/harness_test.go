@@ -76,6 +76,12 @@ func withClock(c payments.Clock) option {
 	return func(h *harness) { h.now = c }
 }
 
+// withDatabase runs the harness on the database at url (a SQLite path or a
+// PostgreSQL URL, see internal/pgtest) instead of a new SQLite file.
+func withDatabase(url string) option {
+	return func(h *harness) { h.path = url }
+}
+
 func withMerchant(m payments.Merchant) option {
 	return func(h *harness) { h.cfg.Merchant = m }
 }
