@@ -43,7 +43,7 @@ func goldenCharts() map[string]Chart {
 	month.Series[0].Daily = nil
 	for i := range 30 {
 		month.Days = append(month.Days, time.Date(2026, 11, 5+i, 0, 0, 0, 0, phnomPenh()))
-		month.Series[0].Daily = append(month.Series[0].Daily, int64((i*i*37+i*113)%4000 + 50))
+		month.Series[0].Daily = append(month.Series[0].Daily, int64((i*i*37+i*113)%4000+50))
 	}
 	empty := week(locales.English)
 	empty.Series, empty.Footer = nil, []string{"0 payments"}
@@ -137,8 +137,8 @@ func TestScale(t *testing.T) {
 		{60_000, 0, 20_000, 3},
 		{182_000, 0, 50_000, 4},
 		{2_500, 2, 500, 5},
-		{250, 2, 50, 5},     // below $4: half dollars
-		{399, 2, 100, 4},    // whole dollars from $4
+		{250, 2, 50, 5},  // below $4: half dollars
+		{399, 2, 100, 4}, // whole dollars from $4
 		{1_000_001, 2, 500_000, 3},
 	}
 	for _, tt := range tests {
