@@ -35,11 +35,12 @@ const (
 
 // options shape one harness.
 type options struct {
-	fakeClock  bool    // a clocktest.Clock instead of the system clock
-	noPolling  bool    // do not run the reconciler: the test calls Tick
-	admins     []int64 // default {admin}
-	webhook    bool    // webhook mode on a loopback listener
-	secret     string  // webhook secret
+	fakeClock  bool      // a clocktest.Clock instead of the system clock
+	start      time.Time // the fake clock's start; default now
+	noPolling  bool      // do not run the reconciler: the test calls Tick
+	admins     []int64   // default {admin}
+	webhook    bool      // webhook mode on a loopback listener
+	secret     string    // webhook secret
 	grace      time.Duration
 	noSimulate bool
 }
@@ -77,7 +78,11 @@ func newHarness(t *testing.T, o options) *harness {
 	h := &harness{t: t, o: o, tg: telegramtest.New(t), db: filepath.Join(t.TempDir(), "khqrbot.db"), logs: &syncBuffer{}, linked: make(chan struct{}, 1)}
 	h.clock = payments.SystemClock{}
 	if o.fakeClock {
-		h.fake = clocktest.New(time.Now().Truncate(time.Second))
+		start := o.start
+		if start.IsZero() {
+			start = time.Now().Truncate(time.Second)
+		}
+		h.fake = clocktest.New(start)
 		h.clock = h.fake
 	}
 	h.sim = sim.New(sim.Options{Clock: h.clock.Now, Accounts: []string{merchantAccount}})

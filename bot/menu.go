@@ -11,7 +11,7 @@ import (
 
 // menu lists the commands in the order Telegram's command menu shows them;
 // the first menuPublic may be used by everyone, the rest by admins only.
-var menu = []string{"start", "help", "lang", "pay", "invoice", "pending", "paid", "export", "check", "verify", "cancel", "token"}
+var menu = []string{"start", "help", "lang", "pay", "invoice", "pending", "paid", "report", "export", "check", "verify", "cancel", "token"}
 
 const menuPublic = 3
 

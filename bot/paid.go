@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/khqrbot/khqrbot/locales"
 	"github.com/khqrbot/khqrbot/payments"
 )
 
@@ -30,12 +31,8 @@ func (b *Bot) cmdPaid(ctx context.Context, r *req, args string) {
 		return
 	}
 	slices.SortFunc(invs, func(x, y payments.Invoice) int { return x.PaidAt.Compare(y.PaidAt) })
-	totals := map[payments.Currency]int64{}
-	counts := map[payments.Currency]int{}
 	lines := []string{r.p.T("paid.title", name)}
 	for i, inv := range invs {
-		totals[inv.Amount.Currency] += inv.Amount.Amount
-		counts[inv.Amount.Currency]++
 		if i < maxPaidLines {
 			lines = append(lines, r.p.T("paid.row", inv.Number, inv.Amount.String(), inv.PaidAt.In(b.loc).Format("01-02 15:04")))
 		}
@@ -44,10 +41,16 @@ func (b *Bot) cmdPaid(ctx context.Context, r *req, args string) {
 		lines = append(lines, r.p.T("paid.more", len(invs)-maxPaidLines))
 	}
 	lines = append(lines, "")
-	for _, c := range []payments.Currency{payments.KHR, payments.USD} {
-		if counts[c] > 0 {
-			lines = append(lines, r.p.T("paid.total", payments.Money{Amount: totals[c], Currency: c}.String(), counts[c]))
-		}
-	}
+	lines = append(lines, totalLines(r.p, payments.Tally(invs, per.since, 0))...)
 	b.reply(ctx, r.chat, strings.Join(lines, "\n"), nil)
+}
+
+// totalLines writes the totals of s, a line per currency: /paid and
+// /report's caption share them, so they always agree.
+func totalLines(p *locales.Printer, s *payments.Sales) []string {
+	var lines []string
+	for _, c := range s.Currencies {
+		lines = append(lines, p.T("paid.total", c.Total.String(), c.Count))
+	}
+	return lines
 }

@@ -16,6 +16,7 @@ type Payments interface {
 	Invoice(ctx context.Context, id int64) (*payments.Invoice, error)
 	InvoiceByToken(ctx context.Context, token string) (*payments.Invoice, error)
 	Invoices(ctx context.Context, f payments.InvoiceFilter) ([]payments.Invoice, error)
+	Sales(ctx context.Context, from time.Time, days int) (*payments.Sales, error)
 	Cancel(ctx context.Context, invoiceID, by int64) (*payments.Invoice, error)
 
 	// QRs and the messages that show them.

@@ -90,6 +90,7 @@ func (b *Bot) commands() map[string]struct {
 		"invoice": {true, b.cmdInvoice},
 		"pending": {true, b.cmdPending},
 		"paid":    {true, b.cmdPaid},
+		"report":  {true, b.cmdReport},
 		"export":  {true, b.cmdExport},
 		"check":   {true, b.cmdCheck},
 		"verify":  {true, b.cmdVerify},

@@ -3,11 +3,11 @@ package card
 import (
 	"bytes"
 	"image/png"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/khqrbot/khqrbot/internal/imagetest"
 	"github.com/khqrbot/khqrbot/locales"
 )
 
@@ -72,16 +72,7 @@ func TestChartGolden(t *testing.T) {
 			if sz := img.Bounds().Size(); sz.X != ChartWidth || sz.Y != ChartHeight {
 				t.Fatalf("size %v, want %dx%d", sz, ChartWidth, ChartHeight)
 			}
-			path := filepath.Join("testdata", "golden", name+".png")
-			if *update {
-				if err := os.WriteFile(path, b, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if n := differ(img, readPNG(t, path)); n > maxDiffering {
-				t.Errorf("%d pixels differ from %s; if the change is meant, run go test ./payments/card -run TestChartGolden -update and look at the images", n, path)
-			}
+			imagetest.Golden(t, filepath.Join("testdata", "golden", name+".png"), b, *update)
 		})
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"image"
-	"image/color"
 	"image/draw"
 	"image/png"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"testing"
 	"unicode"
 
+	"github.com/khqrbot/khqrbot/internal/imagetest"
 	"github.com/khqrbot/khqrbot/locales"
 	"github.com/khqrbot/khqrbot/payments/card/text"
 )
@@ -80,8 +80,8 @@ func TestGolden(t *testing.T) {
 			}
 			want := readPNG(t, path)
 			got := render(t, c)
-			if n := differ(got, want); n > maxDiffering {
-				t.Errorf("%d pixels differ from %s beyond a 1-pixel shift (at most %d may); if the change is meant, run go test ./payments/card -run TestGolden -update and look at the images", n, path, maxDiffering)
+			if n := imagetest.Differ(got, want); n > imagetest.MaxDiffering {
+				t.Errorf("%d pixels differ from %s beyond a 1-pixel shift (at most %d may); if the change is meant, run go test ./payments/card -run TestGolden -update and look at the images", n, path, imagetest.MaxDiffering)
 			}
 		})
 	}
@@ -101,67 +101,6 @@ func readPNG(t *testing.T, path string) image.Image {
 	return img
 }
 
-// maxDiffering is how many pixels may differ beyond the tolerance: a few
-// stray anti-aliasing pixels, far fewer than one changed letter.
-const maxDiffering = 40
-
-// differ counts the pixels of a without a close colour in b within one
-// pixel, and those of b without one in a; images of different sizes differ
-// everywhere.
-func differ(a, b image.Image) int {
-	if a.Bounds() != b.Bounds() {
-		return a.Bounds().Dx() * a.Bounds().Dy()
-	}
-	ra, rb := toRGBA(a), toRGBA(b)
-	return unmatched(ra, rb) + unmatched(rb, ra)
-}
-
-func toRGBA(img image.Image) *image.RGBA {
-	r := image.NewRGBA(img.Bounds())
-	draw.Draw(r, r.Bounds(), img, img.Bounds().Min, draw.Src)
-	return r
-}
-
-// tolerance is the largest difference per channel taken as the same colour.
-const tolerance = 40
-
-func unmatched(a, b *image.RGBA) int {
-	n := 0
-	r := a.Bounds()
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			if !near(a.RGBAAt(x, y), b, x, y) {
-				n++
-			}
-		}
-	}
-	return n
-}
-
-// near reports whether b has a colour close to c at (x, y) or next to it.
-func near(c color.RGBA, b *image.RGBA, x, y int) bool {
-	for dy := -1; dy <= 1; dy++ {
-		for dx := -1; dx <= 1; dx++ {
-			p := image.Pt(x+dx, y+dy)
-			if !p.In(b.Bounds()) {
-				continue
-			}
-			d := b.RGBAAt(p.X, p.Y)
-			if absDiff(c.R, d.R) <= tolerance && absDiff(c.G, d.G) <= tolerance && absDiff(c.B, d.B) <= tolerance {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-func absDiff(a, b uint8) int {
-	if a > b {
-		return int(a - b)
-	}
-	return int(b - a)
-}
-
 // TestGoldenTolerance checks the comparison itself: a card moved by one
 // pixel matches, a card with another name or state does not.
 func TestGoldenTolerance(t *testing.T) {
@@ -172,7 +111,7 @@ func TestGoldenTolerance(t *testing.T) {
 	draw.Draw(shifted, shifted.Bounds(), img, img.Bounds().Min.Add(image.Pt(1, 1)), draw.Src)
 	draw.Draw(shifted, image.Rect(shifted.Bounds().Max.X-1, 0, shifted.Bounds().Max.X, shifted.Bounds().Max.Y), img, image.Pt(img.Bounds().Max.X-1, 0), draw.Src)
 	draw.Draw(shifted, image.Rect(0, shifted.Bounds().Max.Y-1, shifted.Bounds().Max.X, shifted.Bounds().Max.Y), img, image.Pt(0, img.Bounds().Max.Y-1), draw.Src)
-	if n := differ(img, shifted); n > maxDiffering {
+	if n := imagetest.Differ(img, shifted); n > imagetest.MaxDiffering {
 		t.Errorf("a 1-pixel shift differs in %d pixels", n)
 	}
 	for name, edit := range map[string]func(c *Card){
@@ -182,7 +121,7 @@ func TestGoldenTolerance(t *testing.T) {
 	} {
 		o := c
 		edit(&o)
-		if n := differ(img, render(t, o)); n <= maxDiffering {
+		if n := imagetest.Differ(img, render(t, o)); n <= imagetest.MaxDiffering {
 			t.Errorf("%s changed, yet only %d pixels differ", name, n)
 		}
 	}
