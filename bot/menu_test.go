@@ -16,7 +16,7 @@ func TestCommandMenu(t *testing.T) {
 	h.waitText(admin, "Admin commands") // the menu is set before updates are taken
 
 	public := []string{"start", "help", "lang"}
-	all := append(public, "pay", "invoice", "pending", "paid", "export", "check", "verify", "cancel", "token")
+	all := append(public, "pay", "invoice", "pending", "paid", "report", "export", "check", "verify", "cancel", "token")
 	type want struct {
 		scope, lang string
 		cmds        []string

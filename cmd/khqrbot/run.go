@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -62,7 +63,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, sb *builtinSim) e
 	}
 	defer store.Close()
 
-	met := metrics.New(metrics.Options{Version: buildVersion(), Log: log})
+	met := metrics.New(metrics.Options{Replica: replicaName(), Version: buildVersion(), Log: log})
 	bc := bot.Config{
 		Token: cfg.TelegramToken, APIURL: cfg.TelegramAPIURL,
 		Admins: cfg.AdminIDs, Sandbox: cfg.Sandbox, MerchantName: cfg.MerchantName,
@@ -180,6 +181,16 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, sb *builtinSim) e
 	}
 	log.Info("khqrbot stopped cleanly")
 	return nil
+}
+
+// replicaName names this process in metrics (the "replica" label): the
+// host's name, which tells replicas on different machines (or containers)
+// apart and stays the same across restarts.
+func replicaName() string {
+	if h, err := os.Hostname(); err == nil && h != "" {
+		return h
+	}
+	return "default"
 }
 
 // serveMetrics serves /metrics alone on addr (METRICS_ADDR), until the
