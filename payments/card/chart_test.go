@@ -9,11 +9,12 @@ import (
 
 	"github.com/khqrbot/khqrbot/internal/imagetest"
 	"github.com/khqrbot/khqrbot/locales"
+	"github.com/khqrbot/khqrbot/payments"
 )
 
 // week is a chart of seven days with sales in both currencies.
 func week(lang string) Chart {
-	day := time.Date(2026, 11, 28, 0, 0, 0, 0, phnomPenh())
+	day := time.Date(2026, 11, 28, 0, 0, 0, 0, payments.Cambodia())
 	var days []time.Time
 	for i := range 7 {
 		days = append(days, day.AddDate(0, 0, i))
@@ -42,7 +43,7 @@ func goldenCharts() map[string]Chart {
 	month.Series = month.Series[1:]
 	month.Series[0].Daily = nil
 	for i := range 30 {
-		month.Days = append(month.Days, time.Date(2026, 11, 5+i, 0, 0, 0, 0, phnomPenh()))
+		month.Days = append(month.Days, time.Date(2026, 11, 5+i, 0, 0, 0, 0, payments.Cambodia()))
 		month.Series[0].Daily = append(month.Series[0].Daily, int64((i*i*37+i*113)%4000+50))
 	}
 	empty := week(locales.English)
