@@ -175,3 +175,35 @@ func BenchmarkShapeName(b *testing.B) {
 		f.shape("ហាងកាហ្វេសុខា Sokha Coffee")
 	}
 }
+
+// FuzzText: any string shapes, wraps, fits and cleans without a panic, and
+// what Wrap and Fit return fits the room (when a single character does).
+func FuzzText(f *testing.F) {
+	for _, s := range []string{"ហាងកាហ្វេសុខា", "Café ហាង 24", "\u17d2\u17d2ក", "ា", "a\u200db", "\xff\xfe", "😀 日本"} {
+		f.Add(s, 200)
+	}
+	fc := face(f, Regular, 28)
+	f.Fuzz(func(t *testing.T, s string, room int) {
+		room = 40 + abs(room)%600
+		clean, err := Clean(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := fc.Shape(clean).Notdef(); n != 0 {
+			t.Errorf("Clean(%q) = %q still has %d .notdef glyphs", s, clean, n)
+		}
+		for _, l := range fc.Wrap(clean, room, 2) {
+			if w := fc.Measure(l); w > room && len(boundaries(l)) > 3 {
+				t.Errorf("Wrap(%q, %d): %q is %d px", clean, room, l, w)
+			}
+		}
+		fc.Fit(s, room)
+	})
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
