@@ -90,10 +90,13 @@ func render(t *testing.T, c Card) image.Image {
 }
 
 // recompress does to img what Telegram does to a photo.
-func recompress(t *testing.T, img image.Image) image.Image {
+func recompress(t testing.TB, img image.Image) image.Image { return jpegAt(t, img, 60) }
+
+// jpegAt saves img as JPEG of quality q and decodes it again.
+func jpegAt(t testing.TB, img image.Image, q int) image.Image {
 	t.Helper()
 	var b bytes.Buffer
-	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 60}); err != nil {
+	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: q}); err != nil {
 		t.Fatal(err)
 	}
 	out, err := jpeg.Decode(&b)
