@@ -231,6 +231,14 @@ func (h *harness) botMessages(chat int64) []telegramtest.Message {
 // for the bot to link it to its QR.
 func (h *harness) waitPhoto(chat int64, n int) telegramtest.Message {
 	h.t.Helper()
+	m := h.waitNthPhoto(chat, n)
+	h.waitLinked(chat, m.ID)
+	return m
+}
+
+// waitNthPhoto waits for the n-th (from 1) photo the bot sends to chat.
+func (h *harness) waitNthPhoto(chat int64, n int) telegramtest.Message {
+	h.t.Helper()
 	var m telegramtest.Message
 	h.waitFor("photo", func() bool {
 		k := 0
@@ -244,7 +252,6 @@ func (h *harness) waitPhoto(chat int64, n int) telegramtest.Message {
 		}
 		return false
 	})
-	h.waitLinked(chat, m.ID)
 	return m
 }
 

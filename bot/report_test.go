@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/khqrbot/khqrbot/internal/imagetest"
-	"github.com/khqrbot/khqrbot/internal/telegramtest"
 	"github.com/khqrbot/khqrbot/payments"
 	"github.com/khqrbot/khqrbot/payments/card"
 )
@@ -68,25 +67,6 @@ func seedSales(t *testing.T, h *harness) {
 	}
 }
 
-// waitChart waits for the n-th (from 1) photo the bot sends to chat.
-func (h *harness) waitChart(chat int64, n int) telegramtest.Message {
-	h.t.Helper()
-	var m telegramtest.Message
-	h.waitFor("chart", func() bool {
-		k := 0
-		for _, x := range h.botMessages(chat) {
-			if x.PhotoFileID != "" {
-				if k++; k == n {
-					m = x
-					return true
-				}
-			}
-		}
-		return false
-	})
-	return m
-}
-
 // totals returns the "Total: …" lines of a message.
 func totals(text string) []string {
 	var out []string
@@ -114,7 +94,7 @@ func TestReport(t *testing.T) {
 	}
 
 	h.tg.SendText(admin, admin, "/report")
-	m := h.waitChart(admin, 1)
+	m := h.waitNthPhoto(admin, 1)
 	if got := totals(m.Caption); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("/report totals %q, want those of /paid: %q", got, want)
 	}
@@ -127,7 +107,7 @@ func TestReport(t *testing.T) {
 	h.tg.SendText(admin, admin, "/lang km")
 	h.waitText(admin, "ខ្មែរ")
 	h.tg.SendText(admin, admin, "/report month")
-	km := h.waitChart(admin, 2)
+	km := h.waitNthPhoto(admin, 2)
 	if !strings.Contains(km.Caption, "ការលក់ — ខែនេះ") || len(totals(km.Caption)) != 2 {
 		t.Errorf("/report month in Khmer: caption %q", km.Caption)
 	}

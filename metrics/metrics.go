@@ -46,14 +46,15 @@ type Options struct {
 	Log *slog.Logger
 }
 
+// Metrics is the domain's observer.
+var _ payments.Observer = (*Metrics)(nil)
+
 // backlogTimeout bounds the database reads of one scrape.
 const backlogTimeout = 5 * time.Second
 
 // Metrics holds khqrbot's metrics in a registry of its own. It is safe for
 // concurrent use.
 type Metrics struct {
-	payments.NopObserver // methods of Observer it has no metric for (none today)
-
 	reg *prometheus.Registry
 	r   prometheus.Registerer // reg, adding the replica label
 	log *slog.Logger

@@ -1,7 +1,9 @@
 // Package card draws the PNG images the bot sends for a payment: the pending
 // KHQR card (red header band, merchant name, amount and currency, the QR with
 // its quiet zone, expiry line) and the cards that replace it once the QR is
-// settled or dead (paid receipt, expired, failed, cancelled).
+// settled or dead (paid receipt, expired, failed, cancelled); and the
+// merchant's sales chart (Chart, RenderChart), drawn with the same canvas
+// and shaped text.
 //
 // Only the pending card carries a QR. Every other state draws none, so a chat
 // message that was edited to a later state can never be paid twice. All
