@@ -1,0 +1,72 @@
+package bot_test
+
+import (
+	"encoding/csv"
+	"strings"
+	"testing"
+
+	"github.com/khqrbot/khqrbot/internal/telegramtest"
+	"github.com/khqrbot/khqrbot/payments/bakong/sim"
+)
+
+// exportDocs sends /export and returns its two CSV files, parsed.
+func (h *harness) exportDocs(chat int64) (invoices, payments [][]string) {
+	h.t.Helper()
+	h.tg.SendText(chat, chat, "/export 7d")
+	var docs []telegramtest.Message
+	h.waitFor("two CSV documents", func() bool {
+		docs = docs[:0]
+		for _, m := range h.botMessages(chat) {
+			if m.DocumentFileID != "" {
+				docs = append(docs, m)
+			}
+		}
+		return len(docs) == 2
+	})
+	var out [2][][]string
+	for i, d := range docs {
+		rows, err := csv.NewReader(strings.NewReader(string(d.Document))).ReadAll()
+		if err != nil {
+			h.t.Fatalf("CSV %d: %v", i, err)
+		}
+		out[i] = rows
+	}
+	return out[0], out[1]
+}
+
+// TestExportNeutralisesFormulas: a note or a payer's reference that starts
+// like a formula (= + - @, tab, CR) is exported as text, a leading quote
+// before it as OWASP advises; our own numbers, such as a group's negative
+// chat id, stay numbers.
+func TestExportNeutralisesFormulas(t *testing.T) {
+	h := newHarness(t, options{noPolling: true})
+	notes := []string{`=HYPERLINK("http://evil.example","x")`, "+1+1", "-2+3", "@SUM(A1)"}
+	for i, n := range notes {
+		h.tg.SendText(admin, admin, "/pay 1 "+n)
+		h.waitPhoto(admin, i+1)
+	}
+	h.tg.SendText(group, admin, "/pay 2 plain note")
+	h.waitPhoto(group, 1)
+	inv1 := h.waitPhoto(admin, 1)
+	if _, err := h.sim.PayQR(scanQR(t, inv1.Photo), sim.Payment{InstructionRef: "\t=1+1"}); err != nil {
+		t.Fatal(err)
+	}
+	h.tg.SendText(admin, admin, "/check 1")
+	h.waitText(admin, "is now: paid")
+
+	invs, pays := h.exportDocs(admin)
+	if len(invs) != 6 {
+		t.Fatalf("invoices CSV has %d rows, want 6: %q", len(invs), invs)
+	}
+	for i, n := range notes {
+		if got := invs[i+1][5]; got != "'"+n {
+			t.Errorf("description %d exported as %q, want %q", i+1, got, "'"+n)
+		}
+	}
+	if got := invs[5]; got[5] != "plain note" || got[7] != "-500" {
+		t.Errorf("group invoice exported as %q, want description %q and chat id -500", got, "plain note")
+	}
+	if len(pays) != 2 || pays[1][12] != "'\t=1+1" {
+		t.Errorf("payments CSV: %q, want instruction_ref %q", pays, "'\t=1+1")
+	}
+}
