@@ -18,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -78,6 +79,9 @@ func Open(ctx context.Context, databaseURL string, opts ...Option) (*DB, error) 
 	d := &DB{clock: payments.SystemClock{}, engine: dsn.engine}
 	for _, o := range opts {
 		o(d)
+	}
+	if err := createPrivate(dsn); err != nil {
+		return nil, err
 	}
 	if err := d.connect(ctx, dsn); err != nil {
 		return nil, err
@@ -278,6 +282,28 @@ type dsn struct {
 	dsn    string // for the driver: go-sqlite3 with our parameters, or the PostgreSQL URL
 	name   string // for messages: the path without parameters, or the URL without its password
 	memory bool
+	file   string // the SQLite file Open may create; "" when none (memory, read-only, PostgreSQL)
+}
+
+// createPrivate creates dsn's SQLite file, empty and readable by its owner
+// alone (0600), when it does not exist yet. SQLite gives the -wal and -shm
+// files the mode of the database file, and all three hold the renewed
+// Bakong token: left to SQLite, they would be created 0644.
+func createPrivate(dsn dsn) error {
+	if dsn.file == "" {
+		return nil
+	}
+	f, err := os.OpenFile(dsn.file, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case errors.Is(err, fs.ErrExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("create database %s: %w", dsn.name, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("create database %s: %w", dsn.name, err)
+	}
+	return nil
 }
 
 var schemeRE = regexp.MustCompile(`^([a-zA-Z][a-zA-Z0-9+.-]*)://`)
@@ -329,7 +355,18 @@ func parseURL(s string) (dsn, error) {
 		}
 	}
 	name := strings.TrimPrefix(base, "file:")
-	return dsn{engine: SQLite, dsn: base + "?" + params.Encode(), name: name, memory: memory}, nil
+	d := dsn{engine: SQLite, dsn: base + "?" + params.Encode(), name: name, memory: memory}
+	if mode := params.Get("mode"); !memory && (mode == "" || mode == "rwc") {
+		d.file = s
+		if strings.HasPrefix(s, "file:") {
+			p, err := url.PathUnescape(strings.TrimPrefix(name, "//")) // file:///abs/path has an empty authority
+			if err != nil {
+				return dsn{}, fmt.Errorf("database URL path %q: %w", name, err)
+			}
+			d.file = p
+		}
+	}
+	return d, nil
 }
 
 // DisplayURL is databaseURL as messages and logs may show it: a URL's
