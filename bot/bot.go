@@ -92,58 +92,67 @@ const (
 	maxTries           = 4           // of one Bot API call on 429
 )
 
-// New checks cfg and prepares the bot; it makes no network call.
-func New(cfg Config) (*Bot, error) {
+// check reports what makes c unusable and fills in the defaults of the
+// fields left zero.
+func (c *Config) check() error {
 	var missing []string
-	if strings.TrimSpace(cfg.Token) == "" {
+	if strings.TrimSpace(c.Token) == "" {
 		missing = append(missing, "Token")
 	}
-	if cfg.Service == nil {
+	if c.Service == nil {
 		missing = append(missing, "Service")
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("bot config: missing %s", strings.Join(missing, ", "))
+		return fmt.Errorf("bot config: missing %s", strings.Join(missing, ", "))
 	}
-	if cfg.DefaultCurrency == "" {
-		cfg.DefaultCurrency = payments.USD
+	if c.DefaultCurrency == "" {
+		c.DefaultCurrency = payments.USD
 	}
-	if err := cfg.DefaultCurrency.Validate(); err != nil {
-		return nil, fmt.Errorf("bot config: default currency: %w", err)
+	if err := c.DefaultCurrency.Validate(); err != nil {
+		return fmt.Errorf("bot config: default currency: %w", err)
 	}
-	if cfg.Location == nil {
-		cfg.Location = payments.Cambodia()
+	if c.Location == nil {
+		c.Location = payments.Cambodia()
 	}
-	if cfg.Clock == nil {
-		cfg.Clock = payments.SystemClock{}
+	if c.Clock == nil {
+		c.Clock = payments.SystemClock{}
 	}
-	if cfg.Log == nil {
-		cfg.Log = slog.New(slog.DiscardHandler)
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
 	}
-	if cfg.PollTimeout <= 0 {
-		cfg.PollTimeout = defaultPollTimeout
+	if c.PollTimeout <= 0 {
+		c.PollTimeout = defaultPollTimeout
 	}
-	if cfg.PollTimeout < 2*time.Second {
-		return nil, fmt.Errorf("bot config: poll timeout %s: want at least 2s (shorter ones make the library poll in a busy loop)", cfg.PollTimeout)
+	if c.PollTimeout < 2*time.Second {
+		return fmt.Errorf("bot config: poll timeout %s: want at least 2s (shorter ones make the library poll in a busy loop)", c.PollTimeout)
 	}
-	if p := webhookPath(cfg.WebhookURL); cfg.WebhookURL != "" && (p == "/healthz" || (p == "/metrics" && cfg.Metrics != nil)) {
-		return nil, fmt.Errorf("bot config: webhook path %s is taken by the health or metrics endpoint", p)
+	if p := webhookPath(c.WebhookURL); c.WebhookURL != "" && (p == "/healthz" || (p == "/metrics" && c.Metrics != nil)) {
+		return fmt.Errorf("bot config: webhook path %s is taken by the health or metrics endpoint", p)
 	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: cfg.PollTimeout + 30*time.Second}
+	if c.HTTPClient == nil {
+		c.HTTPClient = &http.Client{Timeout: c.PollTimeout + 30*time.Second}
 	}
-	if cfg.Workers <= 0 {
-		cfg.Workers = defaultWorkers
+	if c.Workers <= 0 {
+		c.Workers = defaultWorkers
 	}
-	if cfg.OutboxInterval <= 0 {
-		cfg.OutboxInterval = defaultOutbox
+	if c.OutboxInterval <= 0 {
+		c.OutboxInterval = defaultOutbox
 	}
-	if cfg.WebhookURL != "" && cfg.Listener == nil && cfg.ListenAddr == "" {
-		return nil, errors.New("bot config: webhook mode needs ListenAddr (or Listener) to receive updates on")
+	if c.WebhookURL != "" && c.Listener == nil && c.ListenAddr == "" {
+		return errors.New("bot config: webhook mode needs ListenAddr (or Listener) to receive updates on")
 	}
-	if cfg.WebhookURL != "" && cfg.WebhookSecret == "" {
+	if c.WebhookURL != "" && c.WebhookSecret == "" {
 		k := make([]byte, 16)
 		rand.Read(k)
-		cfg.WebhookSecret = hex.EncodeToString(k)
+		c.WebhookSecret = hex.EncodeToString(k)
+	}
+	return nil
+}
+
+// New checks cfg and prepares the bot; it makes no network call.
+func New(cfg Config) (*Bot, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
 	}
 	b := &Bot{
 		cfg:    cfg,

@@ -121,39 +121,7 @@ func (s *Service) applyIn(ctx context.Context, st Store, invoiceID, qrID int64, 
 		}
 	}
 	now := s.clock.Now()
-	p = &Payment{
-		Hash:           found.Hash,
-		ShortHash:      found.ShortHash(),
-		QRID:           qrID,
-		InvoiceID:      invoiceID,
-		FromAccount:    found.FromAccountID,
-		ToAccount:      found.ToAccountID,
-		Amount:         Money{Amount: found.Amount, Currency: Currency(found.Currency)},
-		Description:    found.Description,
-		ExternalRef:    found.ExternalRef,
-		InstructionRef: found.InstructionRef,
-		PaidAt:         msTime(found.CreatedDateMs),
-		AcknowledgedAt: msTime(found.AcknowledgedDateMs),
-		Source:         source,
-		CreatedAt:      now,
-	}
-	if q != nil && source != SourceVerify {
-		p.MD5 = q.MD5
-	}
-	problems := s.mismatches(inv, q, found, source)
-	switch {
-	case inv.Status == InvoicePaid:
-		p.Status, p.Cause = PaymentDuplicate, CauseAlreadyPaid
-		p.Reason = strings.Join(append([]string{"invoice " + inv.Number + " is already paid"}, problems...), "; ")
-	case inv.Status == InvoiceCancelled:
-		p.Status, p.Cause = PaymentReview, CauseCancelled
-		p.Reason = strings.Join(append([]string{"invoice " + inv.Number + " was cancelled"}, problems...), "; ")
-	case len(problems) > 0:
-		p.Status, p.Cause = PaymentReview, CauseMismatch
-		p.Reason = strings.Join(problems, "; ")
-	default:
-		p.Status = PaymentSettled
-	}
+	p = s.judge(inv, q, found, source, now)
 	if err := st.CreatePayment(ctx, p); err != nil {
 		if ErrorCode(err) == EConflict {
 			return nil, false, errRace // the same hash, recorded meanwhile
@@ -199,6 +167,50 @@ func (s *Service) applyIn(ctx context.Context, st Store, invoiceID, qrID int64, 
 		return nil, false, err
 	}
 	return p, true, nil
+}
+
+// judge makes the payment that the transaction found is for inv (and q,
+// nil for a receipt with no QR), recorded at now: settled by itself, or
+// why not (Status, Cause, Reason).
+func (s *Service) judge(inv *Invoice, q *QR, found *bakong.Transaction, source string, now time.Time) *Payment {
+	var qrID int64
+	if q != nil {
+		qrID = q.ID
+	}
+	p := &Payment{
+		Hash:           found.Hash,
+		ShortHash:      found.ShortHash(),
+		QRID:           qrID,
+		InvoiceID:      inv.ID,
+		FromAccount:    found.FromAccountID,
+		ToAccount:      found.ToAccountID,
+		Amount:         Money{Amount: found.Amount, Currency: Currency(found.Currency)},
+		Description:    found.Description,
+		ExternalRef:    found.ExternalRef,
+		InstructionRef: found.InstructionRef,
+		PaidAt:         msTime(found.CreatedDateMs),
+		AcknowledgedAt: msTime(found.AcknowledgedDateMs),
+		Source:         source,
+		CreatedAt:      now,
+	}
+	if q != nil && source != SourceVerify {
+		p.MD5 = q.MD5
+	}
+	problems := s.mismatches(inv, q, found, source)
+	switch {
+	case inv.Status == InvoicePaid:
+		p.Status, p.Cause = PaymentDuplicate, CauseAlreadyPaid
+		p.Reason = strings.Join(append([]string{"invoice " + inv.Number + " is already paid"}, problems...), "; ")
+	case inv.Status == InvoiceCancelled:
+		p.Status, p.Cause = PaymentReview, CauseCancelled
+		p.Reason = strings.Join(append([]string{"invoice " + inv.Number + " was cancelled"}, problems...), "; ")
+	case len(problems) > 0:
+		p.Status, p.Cause = PaymentReview, CauseMismatch
+		p.Reason = strings.Join(problems, "; ")
+	default:
+		p.Status = PaymentSettled
+	}
+	return p
 }
 
 // closeFound closes QR qrID, still pending, whose own md5 found a payment

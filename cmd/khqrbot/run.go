@@ -64,16 +64,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, sb *builtinSim) e
 	defer store.Close()
 
 	met := metrics.New(metrics.Options{Replica: replicaName(), Version: buildVersion(), Log: log})
-	bc := bot.Config{
-		Token: cfg.TelegramToken, APIURL: cfg.TelegramAPIURL,
-		Admins: cfg.AdminIDs, Sandbox: cfg.Sandbox, MerchantName: cfg.MerchantName,
-		DefaultCurrency: cfg.DefaultCurrency, Log: log,
-		PollTimeout: time.Minute, HTTPClient: &http.Client{Timeout: 90 * time.Second, Transport: met.Transport(nil)},
-		WebhookURL: cfg.WebhookURL, WebhookSecret: cfg.WebhookSecret, ListenAddr: cfg.ListenAddr,
-	}
-	if cfg.MetricsAddr == "" {
-		bc.Metrics = met.Handler()
-	}
+	bc := botConfig(cfg, met, log)
 	calls := payments.NewCallLog(store, log)
 	defer calls.Close() // before the store closes: writes the last calls
 	opts := bakong.Options{
@@ -82,52 +73,17 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, sb *builtinSim) e
 		UserAgent: bakong.UserAgent(buildVersion()),
 		Observer:  metrics.Observers(calls.Observe, met.BakongCall),
 	}
-	var api *bakong.Client
-	if cfg.Sandbox {
-		if sb == nil {
-			if sb, err = startSandbox(cfg.BakongAccountID, log); err != nil {
-				return err
-			}
-			defer sb.stop()
-		}
-		opts.BaseURL, opts.ProxyURL, opts.Tokens = sb.url, "", bakong.StaticToken(sb.token)
-		if api, err = bakong.New(opts); err != nil {
-			return fmt.Errorf("bakong client: %w", err)
-		}
-		bc.Simulate = sb.pay
-		log.Warn("sandbox mode: no BAKONG_TOKEN, so QRs are paid with the built-in simulator; no real money moves", "simulator", sb.url)
-	} else {
-		base, err := bakong.New(opts)
-		if err != nil {
-			return fmt.Errorf("bakong client: %w", err)
-		}
-		tm, err := bakong.NewTokenManager(ctx, bakong.TokenConfig{
-			Token: cfg.BakongToken, Email: cfg.BakongEmail, Store: store, Renewer: base,
-		})
-		if err != nil {
-			return err
-		}
-		api = base.WithTokens(tm)
-		bc.TokenStatus = tm.Status
-		met.WatchToken(func() time.Time { return tm.Status().ExpiresAt })
-		if st := tm.Status(); !st.ExpiresAt.IsZero() {
-			log.Info("bakong token", "expires", st.ExpiresAt.Format(time.DateOnly), "days_left", st.DaysLeft, "renewable", st.Renewable)
-		}
+	oa, err := openAPI(ctx, cfg, opts, store, sb, log)
+	if err != nil {
+		return err
 	}
-
-	links := &bakong.Deeplinker{Client: api}
-	bc.Started = func(username string) {
-		si := sourceInfo(cfg, username)
-		if si == nil {
-			log.Info("deeplinks carry no sourceInfo; set DEEPLINK_ICON_URL so the bank app shows the shop and returns to the bot after payment")
-			return
-		}
-		if err := links.UseSource(opts, si); err != nil {
-			log.Warn("deeplinks carry no sourceInfo", "err", err)
-			return
-		}
-		log.Info("deeplinks carry sourceInfo", "app_name", si.AppName, "callback", si.AppDeepLinkCallback)
+	defer oa.stop()
+	bc.Simulate, bc.TokenStatus = oa.simulate, oa.tokenStatus
+	if oa.tokenStatus != nil {
+		met.WatchToken(func() time.Time { return oa.tokenStatus().ExpiresAt })
 	}
+	links := &bakong.Deeplinker{Client: oa.client}
+	bc.Started = func(username string) { sourceDeeplinks(cfg, links, opts, username, log) }
 
 	svc, err := payments.NewService(store, links, payments.SystemClock{}, payments.Config{
 		Merchant: payments.Merchant{
@@ -191,6 +147,85 @@ func replicaName() string {
 		return h
 	}
 	return "default"
+}
+
+// botConfig is the bot's configuration from cfg; serve adds the domain
+// and what depends on the Open API client.
+func botConfig(cfg *config, met *metrics.Metrics, log *slog.Logger) bot.Config {
+	bc := bot.Config{
+		Token: cfg.TelegramToken, APIURL: cfg.TelegramAPIURL,
+		Admins: cfg.AdminIDs, Sandbox: cfg.Sandbox, MerchantName: cfg.MerchantName,
+		DefaultCurrency: cfg.DefaultCurrency, Log: log,
+		PollTimeout: time.Minute, HTTPClient: &http.Client{Timeout: 90 * time.Second, Transport: met.Transport(nil)},
+		WebhookURL: cfg.WebhookURL, WebhookSecret: cfg.WebhookSecret, ListenAddr: cfg.ListenAddr,
+	}
+	if cfg.MetricsAddr == "" {
+		bc.Metrics = met.Handler() // on LISTEN_ADDR beside /healthz
+	}
+	return bc
+}
+
+// openAPIClient is the Open API client serve runs on, with what the bot
+// needs to know of it.
+type openAPIClient struct {
+	client      *bakong.Client
+	simulate    func(ctx context.Context, payload string) error // sandbox only
+	tokenStatus func() bakong.TokenStatus                       // live only
+	stop        func()
+}
+
+// openAPI makes the Open API client: on the sandbox simulator sb (one of
+// its own when sb is nil), or on Bakong with the token kept renewed.
+func openAPI(ctx context.Context, cfg *config, opts bakong.Options, store *storage.DB, sb *builtinSim, log *slog.Logger) (*openAPIClient, error) {
+	oa := &openAPIClient{stop: func() {}}
+	if cfg.Sandbox {
+		if sb == nil {
+			var err error
+			if sb, err = startSandbox(cfg.BakongAccountID, log); err != nil {
+				return nil, err
+			}
+			oa.stop = sb.stop
+		}
+		opts.BaseURL, opts.ProxyURL, opts.Tokens = sb.url, "", bakong.StaticToken(sb.token)
+		api, err := bakong.New(opts)
+		if err != nil {
+			oa.stop()
+			return nil, fmt.Errorf("bakong client: %w", err)
+		}
+		oa.client, oa.simulate = api, sb.pay
+		log.Warn("sandbox mode: no BAKONG_TOKEN, so QRs are paid with the built-in simulator; no real money moves", "simulator", sb.url)
+		return oa, nil
+	}
+	base, err := bakong.New(opts)
+	if err != nil {
+		return nil, fmt.Errorf("bakong client: %w", err)
+	}
+	tm, err := bakong.NewTokenManager(ctx, bakong.TokenConfig{
+		Token: cfg.BakongToken, Email: cfg.BakongEmail, Store: store, Renewer: base,
+	})
+	if err != nil {
+		return nil, err
+	}
+	oa.client, oa.tokenStatus = base.WithTokens(tm), tm.Status
+	if st := tm.Status(); !st.ExpiresAt.IsZero() {
+		log.Info("bakong token", "expires", st.ExpiresAt.Format(time.DateOnly), "days_left", st.DaysLeft, "renewable", st.Renewable)
+	}
+	return oa, nil
+}
+
+// sourceDeeplinks makes links carry sourceInfo once the bot knows its
+// username (see sourceInfo), or logs why they cannot.
+func sourceDeeplinks(cfg *config, links *bakong.Deeplinker, opts bakong.Options, username string, log *slog.Logger) {
+	si := sourceInfo(cfg, username)
+	if si == nil {
+		log.Info("deeplinks carry no sourceInfo; set DEEPLINK_ICON_URL so the bank app shows the shop and returns to the bot after payment")
+		return
+	}
+	if err := links.UseSource(opts, si); err != nil {
+		log.Warn("deeplinks carry no sourceInfo", "err", err)
+		return
+	}
+	log.Info("deeplinks carry sourceInfo", "app_name", si.AppName, "callback", si.AppDeepLinkCallback)
 }
 
 // serveMetrics serves /metrics alone on addr (METRICS_ADDR), until the
