@@ -197,28 +197,54 @@ func (d *doctor) checkTelegram(ctx context.Context) (checkStatus, string) {
 	return checkFail, fmt.Sprintf("getMe failed: HTTP %d %s", resp.StatusCode, env.Description)
 }
 
-func (d *doctor) checkToken(context.Context) (checkStatus, string) {
+// checkToken checks the token the bot would use: like `khqrbot run`, the
+// renewed one kept in the database when it expires later than BAKONG_TOKEN.
+func (d *doctor) checkToken(ctx context.Context) (checkStatus, string) {
 	if d.cfg.Sandbox {
 		return checkSkip, "sandbox mode: no BAKONG_TOKEN"
 	}
-	exp, err := bakong.DecodeExpiry(d.cfg.BakongToken)
-	if err != nil {
-		return checkFail, fmt.Sprintf("BAKONG_TOKEN cannot be read: %v; copy it again from the token email", err)
+	var store bakong.TokenStore
+	note := ""
+	if d.cfgErr.has("DATABASE_URL") {
+		note = " (DATABASE_URL is invalid, so a renewed token could not be looked for)"
+	} else {
+		octx, cancel := context.WithTimeout(ctx, d.timeout)
+		defer cancel()
+		db, err := storage.Open(octx, d.cfg.DatabaseURL)
+		if err != nil {
+			note = " (the database cannot be opened, so a renewed token could not be looked for)"
+		} else {
+			defer db.Close()
+			store = db
+		}
 	}
-	left := exp.Sub(d.now())
+	m, err := bakong.NewTokenManager(ctx, bakong.TokenConfig{Token: d.cfg.BakongToken, Store: store, Clock: d.now})
+	if err != nil {
+		return checkFail, fmt.Sprintf("the renewed token in the database cannot be read: %v", err)
+	}
+	st := m.Status()
+	which := "BAKONG_TOKEN"
+	if st.Source == "store" {
+		which = "the renewed token in the database"
+	}
+	if st.ExpiresAt.IsZero() {
+		_, err := bakong.DecodeExpiry(d.cfg.BakongToken)
+		return checkFail, fmt.Sprintf("BAKONG_TOKEN cannot be read: %v; copy it again from the token email%s", err, note)
+	}
+	left := st.ExpiresAt.Sub(d.now())
 	days := int(left.Hours() / 24)
-	date := exp.UTC().Format("2006-01-02 15:04 UTC")
+	date := st.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC")
 	renew := "renew it with 'khqrbot token renew'"
 	if d.cfg.BakongEmail == "" {
 		renew += " (set BAKONG_EMAIL to the email the token is registered to)"
 	}
 	switch {
 	case left <= 0:
-		return checkFail, fmt.Sprintf("expired on %s: %s", date, renew)
+		return checkFail, fmt.Sprintf("%s expired on %s: %s%s", which, date, renew, note)
 	case days < tokenWarnDays:
-		return checkOK, fmt.Sprintf("expires on %s, in %d day(s): %s soon", date, days, renew)
+		return checkOK, fmt.Sprintf("%s expires on %s, in %d day(s): %s soon%s", which, date, days, renew, note)
 	}
-	return checkOK, fmt.Sprintf("expires on %s, in %d days", date, days)
+	return checkOK, fmt.Sprintf("%s expires on %s, in %d days%s", which, date, days, note)
 }
 
 // checkReachable asks check_transaction_by_md5 without a token. From inside

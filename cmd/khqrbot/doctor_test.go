@@ -261,3 +261,47 @@ func TestDoctorDatabase(t *testing.T) {
 		}
 	})
 }
+
+// TestDoctorChecksRenewedToken: doctor checks the token the bot uses, the
+// renewed one in the database when it outlives BAKONG_TOKEN, and says which.
+func TestDoctorChecksRenewedToken(t *testing.T) {
+	tg := telegramtest.New(t)
+	bk, _ := bakongStub(t, http.StatusUnauthorized)
+	now := time.Now()
+	for _, tc := range []struct {
+		name          string
+		config, saved time.Time // zero saved: nothing renewed
+		code          int
+		want          string
+	}{
+		{"renewed outlives an expired BAKONG_TOKEN", now.Add(-time.Hour), now.Add(80 * 24 * time.Hour), 0,
+			"OK    bakong token      the renewed token in the database expires on"},
+		{"a newer BAKONG_TOKEN wins", now.Add(60 * 24 * time.Hour), now.Add(-time.Hour), 0,
+			"OK    bakong token      BAKONG_TOKEN expires on"},
+		{"nothing renewed", now.Add(-time.Hour), time.Time{}, 1,
+			"FAIL  bakong token      BAKONG_TOKEN expired on"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "k.db")
+			if !tc.saved.IsZero() {
+				db, err := storage.Open(context.Background(), path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := db.SaveToken(context.Background(), jwt(tc.saved)); err != nil {
+					t.Fatal(err)
+				}
+				db.Close()
+			}
+			env := map[string]string{
+				"TELEGRAM_BOT_TOKEN": tg.Token(), "TELEGRAM_API_URL": tg.URL(), "DATABASE_URL": path,
+				"BAKONG_TOKEN": jwt(tc.config), "BAKONG_API_URL": bk.URL, "BAKONG_EMAIL": "a@example.com",
+				"BAKONG_ACCOUNT_ID": "shop@aclb", "MERCHANT_NAME": "Shop", "ADMIN_IDS": "1",
+			}
+			code, out, _ := runCmd(t, env, "doctor", "--timeout", "5s")
+			if l := line(out, "bakong token"); code != tc.code || !strings.HasPrefix(l, tc.want) {
+				t.Errorf("exit %d, %q; want exit %d, %q...\n%s", code, l, tc.code, tc.want, out)
+			}
+		})
+	}
+}
