@@ -4,6 +4,18 @@
 // a change. Everything Telegram-specific lives here; the domain (payments)
 // knows nothing of it.
 //
+// The bot reaches the domain through one narrow interface, Payments
+// (payments.go), which *payments.Service implements: every use case the bot
+// has is listed there, and the bot holds no Store and no Bakong client.
+//
+// Files follow the path of an update: run.go and web.go take it, route.go
+// queues it in its chat's lane and routes it, a file per command group
+// handles it (invoice.go, pending.go, paid.go, export.go with csv.go,
+// check.go, verify.go, cancel.go, token.go, report.go, start.go; press.go
+// for buttons), qrmessage.go and view.go make the QR message, and send.go
+// and call.go make the Bot API calls. outbox.go and notice.go take the
+// domain's events back to the chats.
+//
 // It uses github.com/go-telegram/bot v1.19.0 for the wire, with our own
 // routing (the library misses "/cmd@bot" and slices UTF-16 offsets as bytes),
 // our own retry on 429 (the library never retries) and our own webhook

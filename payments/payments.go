@@ -4,8 +4,14 @@
 //
 // It knows nothing of Telegram or of the database: storage implements Store,
 // the bot consumes the outbox of Events. The Service creates invoices, issues
-// and cancels QRs and settles payments; the Reconciler polls Bakong for every
-// pending QR and feeds what it finds to the Service.
+// and cancels QRs and settles payments; it is also a front end's one way in
+// (queries.go holds the reads a front end needs), so the bot never holds the
+// Store or the Bakong client. The Reconciler polls Bakong for every pending
+// QR, one cycle value per tick, and settles what it finds through the
+// Service.
+//
+// State that code decides by is typed, never parsed from the text people
+// read: a payment's Cause, an alert's AlertKind.
 package payments
 
 import (

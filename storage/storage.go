@@ -1,5 +1,6 @@
 // Package storage keeps khqrbot's state in a SQL database through GORM and
-// implements payments.Store.
+// implements payments.Store, and the Open API token store of
+// bakong.TokenManager (token.go).
 //
 // SQLite is the default: one file, opened in WAL mode with a busy timeout,
 // foreign keys on and write transactions that take the write lock when they
