@@ -27,6 +27,7 @@ type Payments interface {
 	QRs(ctx context.Context, f payments.QRFilter) ([]payments.QR, error)
 	LatestQR(ctx context.Context, invoiceID int64) (*payments.QR, error)
 	CheckQR(ctx context.Context, qrID int64) (*payments.QR, error)
+	CheckStatus(ctx context.Context, qrID int64) (*payments.QR, error)
 	Inspect(ctx context.Context, md5, hash string) payments.Inspection
 	LinkMessage(ctx context.Context, q *payments.QR, messageID int) error
 	MessageOf(ctx context.Context, qrID int64) (*payments.Message, error)

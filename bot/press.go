@@ -78,8 +78,9 @@ func (b *Bot) qrFor(ctx context.Context, r *press, id int64) (*payments.QR, stri
 	return q, ""
 }
 
-// pressCheck asks Bakong about a QR now; the outbox edits the message if
-// that changed anything, and the answer says where it stands.
+// pressCheck asks Bakong about a QR now, unless it was checked moments ago
+// (CheckStatus); the outbox edits the message if that changed anything,
+// and the answer says where it stands.
 func (b *Bot) pressCheck(ctx context.Context, r *press, id int64) string {
 	q, refusal := b.qrFor(ctx, r, id)
 	if q == nil {
@@ -87,7 +88,7 @@ func (b *Bot) pressCheck(ctx context.Context, r *press, id int64) string {
 	}
 	if q.Status == payments.QRPending {
 		var err error
-		if q, err = b.cfg.Service.CheckQR(ctx, id); err != nil {
+		if q, err = b.cfg.Service.CheckStatus(ctx, id); err != nil {
 			return b.checkFailed(r.p, id, err)
 		}
 		b.nudge()

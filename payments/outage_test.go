@@ -175,6 +175,7 @@ func TestListRefused(t *testing.T) {
 	}
 	h.setFault(epMD5List, sim.Fault{ListRefused: true})
 	h.pay(qrs[11], sim.Payment{})
+	h.clk.Advance(time.Second) // the deeplink calls drew from the budget too
 
 	// Tick 1: one refused list call, then singles until the budget is spent.
 	h.sim.ResetCalls()
@@ -222,6 +223,7 @@ func TestBudgetWithLists(t *testing.T) {
 	for range 120 {
 		h.qr(inv.ID)
 	}
+	h.clk.Advance(time.Second) // the deeplink calls drew from the budget too
 	h.sim.ResetCalls()
 	h.tick()
 	if l, s := h.calls(epMD5List), h.calls(epMD5); l != 2 || s != 0 {

@@ -134,14 +134,14 @@ type Inspection struct {
 func (s *Service) Inspect(ctx context.Context, md5, hash string) Inspection {
 	var in Inspection
 	if md5 != "" {
-		tx, err := s.api.CheckMD5(ctx, md5)
+		tx, err := ask(ctx, s, mayWait, func(ctx context.Context) (*bakong.Transaction, error) { return s.api.CheckMD5(ctx, md5) })
 		in.MD5 = &Answer{tx, err}
 		if tx != nil && hash == "" {
 			hash = tx.Hash
 		}
 	}
 	if hash != "" {
-		tx, err := s.api.CheckHash(ctx, hash)
+		tx, err := ask(ctx, s, mayWait, func(ctx context.Context) (*bakong.Transaction, error) { return s.api.CheckHash(ctx, hash) })
 		in.Hash = &Answer{tx, err}
 	}
 	return in

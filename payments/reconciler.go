@@ -26,8 +26,9 @@ type ReconcilerConfig struct {
 	// AlertAfter is how many failures in a row raise one EventAlert; default 5.
 	AlertAfter int
 
-	// Budget is what every call draws from; default a MemoryBudget of
-	// MaxRPS. Replicas share a StoreBudget, so that MaxRPS holds for the
+	// Budget is what every call draws from; default the Service's
+	// (Config.Budget), else a MemoryBudget of MaxRPS, which the Service then
+	// shares for its own calls. Replicas share a StoreBudget, so that MaxRPS holds for the
 	// deployment.
 	Budget Budget
 	// ClaimFor is how long a claim on due QRs (Store.ClaimDueQRs) keeps
@@ -170,8 +171,12 @@ func NewReconciler(svc *Service, cfg ReconcilerConfig) *Reconciler {
 		cfg.AlertAfter = DefaultAlertAfter
 	}
 	if cfg.Budget == nil {
+		cfg.Budget = svc.budget()
+	}
+	if cfg.Budget == nil {
 		cfg.Budget = MemoryBudget(cfg.MaxRPS)
 	}
+	svc.shareBudget(cfg.Budget)
 	if cfg.ClaimFor <= 0 {
 		cfg.ClaimFor = 2*cfg.Interval + 10*time.Second
 	}
@@ -677,13 +682,16 @@ func newBucket(rate int) bucket {
 
 // take spends one request at now if the budget allows; otherwise it says how
 // long until it will.
-func (b *bucket) take(now time.Time) (bool, time.Duration) {
+func (b *bucket) take(now time.Time) (bool, time.Duration) { return b.takeWithin(now, b.burst) }
+
+// takeWithin is take with a burst of at most burst.
+func (b *bucket) takeWithin(now time.Time, burst time.Duration) (bool, time.Duration) {
 	tat := b.tat
 	if tat.Before(now) {
 		tat = now
 	}
-	if ahead := tat.Sub(now); ahead > b.burst {
-		return false, ahead - b.burst
+	if ahead := tat.Sub(now); ahead > burst {
+		return false, ahead - burst
 	}
 	b.tat = tat.Add(b.cost)
 	return true, 0

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/khqrbot/khqrbot/payments/bakong"
@@ -65,6 +66,13 @@ type Config struct {
 	// MaxQRsPerHour caps the QRs one user (not an admin) may be issued in an
 	// hour, across invoices; 0: DefaultMaxQRsPerHour, negative: no cap.
 	MaxQRsPerHour int
+
+	// Budget is the Bakong request budget the Service's own calls draw
+	// from (see interactive.go); nil: its Reconciler's, once there is one.
+	Budget Budget
+	// CheckCooldown: CheckStatus answers from a check this recent; 0:
+	// DefaultCheckCooldown.
+	CheckCooldown time.Duration
 }
 
 // MaxQRTTL is the longest a dynamic QR may live (NBC's integration guide).
@@ -97,6 +105,9 @@ type Service struct {
 	cfg   Config
 	log   *slog.Logger
 	wake  chan struct{}
+
+	shared atomic.Pointer[Budget]    // what calls made for people draw from
+	paused atomic.Pointer[time.Time] // such calls wait until then after a 429
 }
 
 // NewService checks cfg and returns a Service. A nil clock is the system
@@ -135,7 +146,14 @@ func NewService(store Store, api Bakong, clock Clock, cfg Config, log *slog.Logg
 	if cfg.MaxQRsPerHour == 0 {
 		cfg.MaxQRsPerHour = DefaultMaxQRsPerHour
 	}
-	return &Service{store: store, api: api, clock: clock, cfg: cfg, log: log, wake: make(chan struct{}, 1)}, nil
+	if cfg.CheckCooldown <= 0 {
+		cfg.CheckCooldown = DefaultCheckCooldown
+	}
+	s := &Service{store: store, api: api, clock: clock, cfg: cfg, log: log, wake: make(chan struct{}, 1)}
+	if cfg.Budget != nil {
+		s.shareBudget(cfg.Budget)
+	}
+	return s, nil
 }
 
 // NewInvoice is what CreateInvoice needs.
@@ -361,7 +379,7 @@ const deeplinkTimeout = 10 * time.Second
 func (s *Service) addDeeplink(ctx context.Context, q *QR) {
 	ctx, cancel := context.WithTimeout(ctx, deeplinkTimeout)
 	defer cancel()
-	link, err := s.api.Deeplink(ctx, q.Payload)
+	link, err := ask(ctx, s, noWait, func(ctx context.Context) (string, error) { return s.api.Deeplink(ctx, q.Payload) })
 	if err == nil {
 		err = s.store.SetQRDeeplink(ctx, q.ID, link)
 	}
@@ -460,7 +478,7 @@ func (s *Service) lastLook(ctx context.Context, invoiceID int64) map[int64]bool 
 	}
 	unpaid := make(map[int64]bool, len(qrs))
 	for i := range qrs {
-		found, err := s.api.CheckMD5(ctx, qrs[i].MD5)
+		found, err := ask(ctx, s, noWait, func(ctx context.Context) (*bakong.Transaction, error) { return s.api.CheckMD5(ctx, qrs[i].MD5) })
 		switch {
 		case errors.Is(err, bakong.ErrNotFound), errors.Is(err, bakong.ErrFailed):
 			unpaid[qrs[i].ID] = true
@@ -481,14 +499,20 @@ func (s *Service) lastLook(ctx context.Context, invoiceID int64) map[int64]bool 
 // its grace has passed. It returns the QR as it stands afterwards.
 //
 // It records the check on a pending QR but keeps the reconciler's schedule.
-// When Bakong does not answer it returns an EUnavailable error.
+// When Bakong does not answer, or the request budget has nothing to spare
+// (ErrBudget), it returns an EUnavailable error.
 func (s *Service) CheckQR(ctx context.Context, qrID int64) (*QR, error) {
+	return s.checkQR(ctx, qrID, mayWait)
+}
+
+// checkQR is CheckQR; wait says whether to wait for the request budget.
+func (s *Service) checkQR(ctx context.Context, qrID int64, wait bool) (*QR, error) {
 	q, err := s.store.QR(ctx, qrID)
 	if err != nil {
 		return nil, fmt.Errorf("check QR %d: %w", qrID, err)
 	}
 	at := s.clock.Now()
-	found, apiErr := s.api.CheckMD5(ctx, q.MD5)
+	found, apiErr := ask(ctx, s, wait, func(ctx context.Context) (*bakong.Transaction, error) { return s.api.CheckMD5(ctx, q.MD5) })
 	switch {
 	case apiErr == nil:
 		if _, err := s.Apply(ctx, q, found, SourceCheck); err != nil {
@@ -501,6 +525,8 @@ func (s *Service) CheckQR(ctx context.Context, qrID int64) (*QR, error) {
 		}
 	case errors.Is(apiErr, bakong.ErrFailed):
 		err = s.closeQR(ctx, q, QRFailed, EventFailed, at)
+	case errors.Is(apiErr, ErrBudget):
+		return nil, apiErr // Bakong was not asked: nothing to record
 	default:
 		if q.Status == QRPending {
 			err = s.noteCheck(ctx, q, at, q.NextCheckAt, q.CheckFailures+1, apiErr.Error())
@@ -555,7 +581,9 @@ func (s *Service) VerifyShortHash(ctx context.Context, invoiceID int64, shortHas
 	if err != nil {
 		return nil, fmt.Errorf("verify %s: %w", h, err)
 	}
-	found, err := s.api.CheckShortHash(ctx, h, inv.Amount.Amount, string(inv.Amount.Currency))
+	found, err := ask(ctx, s, mayWait, func(ctx context.Context) (*bakong.Transaction, error) {
+		return s.api.CheckShortHash(ctx, h, inv.Amount.Amount, string(inv.Amount.Currency))
+	})
 	switch {
 	case errors.Is(err, bakong.ErrNotFound):
 		return nil, Errorf(ENotFound, "Bakong has no payment %s of %s", h, inv.Amount)
