@@ -55,6 +55,12 @@ func (b *Bot) tellAdmins(ctx context.Context, ev payments.Event) error {
 				return err
 			}
 		}
+		if pay == nil && ev.Kind == payments.EventReview && ev.PaymentID != 0 {
+			// A QR paid by a payment /verify recorded for another invoice.
+			if pay, err = b.cfg.Service.Payment(ctx, ev.PaymentID); err != nil {
+				return fmt.Errorf("payment %d: %w", ev.PaymentID, err)
+			}
+		}
 	}
 	to := b.cfg.Admins
 	if len(to) == 0 && inv != nil && inv.CreatedBy != 0 {
@@ -68,7 +74,7 @@ func (b *Bot) tellAdmins(ctx context.Context, ev payments.Event) error {
 	for _, admin := range to {
 		p := b.printerByID(ctx, admin)
 		var kb models.ReplyMarkup
-		if rows := reviewButtons(p, inv, pay); ev.Kind == payments.EventReview && rows != nil {
+		if rows := reviewButtons(p, inv, pay); ev.Kind == payments.EventReview && rows != nil && pay.InvoiceID == inv.ID {
 			kb = &models.InlineKeyboardMarkup{InlineKeyboard: rows}
 		}
 		if _, err := b.sendText(ctx, admin, notice(p, ev, inv, pay, b.loc), kb); err != nil {
@@ -102,6 +108,9 @@ func notice(p *locales.Printer, ev payments.Event, inv *payments.Invoice, pay *p
 		return p.T("alert.token_expiring", a.ExpiresAt.In(loc).Format(time.DateOnly), a.DaysLeft)
 	}
 	switch {
+	case ev.Kind == payments.EventReview && inv != nil && pay != nil && pay.InvoiceID != inv.ID:
+		holder := payments.InvoiceNumber(pay.InvoiceID)
+		return p.T("notify.elsewhere", number, hash, amount, from, holder, holder, number)
 	case ev.Kind == payments.EventReview && inv != nil:
 		return p.T("notify.review", number, reason, amount, from, hash, number)
 	case ev.Kind == payments.EventDuplicate && inv != nil:

@@ -62,19 +62,30 @@ func (b *Bot) cmdVerify(ctx context.Context, r *req, args string) {
 		b.reply(ctx, r.chat, r.p.T("verify.failed", short, inv.Number), nil)
 		return
 	case errors.Is(err, payments.ErrRecordedElsewhere):
-		b.reply(ctx, r.chat, r.p.T("verify.taken", short, inv.Number), nil)
+		holder := "?"
+		if e := (*payments.RecordedElsewhere)(nil); errors.As(err, &e) {
+			holder = payments.InvoiceNumber(e.InvoiceID)
+		}
+		b.reply(ctx, r.chat, r.p.T("verify.taken", short, holder, inv.Number), nil)
 		return
 	default:
 		b.fail(ctx, r, err)
 		return
 	}
 	b.nudge()
+	var lines []string
+	number := inv.Number
+	if pay.InvoiceID != inv.ID { // the customer paid a QR of another invoice
+		number = payments.InvoiceNumber(pay.InvoiceID)
+		lines = append(lines, r.p.T("verify.matched", pay.ShortHash, number, inv.Number, number))
+	}
 	switch pay.Status {
 	case payments.PaymentSettled:
-		b.reply(ctx, r.chat, r.p.T("verify.done", inv.Number, pay.ShortHash), nil)
+		lines = append(lines, r.p.T("verify.done", number, pay.ShortHash))
 	case payments.PaymentDuplicate:
-		b.reply(ctx, r.chat, r.p.T("verify.duplicate", pay.ShortHash, inv.Number), nil)
+		lines = append(lines, r.p.T("verify.duplicate", pay.ShortHash, number))
 	default:
-		b.reply(ctx, r.chat, r.p.T("verify.review", pay.ShortHash, inv.Number, pay.Reason), nil)
+		lines = append(lines, r.p.T("verify.review", pay.ShortHash, number, pay.Reason))
 	}
+	b.reply(ctx, r.chat, strings.Join(lines, "\n"), nil)
 }

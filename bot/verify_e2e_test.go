@@ -73,7 +73,7 @@ func TestVerifyRefusals(t *testing.T) {
 	h.waitPhoto(admin, 2)
 
 	h.tg.SendText(admin, admin, "/verify "+tx.ShortHash()+" INV-000002")
-	h.waitText(admin, "Transaction "+tx.ShortHash()+" is already recorded for another invoice, so it cannot also settle invoice INV-000002.")
+	h.waitText(admin, "Transaction "+tx.ShortHash()+" is already recorded for invoice INV-000001, so it cannot also settle invoice INV-000002.")
 
 	if err := h.sim.SetFault("check_transaction_by_short_hash", sim.Fault{ErrorCode: 3}); err != nil {
 		t.Fatal(err)

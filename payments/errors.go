@@ -23,7 +23,8 @@ var (
 	// money moved and the customer must pay again (an EConflict).
 	ErrPaymentFailed = errors.New("payments: transaction failed")
 	// ErrRecordedElsewhere: the transaction is already recorded for another
-	// invoice, so it cannot settle this one too (an EConflict).
+	// invoice, so it cannot settle this one too (an EConflict). It comes
+	// as a *RecordedElsewhere, which names that invoice.
 	ErrRecordedElsewhere = errors.New("payments: transaction recorded for another invoice")
 	// ErrLiveQRLimit: the invoice has as many live QRs as it may (an
 	// EConflict); one must be paid or expire before another is issued.
@@ -32,6 +33,20 @@ var (
 	// they may (an EConflict).
 	ErrHourlyQRLimit = errors.New("payments: too many QRs asked for in an hour")
 )
+
+// RecordedElsewhere is ErrRecordedElsewhere with the invoice that holds
+// the payment.
+type RecordedElsewhere struct {
+	InvoiceID int64
+	PaymentID int64
+}
+
+func (e *RecordedElsewhere) Error() string {
+	return "transaction recorded for invoice " + InvoiceNumber(e.InvoiceID)
+}
+
+// Unwrap makes errors.Is(err, ErrRecordedElsewhere) hold.
+func (e *RecordedElsewhere) Unwrap() error { return ErrRecordedElsewhere }
 
 // Error is the domain's typed error: a code for programs, a message for people.
 type Error struct {

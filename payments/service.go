@@ -558,9 +558,50 @@ func (s *Service) noteCheck(ctx context.Context, q *QR, at, next time.Time, fail
 	return s.store.SetQRCheck(ctx, q.ID, at, next, failures, lastErr)
 }
 
+// paidLookback is how far back paidQR looks at expired QRs: a payment made
+// just before expiry may reach Bakong's records late.
+const paidLookback = 24 * time.Hour
+
+// paidQR returns the pending or recently expired QR of found's amount
+// whose md5 Bakong reports paid by found, or nil when there is none or
+// Bakong cannot tell now (logged: /verify then goes on as before).
+func (s *Service) paidQR(ctx context.Context, found *bakong.Transaction) *QR {
+	qrs, err := s.store.ListQRs(ctx, QRFilter{
+		Amount:   Money{Amount: found.Amount, Currency: Currency(found.Currency)},
+		Statuses: []QRStatus{QRPending, QRExpired},
+		Since:    s.clock.Now().Add(-paidLookback),
+		Limit:    listSize,
+	})
+	if err != nil || len(qrs) == 0 {
+		if err != nil {
+			s.log.Warn("verify: list QRs of the amount", "err", err)
+		}
+		return nil
+	}
+	res, err := ask(ctx, s, mayWait, func(ctx context.Context) ([]bakong.Result, error) { return s.api.CheckMD5List(ctx, md5s(qrs)) })
+	if err != nil {
+		s.log.Warn("verify: Bakong could not say which QR was paid", "err", err)
+		return nil
+	}
+	for i, a := range listAnswers(qrs, res, nil) {
+		if a.err == nil && a.found != nil && strings.EqualFold(a.found.Hash, found.Hash) {
+			return &qrs[i]
+		}
+	}
+	return nil
+}
+
 // VerifyShortHash settles an invoice from a customer's receipt: it asks
 // Bakong for the transaction with that short hash and the invoice's amount and
 // currency, then applies it like a polled payment, with two differences.
+//
+// First, though, it looks for the QR the customer paid: a pending or
+// recently expired QR of that amount, of any invoice, whose md5 Bakong
+// reports paid by this very transaction (one md5 list call). When there is
+// one, the transaction is applied to that QR exactly as polling would have
+// (expiry included), so a receipt verified against the wrong invoice
+// settles the invoice that was really paid; the payment returned then names
+// that invoice, which the caller should tell the admin.
 //
 // The payment is recorded against the invoice's most recent QR (the one the
 // customer most likely paid; it becomes paid too if it was pending or
@@ -594,6 +635,10 @@ func (s *Service) VerifyShortHash(ctx context.Context, invoiceID int64, shortHas
 	}
 	if !strings.HasPrefix(strings.ToLower(found.Hash), h) {
 		return nil, Errorf(EUnavailable, "Bakong answered short hash %s with transaction %s", h, found.ShortHash())
+	}
+	if q := s.paidQR(ctx, found); q != nil {
+		// The customer paid a QR: apply it there, as polling would have.
+		return s.applyTo(ctx, q.InvoiceID, q.ID, found, SourceCheck)
 	}
 	var qrID int64
 	switch latest, err := s.LatestQR(ctx, invoiceID); {

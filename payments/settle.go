@@ -34,7 +34,10 @@ func (s *Service) raceTx(ctx context.Context, fn func(st Store, try int) error) 
 //
 //   - The payment's hash is unique: applying a transaction already recorded
 //     returns the stored payment and changes nothing, except that a pending
-//     q leaves pending (see closeFound).
+//     q leaves pending (see closeFound). When that payment is recorded for
+//     another invoice (by /verify), q goes to review and the admins are told
+//     which invoice holds it (closeElsewhere); the payment returned is then
+//     that invoice's.
 //   - A payment on time (createdDateMs at or before the QR's expiry) to the
 //     QR's receiver with the invoice's amount and currency settles an open
 //     invoice (or one in review, which a correct payment resolves):
@@ -72,6 +75,10 @@ func (s *Service) applyTo(ctx context.Context, invoiceID, qrID int64, found *bak
 	if err != nil {
 		return nil, fmt.Errorf("apply payment %s: %w", found.ShortHash(), err)
 	}
+	if p.InvoiceID != invoiceID { // see closeElsewhere
+		s.log.Warn("payment recorded for another invoice", "invoice", invoiceID, "qr", qrID, "payment", p.ID, "held_by", p.InvoiceID)
+		s.notify()
+	}
 	if fresh {
 		s.log.Info("payment recorded", "invoice", invoiceID, "qr", qrID, "payment", p.ID,
 			"short_hash", p.ShortHash, "status", p.Status, "cause", p.Cause, "reason", p.Reason, "source", source)
@@ -104,7 +111,11 @@ func (s *Service) applyIn(ctx context.Context, st Store, invoiceID, qrID int64, 
 	old, err := st.PaymentByHash(ctx, found.Hash)
 	switch {
 	case err == nil && old.InvoiceID != invoiceID:
-		return nil, false, &Error{Code: EConflict, Message: "payment " + old.ShortHash + " is already recorded for another invoice", Err: ErrRecordedElsewhere}
+		if qrID != 0 && source != SourceVerify {
+			return old, false, s.closeElsewhere(ctx, st, qrID, old)
+		}
+		return nil, false, &Error{Code: EConflict, Message: "payment " + old.ShortHash + " is already recorded for invoice " + InvoiceNumber(old.InvoiceID),
+			Err: &RecordedElsewhere{InvoiceID: old.InvoiceID, PaymentID: old.ID}}
 	case err == nil:
 		return old, false, closeFound(ctx, st, qrID, old, source, s.clock.Now())
 	case ErrorCode(err) != ENotFound:
@@ -230,6 +241,27 @@ func closeFound(ctx context.Context, st Store, qrID int64, p *Payment, source st
 	}
 	_, err := st.SetQRStatus(ctx, qrID, []QRStatus{QRPending}, to, at)
 	return err
+}
+
+// closeElsewhere makes final the answer that the transaction a pending QR's
+// own md5 found is already recorded for another invoice (an admin's
+// /verify put it there): the QR goes to review, so it is no longer polled
+// and its message says an admin is looking, and an EventReview, whose
+// payment is the one recorded elsewhere, tells the admins which invoice
+// holds it; a QR already closed is left alone. Left pending, the QR would
+// be found paid, and refused, every cycle forever.
+func (s *Service) closeElsewhere(ctx context.Context, st Store, qrID int64, old *Payment) error {
+	q, err := st.QR(ctx, qrID)
+	if err != nil {
+		return err
+	}
+	now := s.clock.Now()
+	ok, err := st.SetQRStatus(ctx, qrID, []QRStatus{QRPending}, QRReview, now)
+	if err != nil || !ok {
+		return err
+	}
+	return st.AddEvent(ctx, &Event{Kind: EventReview, InvoiceID: q.InvoiceID, QRID: qrID, PaymentID: old.ID, CreatedAt: now,
+		Detail: fmt.Sprintf("payment %s paid QR %s, but it is already recorded for invoice %s", old.ShortHash, q.BillNumber, InvoiceNumber(old.InvoiceID))})
 }
 
 // mismatches lists why the transaction found cannot settle inv by itself;

@@ -192,6 +192,7 @@ type QRFilter struct {
 	UserID    int64     // who asked for it
 	ChatID    int64     // where it was sent
 	Since     time.Time // CreatedAt >= Since
+	Amount    Money     // zero: any amount
 	Statuses  []QRStatus
 	Limit     int
 	Offset    int

@@ -66,6 +66,9 @@ func (d *DB) ListQRs(ctx context.Context, f payments.QRFilter) ([]payments.QR, e
 	if !f.Since.IsZero() {
 		q = q.Where("created_at >= ?", f.Since.UTC())
 	}
+	if f.Amount != (payments.Money{}) {
+		q = q.Where("amount = ? AND currency = ?", f.Amount.Amount, string(f.Amount.Currency))
+	}
 	if len(f.Statuses) > 0 {
 		q = q.Where("status IN ?", asStrings(f.Statuses))
 	}
