@@ -59,7 +59,7 @@ func (z *rasterizer) mask() *image.Alpha {
 // maxCached bounds a face's line cache. A card draws a few dozen strings,
 // most of them the same on every card (its words); dynamic ones (names,
 // amounts) come and go, so the cache is simply emptied when full.
-const maxCached = 256
+const maxCached = 128
 
 // lineCache maps text to its shaped line.
 type lineCache struct {

@@ -207,14 +207,28 @@ func (f *Face) Shape(s string) *Line {
 	return l
 }
 
-// Line is shaped text, ready to draw, with its coverage mask. It is immutable.
+// Line is shaped text, ready to measure and draw. Its coverage mask is
+// rasterized on first use, so measuring costs no rasterizing. It is safe for
+// concurrent use.
 type Line struct {
 	text    string
 	advance fixed.Int26_6
-	mask    *image.Alpha // coverage; nil when nothing is inked
-	at      image.Point  // the mask's top-left, from the pen position on the baseline
 	notdef  int
 	glyphs  int
+	e       *engine
+	placed  []placed        // glyphs with ink
+	ink     image.Rectangle // their bounds, from the pen position
+
+	once sync.Once
+	mask *image.Alpha // coverage; nil when nothing is inked
+	at   image.Point  // the mask's top-left, from the pen position on the baseline
+}
+
+// placed is a glyph with ink, where shaping put it.
+type placed struct {
+	face        *font.Face
+	gid         font.GID
+	x, y, scale float32 // pen position in pixels, y down from the baseline; pixels per font unit
 }
 
 // Text returns the text the line was shaped from.
@@ -233,18 +247,22 @@ func (l *Line) Glyphs() int { return l.glyphs }
 // Mask returns the line's coverage and where its top-left corner lies
 // relative to the pen position on the baseline; nil when nothing is inked
 // (spaces, empty text). Callers must not change it.
-func (l *Line) Mask() (*image.Alpha, image.Point) { return l.mask, l.at }
+func (l *Line) Mask() (*image.Alpha, image.Point) {
+	l.once.Do(l.rasterize)
+	return l.mask, l.at
+}
 
 // Draw draws l in c with its baseline starting at (x, y).
 func (l *Line) Draw(dst draw.Image, c color.Color, x, y int) {
-	if l.mask == nil {
+	m, at := l.Mask()
+	if m == nil {
 		return
 	}
-	r := l.mask.Bounds().Add(image.Pt(x, y).Add(l.at))
-	draw.DrawMask(dst, r, image.NewUniform(c), image.Point{}, l.mask, image.Point{}, draw.Over)
+	r := m.Bounds().Add(image.Pt(x, y).Add(at))
+	draw.DrawMask(dst, r, image.NewUniform(c), image.Point{}, m, image.Point{}, draw.Over)
 }
 
-// shape runs the shaper on s and rasterizes the result.
+// shape runs the shaper on s.
 func (f *Face) shape(s string) *Line {
 	runes := make([]rune, 0, min(len(s), maxRunes))
 	for _, r := range s {
@@ -253,22 +271,13 @@ func (f *Face) shape(s string) *Line {
 		}
 		runes = append(runes, r)
 	}
-	l := &Line{text: string(runes)}
+	l := &Line{text: string(runes), e: f.e}
 	if len(runes) == 0 {
 		return l
 	}
-	type placed struct {
-		face   *font.Face
-		gid    font.GID
-		x, y   float32 // pen position in pixels, y down from the baseline
-		scale  float32
-		bounds image.Rectangle
-	}
-	var glyphs []placed
-	var ink image.Rectangle
-
 	e := f.e
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	fm := &fontmap{latin: e.latin[f.w], khmer: e.khmer[f.w]}
 	in := shaping.Input{Text: runes, RunEnd: len(runes), Direction: di.DirectionLTR, Size: f.size, Language: language.NewLanguage("km")}
 	var pen fixed.Int26_6
@@ -283,37 +292,40 @@ func (f *Face) shape(s string) *Line {
 			x, y := pen+g.XOffset, -g.YOffset
 			b := image.Rect((x + g.XBearing).Floor(), (y - g.YBearing).Floor(), (x + g.XBearing + g.Width).Ceil(), (y - g.YBearing - g.Height).Ceil())
 			if !b.Empty() {
-				ink = ink.Union(b)
-				glyphs = append(glyphs, placed{out.Face, g.GlyphID, fx(x), fx(y), scale, b})
-				e.outline(out.Face, g.GlyphID)
+				l.ink = l.ink.Union(b)
+				l.placed = append(l.placed, placed{out.Face, g.GlyphID, fx(x), fx(y), scale})
 			}
 			pen += g.Advance
 		}
 	}
 	l.advance = pen
-	outlines := make([][]outlineSeg, len(glyphs))
-	for i, g := range glyphs {
-		outlines[i] = e.outlines[outlineKey{g.face, g.gid}]
-	}
-	e.mu.Unlock()
-
-	if ink.Empty() {
-		return l
-	}
-	ink = ink.Inset(-1)
-	z := newRasterizer(ink)
-	for i, g := range glyphs {
-		z.glyph(outlines[i], g.x, g.y, g.scale)
-	}
-	l.mask, l.at = z.mask(), ink.Min
 	return l
 }
 
-// outline caches the outline of gid in f; e.mu must be held.
-func (e *engine) outline(f *font.Face, gid font.GID) {
-	k := outlineKey{f, gid}
-	if _, ok := e.outlines[k]; ok {
+// rasterize fills l.mask with the outlines of its glyphs.
+func (l *Line) rasterize() {
+	if l.ink.Empty() {
 		return
+	}
+	outlines := make([][]outlineSeg, len(l.placed))
+	l.e.mu.Lock()
+	for i, g := range l.placed {
+		outlines[i] = l.e.outline(g.face, g.gid)
+	}
+	l.e.mu.Unlock()
+	ink := l.ink.Inset(-1)
+	z := newRasterizer(ink)
+	for i, g := range l.placed {
+		z.glyph(outlines[i], g.x, g.y, g.scale)
+	}
+	l.mask, l.at = z.mask(), ink.Min
+}
+
+// outline returns the outline of gid in f, cached; e.mu must be held.
+func (e *engine) outline(f *font.Face, gid font.GID) []outlineSeg {
+	k := outlineKey{f, gid}
+	if o, ok := e.outlines[k]; ok {
+		return o
 	}
 	o, _ := f.GlyphDataOutline(gid)
 	segs := make([]outlineSeg, len(o.Segments))
@@ -324,6 +336,7 @@ func (e *engine) outline(f *font.Face, gid font.GID) {
 		}
 	}
 	e.outlines[k] = segs
+	return segs
 }
 
 // Fit returns s if it fits in room pixels, else its longest prefix that fits,
