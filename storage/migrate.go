@@ -28,6 +28,23 @@ var migrations = []migration{
 	{3, "replica coordination", createReplicaTables},
 	{4, "index QRs by invoice and status, and by user and time", indexQRLimits},
 	{5, "typed payment causes and alert kinds; no user roles", typeState},
+	{6, "due QRs indexed in claim order", indexDueByID},
+}
+
+// indexDueByID makes ix_qrs_due (status, next_check_at, id), the order in
+// which DueQRs and ClaimDueQRs take due QRs. SQLite's index already ends
+// with the rowid; PostgreSQL's did not, so it read and sorted every due QR
+// to return the first 500: with 100,000 pending, each claim read them all.
+func indexDueByID(tx *gorm.DB) error {
+	for _, q := range []string{
+		"DROP INDEX ix_qrs_due",
+		"CREATE INDEX ix_qrs_due ON qrs (status, next_check_at, id)",
+	} {
+		if err := tx.Exec(q).Error; err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // indexQRLimits lets IssueQR count an invoice's live QRs and a user's QRs
