@@ -14,13 +14,19 @@ const (
 	outboxRounds   = 20 // reads per wake-up, so a stuck row cannot spin forever
 	chatQueueMax   = 50 // events queued for one chat; more wait in the outbox
 	markingTimeout = 10 * time.Second
+	// claimMargin is how long before its claim ends an event is no longer
+	// started, and its delivery cut: another replica may take it after.
+	claimMargin = 30 * time.Second
 )
 
 // consume delivers the outbox until ctx is done: every OutboxInterval, and
 // at once when the Service commits events (its Wake) or an action of ours
-// did. Undelivered rows stay in the outbox for the next run.
+// did. Events are claimed before they are delivered, so replicas sharing
+// the database deliver each once. Undelivered rows stay in the outbox, due
+// at once, for another replica or the next run.
 func (b *Bot) consume(ctx context.Context) {
-	o := &outbox{b: b, chats: map[int64][]payments.Event{}, held: map[int64]bool{}}
+	o := &outbox{b: b, chats: map[int64][]claimed{}, held: map[int64]bool{}}
+	defer o.release(ctx)
 	defer o.wg.Wait()
 	t := time.NewTicker(b.cfg.OutboxInterval)
 	defer t.Stop()
@@ -44,8 +50,25 @@ type outbox struct {
 	wg sync.WaitGroup
 
 	mu    sync.Mutex
-	chats map[int64][]payments.Event // chat -> events queued; present while its worker runs
-	held  map[int64]bool             // ids of events queued or being delivered
+	chats map[int64][]claimed // chat -> events queued; present while its worker runs
+	held  map[int64]bool      // ids of events queued or being delivered
+	left  []int64             // events claimed but not delivered when the workers stopped
+}
+
+// claimed is an event claimed for this replica, to be started (and
+// finished) before end, in real time: claimMargin before its claim ends.
+type claimed struct {
+	ev  payments.Event
+	end time.Time
+}
+
+// release gives back the events claimed and never delivered.
+func (o *outbox) release(ctx context.Context) {
+	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markingTimeout)
+	defer cancel()
+	if err := o.b.cfg.Service.Release(mctx, o.left); err != nil {
+		o.b.log.Error("outbox: release undelivered events", "err", err)
+	}
 }
 
 // dispatch reads the due events and queues each new one for its chat's
@@ -55,10 +78,9 @@ func (o *outbox) dispatch(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		o.mu.Lock()
-		limit := outboxBatch + len(o.held) // the held ones are still pending: read past them
-		o.mu.Unlock()
-		evs, err := o.b.cfg.Service.Events(ctx, limit)
+		limit := outboxBatch
+		evs, until, err := o.b.cfg.Service.ClaimEvents(ctx, limit)
+		end := time.Now().Add(until.Sub(o.b.clock.Now()) - claimMargin)
 		if err != nil {
 			if ctx.Err() == nil {
 				o.b.log.Error("outbox: read pending events", "err", err)
@@ -77,18 +99,35 @@ func (o *outbox) dispatch(ctx context.Context) {
 			o.mu.Lock()
 			q, running := o.chats[chat]
 			if len(q) < chatQueueMax {
-				o.chats[chat] = append(q, ev)
+				o.chats[chat] = append(q, claimed{ev, end})
 				o.held[ev.ID] = true
 				fresh++
 				if !running {
 					o.wg.Go(func() { o.work(ctx, chat) })
 				}
+			} else {
+				o.left = append(o.left, ev.ID)
 			}
 			o.mu.Unlock()
 		}
+		o.releaseLeft(ctx)
 		if len(evs) < limit || fresh == 0 {
 			return
 		}
+	}
+}
+
+// releaseLeft gives back at once the claimed events no queue took.
+func (o *outbox) releaseLeft(ctx context.Context) {
+	o.mu.Lock()
+	left := o.left
+	o.left = nil
+	o.mu.Unlock()
+	if len(left) == 0 {
+		return
+	}
+	if err := o.b.cfg.Service.Release(ctx, left); err != nil && ctx.Err() == nil {
+		o.b.log.Error("outbox: release events", "err", err)
 	}
 }
 
@@ -98,19 +137,26 @@ func (o *outbox) work(ctx context.Context, chat int64) {
 		o.mu.Lock()
 		q := o.chats[chat]
 		if len(q) == 0 || ctx.Err() != nil {
-			for _, ev := range q {
-				delete(o.held, ev.ID)
+			for _, c := range q {
+				delete(o.held, c.ev.ID)
+				o.left = append(o.left, c.ev.ID)
 			}
 			delete(o.chats, chat)
 			o.mu.Unlock()
 			return
 		}
-		ev := q[0]
+		c := q[0]
 		o.mu.Unlock()
-		o.b.deliverOne(ctx, ev)
+		// Past its claim's margin the event may be another replica's: leave
+		// it, due again when the claim ends.
+		if time.Now().Before(c.end) {
+			dctx, cancel := context.WithDeadline(ctx, c.end)
+			o.b.deliverOne(dctx, c.ev)
+			cancel()
+		}
 		o.mu.Lock()
 		o.chats[chat] = o.chats[chat][1:]
-		delete(o.held, ev.ID)
+		delete(o.held, c.ev.ID)
 		full := len(q) >= chatQueueMax
 		o.mu.Unlock()
 		if full {

@@ -54,6 +54,37 @@ func (s *Service) Events(ctx context.Context, limit int) ([]Event, error) {
 	return evs, nil
 }
 
+// EventClaim is how long ClaimEvents keeps other replicas off the events it
+// hands out: long enough for a delivery through Telegram's flood limits,
+// and what a replica that dies delays its events by.
+const EventClaim = 2 * time.Minute
+
+// ClaimEvents is Events for one of several replicas sharing the outbox: it
+// claims the events it returns until the time it reports, and no other
+// claimer gets them before then. Deliver each and mark it Delivered (or
+// Retry it) before the claim ends; one left alone is due again after it.
+func (s *Service) ClaimEvents(ctx context.Context, limit int) ([]Event, time.Time, error) {
+	now := s.clock.Now()
+	until := now.Add(EventClaim)
+	evs, err := s.store.ClaimEvents(ctx, now, until, limit)
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("claim events: %w", err)
+	}
+	return evs, until, nil
+}
+
+// Release gives back claimed events that will not be delivered after all
+// (the consumer is stopping), due at once for another replica or the next run.
+func (s *Service) Release(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if err := s.store.ReleaseEvents(ctx, ids, s.clock.Now()); err != nil {
+		return fmt.Errorf("release %d events: %w", len(ids), err)
+	}
+	return nil
+}
+
 // Delivered marks event id as handled; it is never returned again.
 func (s *Service) Delivered(ctx context.Context, id int64) error {
 	if err := s.store.MarkEventDelivered(ctx, id, s.clock.Now()); err != nil {

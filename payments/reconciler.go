@@ -266,7 +266,12 @@ func (r *Reconciler) tick(ctx context.Context, c *cycle) (err error) {
 	}()
 	r.check(ctx, c)
 	if ctx.Err() != nil {
-		return ctx.Err() // the QRs claimed and not recorded are due again when their claims expire
+		// Stopping: record what was checked, so those QRs are not left
+		// claimed (and unchecked) until their claims expire.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
+		defer cancel()
+		r.storeChecks(rctx, c)
+		return ctx.Err()
 	}
 	r.storeChecks(ctx, c)
 	r.prune(ctx)

@@ -147,6 +147,8 @@ type Store interface {
 	TakeBudget(ctx context.Context, name string, now time.Time, cost, burst time.Duration, n int) (int, time.Duration, error)
 	// ReleaseQRs gives back claimed QRs that were not checked: due at next.
 	ReleaseQRs(ctx context.Context, ids []int64, next time.Time) error
+	// ReleaseEvents gives back claimed events that were not delivered: due at next.
+	ReleaseEvents(ctx context.Context, ids []int64, next time.Time) error
 
 	// Close releases the database.
 	Close() error

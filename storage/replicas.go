@@ -289,3 +289,19 @@ func (d *DB) ReleaseQRs(ctx context.Context, ids []int64, next time.Time) error 
 	}
 	return nil
 }
+
+// ReleaseEvents gives back claimed events that were not delivered after
+// all: they are due again at next. Delivered events are left alone.
+func (d *DB) ReleaseEvents(ctx context.Context, ids []int64, next time.Time) error {
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), checkChunk)]
+		ids = ids[len(chunk):]
+		err := d.gdb.WithContext(ctx).Model(&eventRow{}).
+			Where("id IN ? AND delivered_at IS NULL", chunk).
+			Update("next_attempt", next.UTC()).Error
+		if err != nil {
+			return dbErr(err, "release %d claimed events", len(chunk))
+		}
+	}
+	return nil
+}
