@@ -71,6 +71,10 @@ type Config struct {
 	Workers        int           // updates handled at once, each chat's in order; default 8
 	OutboxInterval time.Duration // how often the outbox is read when nothing wakes it; default 1s
 
+	// Replica names this process among the replicas sharing the database
+	// (leases, /healthz, logs); default a random name.
+	Replica string
+
 	WebhookURL    string       // set: webhook mode at this public URL; empty: long polling
 	WebhookSecret string       // X-Telegram-Bot-Api-Secret-Token; random when empty
 	ListenAddr    string       // health endpoint (and webhook, metrics) address; empty: no server
@@ -88,6 +92,9 @@ type Bot struct {
 	admins map[int64]bool
 
 	username string // from getMe, set by Run before any update is handled
+	apiURL   string // the Bot API base URL, without a trailing slash
+	replica  replicaState
+	offset   int64 // the last update handed to a worker; only the poller goroutine uses it
 
 	locks chatLocks
 	lanes *lanes        // updates, one chat at a time
@@ -166,6 +173,11 @@ func New(cfg Config) (*Bot, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
+	if cfg.Replica == "" {
+		k := make([]byte, 4)
+		rand.Read(k)
+		cfg.Replica = "replica-" + hex.EncodeToString(k)
+	}
 	b := &Bot{
 		cfg:    cfg,
 		log:    cfg.Log,
@@ -174,6 +186,7 @@ func New(cfg Config) (*Bot, error) {
 		admins: map[int64]bool{},
 		wake:   make(chan struct{}, 1),
 		lanes:  newLanes(cfg.Workers),
+		apiURL: trimURL(cfg.APIURL),
 	}
 	for _, id := range cfg.Admins {
 		b.admins[id] = true
@@ -182,16 +195,17 @@ func New(cfg Config) (*Bot, error) {
 		tgbot.WithSkipGetMe(),
 		tgbot.WithHTTPClient(cfg.PollTimeout, cfg.HTTPClient),
 		tgbot.WithDefaultHandler(b.route),
-		tgbot.WithMiddlewares(b.guard),
+		// once runs in the update's lane, after guard queued it there.
+		tgbot.WithMiddlewares(b.guard, b.once),
 		// The workers only queue each update in its chat's lane (guard);
-		// Run waits for the lanes once Start returns: our graceful drain.
+		// Run waits for the lanes once polling stops: our graceful drain.
 		tgbot.WithNotAsyncHandlers(),
 		tgbot.WithWorkers(cfg.Workers),
-		tgbot.WithAllowedUpdates(tgbot.AllowedUpdates{"message", "callback_query"}),
+		tgbot.WithAllowedUpdates(allowedUpdates),
 		tgbot.WithErrorsHandler(func(err error) { b.log.Warn("telegram updates", "err", err) }),
 	}
 	if cfg.APIURL != "" {
-		opts = append(opts, tgbot.WithServerURL(strings.TrimRight(cfg.APIURL, "/")))
+		opts = append(opts, tgbot.WithServerURL(b.apiURL))
 	}
 	if cfg.WebhookSecret != "" {
 		opts = append(opts, tgbot.WithWebhookSecretToken(cfg.WebhookSecret))

@@ -47,6 +47,12 @@ type Payments interface {
 	Delivered(ctx context.Context, id int64) error
 	Retry(ctx context.Context, id int64, after time.Duration) error
 
+	// Replicas: leases and handled updates.
+	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (time.Time, bool, error)
+	ReleaseLease(ctx context.Context, name, holder string) error
+	LeaseHolder(ctx context.Context, name string) (string, error)
+	FirstUpdate(ctx context.Context, id int64, replica string) (bool, error)
+
 	// Users, settings and health.
 	User(ctx context.Context, id int64) (*payments.User, error)
 	SetLanguage(ctx context.Context, userID int64, lang string) error

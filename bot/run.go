@@ -35,9 +35,10 @@ func (b *Bot) Run(ctx context.Context) error {
 
 	wg.Go(func() { b.consume(ctx) })
 	if b.cfg.WebhookURL != "" {
+		b.replica.setRole(roleWebhook)
 		b.tg.StartWebhook(ctx)
 	} else {
-		b.tg.Start(ctx)
+		b.poll(ctx)
 	}
 	b.lanes.wait() // the updates taken are all handled
 	cancel()

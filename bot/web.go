@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/go-telegram/bot/models"
+
+	"github.com/khqrbot/khqrbot/payments"
 )
 
 // maxUpdate bounds a webhook body; Telegram's updates are far smaller.
@@ -78,6 +80,15 @@ type healthStatus struct {
 	LastTick *float64 `json:"reconciler_last_tick_age_seconds,omitempty"`
 	Sandbox  bool     `json:"sandbox"`
 	Mode     string   `json:"mode"` // "polling" or "webhook"
+
+	// Replicas: this one's name and role ("poller", "standby" or
+	// "webhook"), whether the leases it acts on are current, and which
+	// replica polls Telegram ("" when none does right now).
+	Replica      string `json:"replica"`
+	Role         string `json:"role"`
+	LeaseCurrent bool   `json:"leases_current"`
+	Poller       string `json:"poller,omitempty"`
+	LeaseError   string `json:"lease_error,omitempty"`
 }
 
 // health answers 200 with the status when the database answers, 503 otherwise.
@@ -96,6 +107,19 @@ func (b *Bot) health(w http.ResponseWriter, r *http.Request) {
 	code := http.StatusOK
 	if err := b.cfg.Service.Ping(ctx); err != nil {
 		st.Status, st.Database, code = "degraded", err.Error(), http.StatusServiceUnavailable
+	}
+	st.Replica, st.Role = b.cfg.Replica, b.replica.roleName()
+	st.LeaseCurrent = b.replica.leaseCurrent(time.Now())
+	if e, _ := b.replica.renewErr.Load().(string); e != "" && st.Role == rolePoller {
+		st.LeaseError = e
+	}
+	if !st.LeaseCurrent && code == http.StatusOK {
+		st.Status = "degraded"
+	}
+	if st.Mode == "polling" && code == http.StatusOK {
+		if p, err := b.cfg.Service.LeaseHolder(ctx, payments.PollerLease); err == nil {
+			st.Poller = p
+		}
 	}
 	if b.cfg.LastTick != nil {
 		if t := b.cfg.LastTick(); !t.IsZero() {

@@ -62,9 +62,12 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, sb *builtinSim) e
 		return err
 	}
 	defer store.Close()
+	replica := processName()
+	log = log.With("replica", replica)
 
 	met := metrics.New(metrics.Options{Replica: replicaName(), Version: buildVersion(), Log: log})
 	bc := botConfig(cfg, met, log)
+	bc.Replica = replica
 	calls := payments.NewCallLog(store, log)
 	defer calls.Close() // before the store closes: writes the last calls
 	opts := bakong.Options{
@@ -73,7 +76,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, sb *builtinSim) e
 		UserAgent: bakong.UserAgent(buildVersion()),
 		Observer:  metrics.Observers(calls.Observe, met.BakongCall),
 	}
-	oa, err := openAPI(ctx, cfg, opts, store, sb, log)
+	oa, err := openAPI(ctx, cfg, opts, store, renewLock{store: store, replica: replica}, sb, log)
 	if err != nil {
 		return err
 	}
@@ -149,6 +152,38 @@ func replicaName() string {
 	return "default"
 }
 
+// processName names this process among the replicas sharing the database,
+// in leases, /healthz and logs: unique even with several on one host, as
+// replicaName (stable across restarts, for metrics) is not.
+func processName() string {
+	return fmt.Sprintf("%s-%d", replicaName(), os.Getpid())
+}
+
+// renewLock is the Open API token's renewal lease in the database, so that
+// the deployment renews the token once and every replica takes it from
+// the database.
+type renewLock struct {
+	store   payments.Store
+	replica string
+}
+
+// renewFor bounds one renewal: the renew_token call and saving its token.
+const renewFor = 2 * time.Minute
+
+// TryLockRenewal takes the renewal lease if no other replica holds it.
+func (l renewLock) TryLockRenewal(ctx context.Context) (func(), bool, error) {
+	now := time.Now()
+	ok, err := l.store.AcquireLease(ctx, payments.TokenLease, l.replica, now, now.Add(renewFor))
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	return func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		l.store.ReleaseLease(ctx, payments.TokenLease, l.replica) // an unreleased lease expires
+	}, true, nil
+}
+
 // botConfig is the bot's configuration from cfg; serve adds the domain
 // and what depends on the Open API client.
 func botConfig(cfg *config, met *metrics.Metrics, log *slog.Logger) bot.Config {
@@ -176,7 +211,7 @@ type openAPIClient struct {
 
 // openAPI makes the Open API client: on the sandbox simulator sb (one of
 // its own when sb is nil), or on Bakong with the token kept renewed.
-func openAPI(ctx context.Context, cfg *config, opts bakong.Options, store *storage.DB, sb *builtinSim, log *slog.Logger) (*openAPIClient, error) {
+func openAPI(ctx context.Context, cfg *config, opts bakong.Options, store *storage.DB, lock bakong.RenewLock, sb *builtinSim, log *slog.Logger) (*openAPIClient, error) {
 	oa := &openAPIClient{stop: func() {}}
 	if cfg.Sandbox {
 		if sb == nil {
@@ -201,7 +236,7 @@ func openAPI(ctx context.Context, cfg *config, opts bakong.Options, store *stora
 		return nil, fmt.Errorf("bakong client: %w", err)
 	}
 	tm, err := bakong.NewTokenManager(ctx, bakong.TokenConfig{
-		Token: cfg.BakongToken, Email: cfg.BakongEmail, Store: store, Renewer: base,
+		Token: cfg.BakongToken, Email: cfg.BakongEmail, Store: store, Renewer: base, Lock: lock,
 	})
 	if err != nil {
 		return nil, err

@@ -41,6 +41,22 @@ type TokenStore interface {
 	SaveToken(ctx context.Context, token string) error
 }
 
+// RenewLock keeps processes that share a TokenStore from renewing at the
+// same time: the deployment renews once, and the others pick the renewed
+// token up from the store.
+type RenewLock interface {
+	// TryLockRenewal takes the lock if it is free and reports whether it
+	// did; unlock gives it back.
+	TryLockRenewal(ctx context.Context) (unlock func(), ok bool, err error)
+}
+
+// While another process holds the RenewLock, a renewal looks in the store
+// for the token it renews every lockPoll, up to lockTries times.
+const (
+	lockPoll  = time.Second
+	lockTries = 30
+)
+
 // Renewer gets a new token for a registered email; *Client is one.
 type Renewer interface {
 	RenewToken(ctx context.Context, email string) (string, error)
@@ -64,6 +80,7 @@ type TokenConfig struct {
 	RenewAhead time.Duration // default DefaultRenewAhead
 	Store      TokenStore    // optional; gets every renewed token
 	Renewer    Renewer       // usually the *Client; nil: no renewal
+	Lock       RenewLock     // optional, with Store: renew once for every process sharing the store
 	Clock      func() time.Time
 }
 
@@ -75,6 +92,7 @@ type TokenManager struct {
 	ahead   time.Duration
 	store   TokenStore
 	renewer Renewer
+	lock    RenewLock
 	now     func() time.Time
 
 	mu          sync.Mutex
@@ -98,7 +116,10 @@ type flight struct {
 // NewTokenManager picks the current token from the configuration and the
 // store (the one that expires later) and returns the manager.
 func NewTokenManager(ctx context.Context, c TokenConfig) (*TokenManager, error) {
-	m := &TokenManager{email: c.Email, ahead: c.RenewAhead, store: c.Store, renewer: c.Renewer, now: c.Clock}
+	m := &TokenManager{email: c.Email, ahead: c.RenewAhead, store: c.Store, renewer: c.Renewer, lock: c.Lock, now: c.Clock}
+	if m.store == nil {
+		m.lock = nil
+	}
 	if m.ahead <= 0 {
 		m.ahead = DefaultRenewAhead
 	}
@@ -191,24 +212,26 @@ func (m *TokenManager) join() *flight {
 	return f
 }
 
-// renew runs one renew_token call. It is detached from any caller's context
-// so one caller giving up does not fail the others; the Client's timeout
+// renew runs one renew_token call, or takes the token another process
+// sharing the store renewed. It is detached from any caller's context so
+// one caller giving up does not fail the others; the Client's timeout
 // bounds it.
 func (m *TokenManager) renew(f *flight) {
 	ctx := context.Background()
-	tok, err := m.renewer.RenewToken(ctx, m.email)
+	tok, source, unlock, err := m.fetch(ctx)
 	var saveErr error
-	if err == nil && m.store != nil {
+	if err == nil && source == "renewed" && m.store != nil {
 		if serr := m.store.SaveToken(ctx, tok); serr != nil {
 			saveErr = fmt.Errorf("renewed, but saving the token failed: %w", serr)
 		}
 	}
+	unlock()
 	m.mu.Lock()
 	if err != nil {
 		err = fmt.Errorf("renew token: %w", err)
 		m.failedAt, m.lastErr = m.now(), err
 	} else {
-		m.tok, m.source, m.renewedAt = tok, "renewed", m.now()
+		m.tok, m.source, m.renewedAt = tok, source, m.now()
 		m.exp, _ = DecodeExpiry(tok)
 		m.failedAt, m.lastErr = time.Time{}, saveErr
 	}
@@ -216,6 +239,56 @@ func (m *TokenManager) renew(f *flight) {
 	m.mu.Unlock()
 	f.tok, f.err = tok, err
 	close(f.done)
+}
+
+// fetch gets a new token: from the store when another process sharing it
+// renewed already (source "store"), else by renew_token ("renewed"),
+// holding the RenewLock, if any, until unlock is called: after the token
+// is saved.
+func (m *TokenManager) fetch(ctx context.Context) (tok, source string, unlock func(), err error) {
+	unlock = func() {}
+	if m.lock == nil {
+		tok, err = m.renewer.RenewToken(ctx, m.email)
+		return tok, "renewed", unlock, err
+	}
+	for try := 1; ; try++ {
+		if tok := m.newerStored(ctx); tok != "" {
+			return tok, "store", unlock, nil
+		}
+		release, ok, err := m.lock.TryLockRenewal(ctx)
+		if err != nil {
+			return "", "", unlock, fmt.Errorf("renewal lock: %w", err)
+		}
+		if ok {
+			if tok := m.newerStored(ctx); tok != "" {
+				release()
+				return tok, "store", unlock, nil
+			}
+			tok, err = m.renewer.RenewToken(ctx, m.email)
+			return tok, "renewed", release, err
+		}
+		if try == lockTries {
+			return "", "", unlock, errors.New("another process sharing the database is renewing the token and has not stored it yet")
+		}
+		time.Sleep(lockPoll)
+	}
+}
+
+// newerStored returns the stored token when it is not the one in use and
+// expires later (or the one in use has no known expiry): another process
+// renewed it. Failures to read count as nothing newer.
+func (m *TokenManager) newerStored(ctx context.Context) string {
+	stored, err := m.store.LoadToken(ctx)
+	if err != nil || stored == "" {
+		return ""
+	}
+	exp, _ := DecodeExpiry(stored)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if stored == m.tok || (!m.exp.IsZero() && !exp.After(m.exp)) {
+		return ""
+	}
+	return stored
 }
 
 func (m *TokenManager) wait(ctx context.Context, f *flight) (string, error) {

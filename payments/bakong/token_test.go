@@ -401,3 +401,92 @@ func TestStaticToken(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// sharedStore is one database's token and renewal lock, shared by the
+// TokenManagers of several processes.
+type sharedStore struct {
+	mu     sync.Mutex
+	tok    string
+	locked bool
+}
+
+func (s *sharedStore) LoadToken(context.Context) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tok, nil
+}
+
+func (s *sharedStore) SaveToken(_ context.Context, tok string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tok = tok
+	return nil
+}
+
+func (s *sharedStore) TryLockRenewal(context.Context) (func(), bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.locked {
+		return nil, false, nil
+	}
+	s.locked = true
+	return func() { s.mu.Lock(); s.locked = false; s.mu.Unlock() }, true, nil
+}
+
+// slowRenewer counts renew_token calls, each taking a while.
+type slowRenewer struct {
+	calls atomic.Int32
+	tok   string
+}
+
+func (r *slowRenewer) RenewToken(context.Context, string) (string, error) {
+	r.calls.Add(1)
+	time.Sleep(50 * time.Millisecond)
+	return r.tok, nil
+}
+
+// TestRenewOncePerDeployment: three processes sharing a store and its lock
+// reach the renewal window together; one renews, every one uses the new token.
+func TestRenewOncePerDeployment(t *testing.T) {
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	old, fresh := jwtExp(now.Add(24*time.Hour)), jwtExp(now.Add(90*24*time.Hour))
+	store := &sharedStore{}
+	r := &slowRenewer{tok: fresh}
+	var ms []*TokenManager
+	for range 3 {
+		m, err := NewTokenManager(context.Background(), TokenConfig{
+			Token: old, Email: "dev@shop.example", Store: store, Lock: store, Renewer: r,
+			Clock: func() time.Time { return now },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms = append(ms, m)
+	}
+	var wg sync.WaitGroup
+	got := make([]string, len(ms))
+	for i, m := range ms {
+		wg.Go(func() {
+			tok, err := m.Token(context.Background())
+			if err != nil {
+				t.Error(err)
+			}
+			got[i] = tok
+		})
+	}
+	wg.Wait()
+	if n := r.calls.Load(); n != 1 {
+		t.Errorf("renew_token called %d times by 3 processes, want 1", n)
+	}
+	for i, tok := range got {
+		if tok != fresh {
+			t.Errorf("process %d uses the old token", i)
+		}
+	}
+	// A 401 on a process still holding the old token picks up the stored one.
+	late, _ := NewTokenManager(context.Background(), TokenConfig{Token: old, Email: "dev@shop.example", Renewer: r, Clock: func() time.Time { return now }})
+	late.store, late.lock = store, store
+	if tok, err := late.Renew(context.Background(), old); err != nil || tok != fresh || r.calls.Load() != 1 {
+		t.Errorf("Renew after a 401 = %v (fresh %v), renew_token calls %d; want the stored token and no call", err, tok == fresh, r.calls.Load())
+	}
+}

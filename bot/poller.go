@@ -1,0 +1,274 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	tgbot "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"github.com/khqrbot/khqrbot/payments"
+)
+
+// Long polling with replicas: Telegram answers 409 to a second getUpdates,
+// so only the replica holding the poller lease (payments.PollerLease)
+// calls it. The holder renews the lease every pollerRenew and stops
+// polling before it would expire unrenewed; the others try to take it
+// every pollerRetry, so a survivor takes over within pollerLease +
+// pollerRetry of the poller's death (or at once when it stops cleanly and
+// releases the lease). Updates the dead poller took but never confirmed
+// come again to its successor; FirstUpdate drops the ones already handled.
+//
+// The library's own loop (tgbot.Bot.Start) cannot stop polling without
+// stopping its workers too, nor be held to a lease, hence this one; the
+// library still routes and handles each update (ProcessUpdate).
+const (
+	pollerLease  = 10 * time.Second
+	pollerRenew  = 2 * time.Second
+	pollerRetry  = 2 * time.Second
+	pollerMargin = 2 * time.Second // polling stops this long before an unrenewed lease ends
+)
+
+// Roles a replica reports on /healthz.
+const (
+	rolePoller  = "poller"  // holds the poller lease and calls getUpdates
+	roleStandby = "standby" // long polling is another replica's; ready to take over
+	roleWebhook = "webhook" // takes the updates a load balancer posts to it
+)
+
+// replicaState is what /healthz reports of this replica's part.
+type replicaState struct {
+	role       atomic.Value // string: one of the roles
+	leaseUntil atomic.Int64 // Unix nanoseconds the poller lease is ours until; 0 when not held
+	renewErr   atomic.Value // string: the last renewal error, "" after a success
+}
+
+func (s *replicaState) setRole(r string) { s.role.Store(r) }
+
+func (s *replicaState) roleName() string {
+	if r, ok := s.role.Load().(string); ok {
+		return r
+	}
+	return roleStandby
+}
+
+// leaseCurrent reports whether every lease this replica acts on is valid at
+// now: the poller's lease while it polls; true when it holds none.
+func (s *replicaState) leaseCurrent(now time.Time) bool {
+	if s.roleName() != rolePoller {
+		return true
+	}
+	return now.UnixNano() < s.leaseUntil.Load()
+}
+
+// poll takes updates by long polling while this replica holds the poller
+// lease, and stands by while another does, until ctx is done. Updates are
+// handled by Workers goroutines, which finish what they took before poll
+// returns.
+func (b *Bot) poll(ctx context.Context) {
+	updates := make(chan *models.Update)
+	var wg sync.WaitGroup
+	for range b.cfg.Workers {
+		wg.Go(func() {
+			for u := range updates {
+				b.tg.ProcessUpdate(ctx, u)
+			}
+		})
+	}
+	defer func() {
+		close(updates)
+		wg.Wait()
+	}()
+	b.replica.setRole(roleStandby)
+	for ctx.Err() == nil {
+		until, ok, err := b.cfg.Service.AcquireLease(ctx, payments.PollerLease, b.cfg.Replica, pollerLease)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			b.log.Warn("poller lease", "err", err)
+		case ok:
+			b.lead(ctx, until, updates)
+			continue
+		}
+		if !sleep(ctx, pollerRetry) {
+			return
+		}
+	}
+}
+
+// lead polls, renewing the poller lease, until ctx ends or the lease is
+// lost; then it lets the lease go.
+func (b *Bot) lead(ctx context.Context, until time.Time, out chan<- *models.Update) {
+	b.log.Info("long polling: this replica is the poller", "replica", b.cfg.Replica)
+	b.replica.leaseUntil.Store(until.UnixNano())
+	b.replica.setRole(rolePoller)
+	pctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer stop()
+		b.keepLease(pctx, until)
+	})
+	b.getUpdates(pctx, out)
+	stop()
+	wg.Wait()
+	b.replica.setRole(roleStandby)
+	b.replica.leaseUntil.Store(0)
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markingTimeout)
+	defer cancel()
+	if err := b.cfg.Service.ReleaseLease(rctx, payments.PollerLease, b.cfg.Replica); err != nil {
+		b.log.Warn("release the poller lease", "err", err)
+	}
+	if ctx.Err() == nil {
+		b.log.Warn("long polling: this replica lost the poller lease; standing by", "replica", b.cfg.Replica)
+	}
+}
+
+// keepLease renews the poller lease every pollerRenew until ctx ends. It
+// returns when the lease is lost (another took it) or, renewals failing,
+// pollerMargin before it ends: polling must stop before another replica
+// may start.
+func (b *Bot) keepLease(ctx context.Context, until time.Time) {
+	for {
+		wait := min(pollerRenew, time.Until(until.Add(-pollerMargin)))
+		if wait <= 0 || !sleep(ctx, wait) {
+			return
+		}
+		if time.Now().After(until.Add(-pollerMargin)) {
+			return
+		}
+		next, ok, err := b.cfg.Service.AcquireLease(ctx, payments.PollerLease, b.cfg.Replica, pollerLease)
+		switch {
+		case err != nil:
+			if ctx.Err() != nil {
+				return
+			}
+			b.replica.renewErr.Store(err.Error())
+			b.log.Warn("renew the poller lease", "err", err, "until", until)
+		case !ok:
+			return
+		default:
+			b.replica.renewErr.Store("")
+			until = next
+			b.replica.leaseUntil.Store(until.UnixNano())
+		}
+	}
+}
+
+// getUpdates long-polls Telegram and hands each update to out, until ctx
+// ends. An update is confirmed (by the next call's offset) only once a
+// worker took it.
+func (b *Bot) getUpdates(ctx context.Context, out chan<- *models.Update) {
+	var backoff time.Duration
+	for ctx.Err() == nil {
+		ups, err := b.fetchUpdates(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			backoff = min(max(2*backoff, 100*time.Millisecond), 5*time.Second)
+			b.log.Warn("telegram getUpdates failed", "err", err, "retry_in", backoff)
+			if !sleep(ctx, backoff) {
+				return
+			}
+			continue
+		}
+		backoff = 0
+		for _, u := range ups {
+			select {
+			case out <- u:
+				b.offset = u.ID
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
+}
+
+// fetchUpdates makes one getUpdates call, confirming what was handed out.
+func (b *Bot) fetchUpdates(ctx context.Context) ([]*models.Update, error) {
+	body, err := json.Marshal(map[string]any{
+		"offset":          b.offset + 1,
+		"timeout":         int((b.cfg.PollTimeout - time.Second).Seconds()),
+		"allowed_updates": allowedUpdates,
+	})
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.apiURL+"/bot"+b.cfg.Token+"/getUpdates", bytes.NewReader(body))
+	if err != nil {
+		return nil, errors.New("getUpdates: bad Bot API URL")
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := b.cfg.HTTPClient.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the URL holds the bot token
+		}
+		return nil, fmt.Errorf("getUpdates: %w", err)
+	}
+	defer resp.Body.Close()
+	var env struct {
+		OK          bool             `json:"ok"`
+		Result      []*models.Update `json:"result"`
+		ErrorCode   int              `json:"error_code"`
+		Description string           `json:"description"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&env); err != nil {
+		return nil, fmt.Errorf("getUpdates: HTTP %d with a body that is not a Bot API answer: %w", resp.StatusCode, err)
+	}
+	if !env.OK {
+		if env.ErrorCode == http.StatusConflict {
+			return nil, fmt.Errorf("getUpdates: %w: %s (is a replica on another database, or a webhook, taking this bot's updates?)", tgbot.ErrorConflict, env.Description)
+		}
+		return nil, fmt.Errorf("getUpdates: %d %s", env.ErrorCode, env.Description)
+	}
+	return env.Result, nil
+}
+
+// allowedUpdates are the updates the bot asks Telegram for.
+var allowedUpdates = []string{"message", "callback_query"}
+
+// once drops an update this deployment already handled: webhook retries
+// and pollers taking over deliver some twice. When the record cannot be
+// written the update is handled anyway: a duplicate is better than a loss.
+func (b *Bot) once(next tgbot.HandlerFunc) tgbot.HandlerFunc {
+	return func(ctx context.Context, tg *tgbot.Bot, u *models.Update) {
+		first, err := b.cfg.Service.FirstUpdate(ctx, u.ID, b.cfg.Replica)
+		if err != nil {
+			b.log.Warn("update dedupe", "update", u.ID, "err", err)
+		} else if !first {
+			b.log.Info("update already handled by this deployment; skipping", "update", u.ID)
+			return
+		}
+		next(ctx, tg, u)
+	}
+}
+
+// sleep waits d, or until ctx is done, and reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// trimURL is a Bot API base URL without its trailing slash; "" is Telegram's.
+func trimURL(u string) string {
+	if u == "" {
+		return "https://api.telegram.org"
+	}
+	return strings.TrimRight(u, "/")
+}
