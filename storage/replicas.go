@@ -298,7 +298,7 @@ func (d *DB) ReleaseEvents(ctx context.Context, ids []int64, next time.Time) err
 		ids = ids[len(chunk):]
 		err := d.gdb.WithContext(ctx).Model(&eventRow{}).
 			Where("id IN ? AND delivered_at IS NULL", chunk).
-			Update("next_attempt", next.UTC()).Error
+			Update("next_attempt", utc(next)).Error
 		if err != nil {
 			return dbErr(err, "release %d claimed events", len(chunk))
 		}
