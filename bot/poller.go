@@ -71,23 +71,10 @@ func (s *replicaState) leaseCurrent(now time.Time) bool {
 }
 
 // poll takes updates by long polling while this replica holds the poller
-// lease, and stands by while another does, until ctx is done. Updates are
-// handled by Workers goroutines, which finish what they took before poll
-// returns.
+// lease, and stands by while another does, until ctx is done. Each update
+// goes to its chat's lane (ProcessUpdate runs guard); Run waits for the
+// lanes.
 func (b *Bot) poll(ctx context.Context) {
-	updates := make(chan *models.Update)
-	var wg sync.WaitGroup
-	for range b.cfg.Workers {
-		wg.Go(func() {
-			for u := range updates {
-				b.tg.ProcessUpdate(ctx, u)
-			}
-		})
-	}
-	defer func() {
-		close(updates)
-		wg.Wait()
-	}()
 	b.replica.setRole(roleStandby)
 	for ctx.Err() == nil {
 		until, ok, err := b.cfg.Service.AcquireLease(ctx, payments.PollerLease, b.cfg.Replica, pollerLease)
@@ -95,7 +82,7 @@ func (b *Bot) poll(ctx context.Context) {
 		case err != nil && ctx.Err() == nil:
 			b.log.Warn("poller lease", "err", err)
 		case ok:
-			b.lead(ctx, until, updates)
+			b.lead(ctx, until)
 			continue
 		}
 		if !sleep(ctx, pollerRetry) {
@@ -106,7 +93,7 @@ func (b *Bot) poll(ctx context.Context) {
 
 // lead polls, renewing the poller lease, until ctx ends or the lease is
 // lost; then it lets the lease go.
-func (b *Bot) lead(ctx context.Context, until time.Time, out chan<- *models.Update) {
+func (b *Bot) lead(ctx context.Context, until time.Time) {
 	b.log.Info("long polling: this replica is the poller", "replica", b.cfg.Replica)
 	b.replica.leaseUntil.Store(until.UnixNano())
 	b.replica.setRole(rolePoller)
@@ -116,7 +103,7 @@ func (b *Bot) lead(ctx context.Context, until time.Time, out chan<- *models.Upda
 		defer stop()
 		b.keepLease(pctx, until)
 	})
-	b.getUpdates(pctx, out)
+	b.getUpdates(pctx)
 	stop()
 	wg.Wait()
 	b.replica.setRole(roleStandby)
@@ -162,10 +149,10 @@ func (b *Bot) keepLease(ctx context.Context, until time.Time) {
 	}
 }
 
-// getUpdates long-polls Telegram and hands each update to out, until ctx
-// ends. An update is confirmed (by the next call's offset) only once a
-// worker took it.
-func (b *Bot) getUpdates(ctx context.Context, out chan<- *models.Update) {
+// getUpdates long-polls Telegram and queues each update in its chat's
+// lane, until ctx ends. An update is confirmed (by the next call's offset)
+// only once it is queued.
+func (b *Bot) getUpdates(ctx context.Context) {
 	var backoff time.Duration
 	for ctx.Err() == nil {
 		ups, err := b.fetchUpdates(ctx)
@@ -182,12 +169,8 @@ func (b *Bot) getUpdates(ctx context.Context, out chan<- *models.Update) {
 		}
 		backoff = 0
 		for _, u := range ups {
-			select {
-			case out <- u:
-				b.offset = u.ID
-			case <-ctx.Done():
-				return
-			}
+			b.tg.ProcessUpdate(ctx, u)
+			b.offset = u.ID
 		}
 	}
 }
