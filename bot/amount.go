@@ -6,6 +6,7 @@ import (
 	"unicode"
 
 	"github.com/khqrbot/khqrbot/payments"
+	"github.com/khqrbot/khqrbot/payments/khqr"
 )
 
 // AmountProblem names why an amount was refused; the bot phrases each one in
@@ -138,7 +139,7 @@ func khmerDigits(s string) string {
 // thousands; the fraction, when there is a point, has at least one digit.
 func splitNumber(s string) (whole, frac string, ok bool) {
 	whole, frac, hasPoint := strings.Cut(s, ".")
-	if hasPoint && (frac == "" || !allDigits(frac)) {
+	if hasPoint && (frac == "" || !khqr.AllDigits(frac)) {
 		return "", "", false
 	}
 	if strings.Contains(whole, ",") {
@@ -153,19 +154,10 @@ func splitNumber(s string) (whole, frac string, ok bool) {
 		}
 		whole = strings.Join(groups, "")
 	}
-	if whole == "" || !allDigits(whole) {
+	if whole == "" || !khqr.AllDigits(whole) {
 		return "", "", false
 	}
 	return whole, frac, true
-}
-
-func allDigits(s string) bool {
-	for _, r := range s {
-		if r > unicode.MaxASCII || r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // parseAmountArgs reads the amount at the start of a command's arguments,

@@ -95,31 +95,11 @@ func (d *DB) ClaimDueQRs(ctx context.Context, now, until time.Time, limit int) (
 	if limit <= 0 {
 		return nil, payments.Errorf(payments.EInvalid, "claim due QRs: limit %d, want a positive number", limit)
 	}
-	var rows []qrRow
-	err := d.atomic(ctx, func(tx *gorm.DB) error {
-		q := tx.Select(dueColumns).
+	return claim[payments.QR, qrRow](ctx, d, "claim due QRs", "next_check_at", until, func(tx *gorm.DB) *gorm.DB {
+		return tx.Select(dueColumns).
 			Where("status = ? AND next_check_at <= ?", string(payments.QRPending), utc(now)).
 			Order("next_check_at, id").Limit(limit)
-		if err := skipLocked(q).Find(&rows).Error; err != nil {
-			return err
-		}
-		if len(rows) == 0 {
-			return nil
-		}
-		ids := make([]int64, len(rows))
-		for i, r := range rows {
-			ids[i] = r.ID
-		}
-		return tx.Model(&qrRow{}).Where("id IN ?", ids).Update("next_check_at", utc(until)).Error
 	})
-	if err != nil {
-		return nil, dbErr(err, "claim due QRs")
-	}
-	out := make([]payments.QR, len(rows))
-	for i := range rows {
-		out[i] = rows[i].domain()
-	}
-	return out, nil
 }
 
 // ClaimEvents claims up to limit undelivered events due at now, in ID
@@ -131,30 +111,44 @@ func (d *DB) ClaimEvents(ctx context.Context, now, until time.Time, limit int) (
 	if limit <= 0 {
 		return nil, payments.Errorf(payments.EInvalid, "claim events: limit %d, want a positive number", limit)
 	}
-	var rows []eventRow
+	return claim[payments.Event, eventRow](ctx, d, "claim events", "next_attempt", until, func(tx *gorm.DB) *gorm.DB {
+		return tx.Where("delivered_at IS NULL AND next_attempt <= ?", utc(now)).Order("id").Limit(limit)
+	})
+}
+
+// claim runs, in one transaction, the query selected makes and moves the
+// rows it found (skipping rows other claimers hold locked) to `until` in
+// column: what ClaimDueQRs and ClaimEvents share.
+func claim[T, R any, P interface {
+	domainRow[T, R]
+	rowID() int64
+}](ctx context.Context, d *DB, what, column string, until time.Time, selected func(tx *gorm.DB) *gorm.DB) ([]T, error) {
+	var rows []R
 	err := d.atomic(ctx, func(tx *gorm.DB) error {
-		q := tx.Where("delivered_at IS NULL AND next_attempt <= ?", utc(now)).Order("id").Limit(limit)
-		if err := skipLocked(q).Find(&rows).Error; err != nil {
+		if err := skipLocked(selected(tx)).Find(&rows).Error; err != nil {
 			return err
 		}
 		if len(rows) == 0 {
 			return nil
 		}
 		ids := make([]int64, len(rows))
-		for i, r := range rows {
-			ids[i] = r.ID
+		for i := range rows {
+			ids[i] = P(&rows[i]).rowID()
 		}
-		return tx.Model(&eventRow{}).Where("id IN ?", ids).Update("next_attempt", utc(until)).Error
+		return tx.Model(new(R)).Where("id IN ?", ids).Update(column, utc(until)).Error
 	})
 	if err != nil {
-		return nil, dbErr(err, "claim events")
+		return nil, dbErr(err, "%s", what)
 	}
-	out := make([]payments.Event, len(rows))
+	out := make([]T, len(rows))
 	for i := range rows {
-		out[i] = rows[i].domain()
+		out[i] = P(&rows[i]).domain()
 	}
 	return out, nil
 }
+
+func (r *qrRow) rowID() int64    { return r.ID }
+func (r *eventRow) rowID() int64 { return r.ID }
 
 // AcquireLease gives the lease called name to holder until `until` when it
 // is free at now (never taken, expired, or already holder's, which renews

@@ -63,7 +63,7 @@ func parseAmount(s string, c Currency) (int64, *Error) {
 		return bad("empty, want a decimal number like 5, 10.5 or 50000")
 	case s[0] == '-':
 		return bad("must not be negative")
-	case !allDigits(whole) || (dot && !allDigits(frac)):
+	case !AllDigits(whole) || (dot && !AllDigits(frac)):
 		return bad("want a decimal number like 5, 10.5 or 50000")
 	case len(whole) > 1 && whole[0] == '0':
 		return bad("leading zero")
@@ -88,8 +88,8 @@ func parseAmount(s string, c Currency) (int64, *Error) {
 	return n, nil
 }
 
-// allDigits reports whether s is one or more ASCII digits.
-func allDigits(s string) bool {
+// AllDigits reports whether s is one or more ASCII digits.
+func AllDigits(s string) bool {
 	if s == "" {
 		return false
 	}

@@ -325,7 +325,7 @@ func numericCurrency(code string) (Currency, error) {
 
 // parseMillis reads a 13-digit millisecond timestamp.
 func parseMillis(where, s string) (time.Time, error) {
-	if len(s) != msDigits || !allDigits(s) {
+	if len(s) != msDigits || !AllDigits(s) {
 		return time.Time{}, sdkErr(CodeExpirationLength, where, strconv.Quote(s)+": want 13 digits of milliseconds")
 	}
 	ms, _ := strconv.ParseInt(s, 10, 64)

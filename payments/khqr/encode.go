@@ -183,7 +183,7 @@ func (p *plan) validate(info *Info) error {
 		switch {
 		case units(mcc) > 4:
 			return sdkErr(CodeMCCLength, "merchant category code", strconv.Quote(mcc)+": want 4 digits")
-		case !allDigits(mcc):
+		case !AllDigits(mcc):
 			return sdkErr(CodeMCCInvalid, "merchant category code", strconv.Quote(mcc)+": want 4 digits")
 		case len(mcc) != 4:
 			return sdkErr(CodeMCCLength, "merchant category code", strconv.Quote(mcc)+": want 4 digits (ISO 18245), zero-padded")

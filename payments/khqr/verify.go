@@ -243,7 +243,7 @@ func (v *verifier) sdkRules(f field) *Error {
 		if units(val) > 4 {
 			return fail(CodeMCCLength, "", f, strconv.Quote(val)+": want 4 digits")
 		}
-		if !allDigits(val) {
+		if !AllDigits(val) {
 			return fail(CodeMCCInvalid, "", f, strconv.Quote(val)+": want 4 digits")
 		}
 	case "53":
@@ -420,7 +420,7 @@ func (v *verifier) expiry(f field, required bool) *Error {
 
 // is13DigitString reports whether s is exactly 13 ASCII digits.
 func is13DigitString(s string) bool {
-	return len(s) == msDigits && allDigits(s)
+	return len(s) == msDigits && AllDigits(s)
 }
 
 // duplicates rejects a tag present twice (or both 29 and 30), which the
