@@ -156,8 +156,8 @@ type Face struct {
 
 // Metrics are a face's vertical measures in whole pixels, all positive.
 type Metrics struct {
-	Ascent    int // highest ink above the baseline, Khmer vowels included
-	Descent   int // lowest ink below the baseline, Khmer subscripts included
+	Ascent    int // the fonts' room above the baseline, Khmer vowels included
+	Descent   int // the fonts' room below the baseline, Khmer subscripts included
 	CapHeight int // height of a Latin capital: centre a strike-through on CapHeight/2
 }
 
@@ -190,6 +190,15 @@ func (f *Face) Metrics() Metrics { return f.m }
 
 // Measure returns the advance width of s in pixels, rounded up.
 func (f *Face) Measure(s string) int { return f.Shape(s).Width() }
+
+// width measures s like Measure, without caching s: for the many
+// candidate prefixes that Fit and Wrap try.
+func (f *Face) width(s string) int {
+	if l := f.cache.get(s); l != nil {
+		return l.Width()
+	}
+	return f.shape(s).Width()
+}
 
 // Draw draws s in c with its baseline starting at (x, y).
 func (f *Face) Draw(dst draw.Image, c color.Color, x, y int, s string) {
@@ -343,7 +352,7 @@ func (e *engine) outline(f *font.Face, gid font.GID) []outlineSeg {
 // cut between whole characters, followed by Ellipsis.
 func (f *Face) Fit(s string, room int) string {
 	s = clip(s)
-	if f.Measure(s) <= room {
+	if f.width(s) <= room {
 		return s
 	}
 	return f.cut(s, room, Ellipsis)
@@ -356,7 +365,7 @@ func (f *Face) Wrap(s string, room, maxLines int) []string {
 	s = strings.TrimSpace(clip(s))
 	var lines []string
 	for s != "" && len(lines) < maxLines {
-		if f.Measure(s) <= room {
+		if f.width(s) <= room {
 			return append(lines, s)
 		}
 		if len(lines) == maxLines-1 {
@@ -376,7 +385,7 @@ func (f *Face) breakAt(s string, room int) string {
 	best := ""
 	for i, r := range s {
 		if (r == ' ' || r == '\u200b') && i > 0 {
-			if f.Measure(s[:i]) > room {
+			if f.width(s[:i]) > room {
 				break
 			}
 			best = s[:i+utf8.RuneLen(r)]
@@ -395,7 +404,7 @@ func (f *Face) cut(s string, room int, tail string) string {
 	lo, hi := 1, len(b)-1 // b[0] is 0; b[lo] always kept
 	for lo < hi {
 		mid := (lo + hi + 1) / 2
-		if f.Measure(strings.TrimRight(s[:b[mid]], " ")+tail) <= room {
+		if f.width(strings.TrimRight(s[:b[mid]], " ")+tail) <= room {
 			lo = mid
 		} else {
 			hi = mid - 1
