@@ -100,7 +100,7 @@ func New(o Options) *Metrics {
 		"Payments recorded from Bakong, by the status they got (settled, review, duplicate) and currency.", "status", "currency")
 	m.payToSettle = f.histogramVec("pay_to_settle_seconds",
 		"Time from the payment (Bakong's createdDateMs) to the invoice's settlement, by how it was found.",
-		[]float64{1, 2, 3, 5, 7.5, 10, 15, 20, 30, 45, 60, 120, 300, 900, 3600}, "source")
+		[]float64{.25, .5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 45, 60, 120, 300, 900, 3600}, "source")
 
 	m.bakongCalls = f.counterVec("bakong_requests_total",
 		"Open API calls, by endpoint and outcome (ok, found, not_found, failed, or the error kind: rate_limited, unavailable, ...).", "endpoint", "outcome")
