@@ -36,12 +36,17 @@ var migrations = []migration{
 // with the rowid; PostgreSQL's did not, so it read and sorted every due QR
 // to return the first 500: with 100,000 pending, each claim read them all.
 func indexDueByID(tx *gorm.DB) error {
-	for _, q := range []string{
+	return execAll(tx,
 		"DROP INDEX ix_qrs_due",
 		"CREATE INDEX ix_qrs_due ON qrs (status, next_check_at, id)",
-	} {
+	)
+}
+
+// execAll runs a migration's statements in order, and names the one that fails.
+func execAll(tx *gorm.DB, stmts ...string) error {
+	for _, q := range stmts {
 		if err := tx.Exec(q).Error; err != nil {
-			return err
+			return fmt.Errorf("%s: %w", q, err)
 		}
 	}
 	return nil
@@ -50,15 +55,10 @@ func indexDueByID(tx *gorm.DB) error {
 // indexQRLimits lets IssueQR count an invoice's live QRs and a user's QRs
 // of the last hour by index, however many QRs came before.
 func indexQRLimits(tx *gorm.DB) error {
-	for _, q := range []string{
+	return execAll(tx,
 		"CREATE INDEX ix_qrs_invoice_status ON qrs (invoice_id, status)",
 		"CREATE INDEX ix_qrs_user_created ON qrs (user_id, created_at)",
-	} {
-		if err := tx.Exec(q).Error; err != nil {
-			return err
-		}
-	}
-	return nil
+	)
 }
 
 // indexCallsByTime lets Prune find old call-log rows without reading the
