@@ -130,15 +130,15 @@ func (b *browser) click(sel, name string) {
 	b.run("press "+name, chromedp.Click(fmt.Sprintf(`%s//button[contains(.,%q)]`, sel, name)))
 }
 
-// bankPay opens the Pay with Bakong link of the QR message msg and pays
-// with the bank app's button named how.
+// bankPay opens the Pay with Bakong link of the QR message msg, pays with
+// the bank app's button named how, and closes the app with Escape.
 func (b *browser) bankPay(msg, how string) {
 	b.t.Helper()
 	b.click(msg, "Pay with Bakong")
 	b.click(`//dialog[@id="bank"]`, how)
 	b.run("bank app pays", chromedp.WaitVisible(`//p[@id="bank-result"][contains(.,"Paid")]`))
-	b.click(`//dialog[@id="bank"]`, "Close")
-	b.run("bank app closes", chromedp.WaitNotVisible(`#bank`))
+	b.run("Escape closes the bank app", chromedp.SendKeys(`//dialog[@id="bank"]//button[contains(.,"Close")]`, kb.Escape),
+		chromedp.WaitNotVisible(`#bank`))
 }
 
 // TestDemoInBrowser plays the demo as a visitor does, in headless Chromium:
@@ -187,7 +187,7 @@ func TestDemoInBrowser(t *testing.T) {
 		if info.Amount != 500 || info.Currency != khqr.USD || info.AccountID != sandboxAccountID {
 			t.Fatalf("QR asks for %d %s to %s, want 500 USD to %s", info.Amount, info.Currency, info.AccountID, sandboxAccountID)
 		}
-		b.click(msg, "Simulate payment")
+		b.run("press Simulate payment with the keyboard", chromedp.SendKeys(msg+`//button[contains(.,"Simulate payment")]`, kb.Enter))
 		b.run("toast", chromedp.WaitVisible(`//div[@id="toasts"]/div[contains(@class,"toast")]`))
 		b.run("the same message says Paid", chromedp.WaitVisible(msg+`//div[@class="text"][contains(.,"✅ Paid")]`))
 	})
