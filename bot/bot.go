@@ -80,6 +80,16 @@ type Config struct {
 	ListenAddr    string       // health endpoint (and webhook, metrics) address; empty: no server
 	Metrics       http.Handler // served at /metrics on ListenAddr when set
 	Listener      net.Listener // used instead of ListenAddr when set (tests)
+	HTTP          HTTPLimits   // bounds of the server on ListenAddr; zero fields take the defaults
+}
+
+// HTTPLimits bound the HTTP server on ListenAddr, so that idle or slow
+// clients cannot hold it and starve Telegram's webhook posts.
+type HTTPLimits struct {
+	ReadTimeout  time.Duration // a whole request, body included; default 30s
+	WriteTimeout time.Duration // one response; default 30s
+	IdleTimeout  time.Duration // a keep-alive connection between requests; default 1 minute
+	MaxConns     int           // connections served at once; more wait to be accepted; default 64
 }
 
 // Bot is a running Telegram bot. Create it with New and start it with Run.
@@ -100,6 +110,8 @@ type Bot struct {
 	lanes *lanes        // updates, one chat at a time
 	wake  chan struct{} // nudges the outbox consumer
 	langs sync.Map      // user id -> language seen in their Telegram language_code
+
+	badSecrets sampler // wrong webhook secrets, logged once a minute at most
 }
 
 // Defaults.
@@ -109,6 +121,13 @@ const (
 	defaultOutbox      = time.Second
 	handlerTimeout     = time.Minute // one update's work, shutdown included
 	maxTries           = 4           // of one Bot API call on 429
+	defaultHTTPRead    = 30 * time.Second
+	defaultHTTPWrite   = 30 * time.Second
+	defaultHTTPIdle    = time.Minute
+	// Telegram opens at most 40 webhook connections unless told otherwise
+	// (setWebhook's max_connections); the rest is room for health checks
+	// and scrapes.
+	defaultHTTPConns = 64
 )
 
 // check reports what makes c unusable and fills in the defaults of the
@@ -156,6 +175,18 @@ func (c *Config) check() error {
 	}
 	if c.OutboxInterval <= 0 {
 		c.OutboxInterval = defaultOutbox
+	}
+	if c.HTTP.ReadTimeout <= 0 {
+		c.HTTP.ReadTimeout = defaultHTTPRead
+	}
+	if c.HTTP.WriteTimeout <= 0 {
+		c.HTTP.WriteTimeout = defaultHTTPWrite
+	}
+	if c.HTTP.IdleTimeout <= 0 {
+		c.HTTP.IdleTimeout = defaultHTTPIdle
+	}
+	if c.HTTP.MaxConns <= 0 {
+		c.HTTP.MaxConns = defaultHTTPConns
 	}
 	if c.WebhookURL != "" && c.Listener == nil && c.ListenAddr == "" {
 		return errors.New("bot config: webhook mode needs ListenAddr (or Listener) to receive updates on")

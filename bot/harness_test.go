@@ -43,6 +43,7 @@ type options struct {
 	secret     string    // webhook secret
 	grace      time.Duration
 	noSimulate bool
+	http       bot.HTTPLimits // of the webhook listener
 }
 
 // harness is the whole bot, built from the real pieces: the fake Bot API,
@@ -147,6 +148,7 @@ func (h *harness) start() {
 		}
 		h.addr = ln.Addr().String()
 		cfg.Listener, cfg.WebhookURL, cfg.WebhookSecret = ln, "http://"+h.addr+"/telegram/hook", h.o.secret
+		cfg.HTTP = h.o.http
 	}
 	b, err := bot.New(cfg)
 	if err != nil {

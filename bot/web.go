@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/go-telegram/bot/models"
+	"golang.org/x/net/netutil"
 
 	"github.com/khqrbot/khqrbot/payments"
 )
@@ -55,7 +56,9 @@ func (b *Bot) webhook(w http.ResponseWriter, r *http.Request) {
 	}
 	got := r.Header.Get("X-Telegram-Bot-Api-Secret-Token")
 	if subtle.ConstantTimeCompare([]byte(got), []byte(b.cfg.WebhookSecret)) != 1 {
-		b.log.Warn("webhook: wrong secret token", "remote", r.RemoteAddr)
+		if ok, left := b.badSecrets.allow(b.clock.Now()); ok {
+			b.log.Warn("webhook: wrong secret token", "remote", r.RemoteAddr, "not_logged_since_last", left)
+		}
 		http.Error(w, "unauthorized", http.StatusUnauthorized)
 		return
 	}
@@ -71,6 +74,31 @@ func (b *Bot) webhook(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	b.tg.WebhookHandler()(w, r)
+}
+
+// badSecretEvery is how often a wrong webhook secret is logged at most: a
+// flood of forged posts must not flood the logs.
+const badSecretEvery = time.Minute
+
+// sampler lets one event in per interval and counts those it left out.
+type sampler struct {
+	mu      sync.Mutex
+	next    time.Time
+	dropped int
+}
+
+// allow reports whether the event at now may be logged and, if so, how
+// many were left out since the last one.
+func (s *sampler) allow(now time.Time) (bool, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if now.Before(s.next) {
+		s.dropped++
+		return false, 0
+	}
+	n := s.dropped
+	s.next, s.dropped = now.Add(badSecretEvery), 0
+	return true, n
 }
 
 // healthStatus is the /healthz answer.
@@ -145,7 +173,15 @@ func (b *Bot) serveHTTP(ctx context.Context, wg *sync.WaitGroup) error {
 			return fmt.Errorf("listen on %s: %w", b.cfg.ListenAddr, err)
 		}
 	}
-	srv := &http.Server{Handler: b.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	lim := b.cfg.HTTP
+	ln = netutil.LimitListener(ln, lim.MaxConns)
+	srv := &http.Server{
+		Handler:           b.Handler(),
+		ReadHeaderTimeout: min(10*time.Second, lim.ReadTimeout),
+		ReadTimeout:       lim.ReadTimeout,
+		WriteTimeout:      lim.WriteTimeout,
+		IdleTimeout:       lim.IdleTimeout,
+	}
 	wg.Go(func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			b.log.Error("http server", "addr", ln.Addr().String(), "err", err)
