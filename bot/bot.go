@@ -106,10 +106,11 @@ type Bot struct {
 	replica  replicaState
 	offset   int64 // the last update handed to a worker; only the poller goroutine uses it
 
-	locks chatLocks
-	lanes *lanes        // updates, one chat at a time
-	wake  chan struct{} // nudges the outbox consumer
-	langs sync.Map      // user id -> language seen in their Telegram language_code
+	locks    chatLocks
+	lanes    *lanes        // updates, one chat at a time
+	refusals refusals      // of non-admins in groups, rate-limited
+	wake     chan struct{} // nudges the outbox consumer
+	langs    sync.Map      // user id -> language seen in their Telegram language_code
 
 	badSecrets sampler // wrong webhook secrets, logged once a minute at most
 }

@@ -78,17 +78,23 @@ func (b *Bot) call(ctx context.Context, chat int64, fn func(ctx context.Context)
 	}
 }
 
-// idle waits d, or until ctx ends (then false), without holding a handler slot.
+// idle waits d, or until ctx ends or the bot stops (then false), without
+// holding a handler slot.
 func idle(ctx context.Context, d time.Duration) bool {
 	s, _ := ctx.Value(slotKey{}).(*lanes)
 	if s != nil {
 		<-s.slots
+	}
+	var stopping <-chan struct{}
+	if s != nil {
+		stopping = s.stopping
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	var ok bool
 	select {
 	case <-ctx.Done():
+	case <-stopping: // shutting down: a flood-limited reply is dropped, not waited for
 	case <-t.C:
 		ok = true
 	}
@@ -106,8 +112,10 @@ type slotKey struct{}
 // only queue an update in its chat's lane, so one chat (a stranger's spam,
 // a chat in flood-wait) delays nothing but its own lane.
 type lanes struct {
-	slots chan struct{} // a value per running handler
-	wg    sync.WaitGroup
+	slots    chan struct{} // a value per running handler
+	stopping chan struct{} // closed by stop
+	stopOnce sync.Once
+	wg       sync.WaitGroup
 
 	mu    sync.Mutex
 	chats map[int64][]func(context.Context) // queued work per chat; present while its lane runs
@@ -118,7 +126,7 @@ type lanes struct {
 const laneMax = 100
 
 func newLanes(n int) *lanes {
-	return &lanes{slots: make(chan struct{}, n), chats: map[int64][]func(context.Context){}}
+	return &lanes{slots: make(chan struct{}, n), stopping: make(chan struct{}), chats: map[int64][]func(context.Context){}}
 }
 
 // add queues fn in chat's lane; false when the lane is full.
@@ -155,5 +163,9 @@ func (l *lanes) drain(chat int64) {
 	}
 }
 
-// wait returns once every lane is empty.
-func (l *lanes) wait() { l.wg.Wait() }
+// stop tells handlers not to wait out flood limits any more, then returns
+// once every lane is empty: the updates taken are handled, quickly.
+func (l *lanes) stop() {
+	l.stopOnce.Do(func() { close(l.stopping) })
+	l.wg.Wait()
+}

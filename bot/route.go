@@ -3,6 +3,8 @@ package bot
 import (
 	"context"
 	"runtime/debug"
+	"sync"
+	"time"
 
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
@@ -123,12 +125,14 @@ func (b *Bot) onMessage(ctx context.Context, m *models.Message) {
 	h, known := b.commands()[cmd.Name]
 	switch {
 	case !known:
-		if r.private || cmd.To != "" {
+		if (r.private || cmd.To != "") && b.mayRefuse(r, r.user.ID) {
 			b.reply(ctx, r.chat, r.p.T("cmd.unknown"), nil)
 		}
 	case h.admin && !r.admin:
 		b.log.Info("refused", "command", cmd.Name, "user", r.user.ID, "chat", r.chat)
-		b.reply(ctx, r.chat, r.p.T("deny.admin", r.user.ID), nil)
+		if b.mayRefuse(r, r.user.ID) {
+			b.reply(ctx, r.chat, r.p.T("deny.admin", r.user.ID), nil)
+		}
 	default:
 		b.log.Debug("command", "command", cmd.Name, "user", r.user.ID, "chat", r.chat)
 		h.run(ctx, r, cmd.Args)
@@ -149,5 +153,50 @@ func (b *Bot) onAnonymous(ctx context.Context, m *models.Message) {
 		lang = m.From.LanguageCode
 	}
 	b.log.Info("refused anonymous admin", "command", cmd.Name, "chat", m.Chat.ID)
+	// Not rate-limited: only the group's own admins can send as the group.
 	b.reply(ctx, m.Chat.ID, locales.New(locales.Match(lang)).T("deny.anonymous"), nil)
 }
+
+// mayRefuse reports whether a refusal to a non-admin may be sent: always
+// in a private chat, and in a group once per user per refusalEvery, so
+// that a stranger's spam neither floods the group nor runs it into
+// Telegram's flood limits. The silent ones are still logged.
+func (b *Bot) mayRefuse(r *req, user int64) bool {
+	return r.private || r.admin || b.refusals.allow(r.chat, user, b.clock.Now())
+}
+
+// refusalEvery is how often one user is refused in one group.
+const refusalEvery = 10 * time.Minute
+
+// refusals remembers when each user was last refused in each group.
+type refusals struct {
+	mu   sync.Mutex
+	last map[[2]int64]time.Time
+}
+
+// allow reports whether user may be refused in chat at now, and if so
+// records it.
+func (f *refusals) allow(chat, user int64, now time.Time) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.last == nil {
+		f.last = map[[2]int64]time.Time{}
+	}
+	k := [2]int64{chat, user}
+	if t, ok := f.last[k]; ok && now.Before(t.Add(refusalEvery)) {
+		return false
+	}
+	if len(f.last) >= maxRefusals {
+		for k, t := range f.last {
+			if !now.Before(t.Add(refusalEvery)) {
+				delete(f.last, k)
+			}
+		}
+	}
+	f.last[k] = now
+	return true
+}
+
+// maxRefusals is how many (group, user) pairs refusals keeps before it
+// forgets those whose window has passed.
+const maxRefusals = 10_000

@@ -40,7 +40,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	} else {
 		b.poll(ctx)
 	}
-	b.lanes.wait() // the updates taken are all handled
+	b.lanes.stop() // the updates taken are all handled
 	cancel()
 	wg.Wait()
 	b.log.Info("bot stopped")
