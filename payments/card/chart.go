@@ -21,9 +21,8 @@ type Chart struct {
 	Title    string      // "Sales — the last 7 days"
 	Subtitle string      // the days covered, "28 Nov – 4 Dec 2026"
 	Days     []time.Time // the days, in order; each bar is labelled with its day of the month
-	Series   []Series    // a panel each, in order; none: Empty is shown
+	Series   []Series    // a panel each, in order: 1 to MaxChartSeries
 	Footer   []string    // lines under the panels: count, average time to pay; at most MaxChartFooter
-	Empty    string      // shown instead of the panels when nothing was sold
 	Lang     string      // digits of the numbers drawn ("card.digits"); "" is English
 }
 
@@ -48,8 +47,8 @@ func (c Chart) Validate() error {
 	switch {
 	case len(c.Days) == 0 || len(c.Days) > MaxChartDays:
 		return &Error{Field: "Days", Message: fmt.Sprintf("%d days: want 1 to %d", len(c.Days), MaxChartDays)}
-	case len(c.Series) > MaxChartSeries:
-		return &Error{Field: "Series", Message: fmt.Sprintf("%d series: want at most %d", len(c.Series), MaxChartSeries)}
+	case len(c.Series) == 0 || len(c.Series) > MaxChartSeries:
+		return &Error{Field: "Series", Message: fmt.Sprintf("%d series: want 1 to %d (nothing sold: nothing to chart)", len(c.Series), MaxChartSeries)}
 	case len(c.Footer) > MaxChartFooter:
 		return &Error{Field: "Footer", Message: fmt.Sprintf("%d lines: want at most %d", len(c.Footer), MaxChartFooter)}
 	}
@@ -93,7 +92,7 @@ var seriesColors = map[string]color.RGBA{
 }
 
 // chartFaces are the sizes a chart uses.
-type chartFaces struct{ title, subtitle, heading, tick, value, footer, empty *text.Face }
+type chartFaces struct{ title, subtitle, heading, tick, value, footer *text.Face }
 
 var loadChartFaces = sync.OnceValues(func() (*chartFaces, error) {
 	var err error
@@ -111,7 +110,6 @@ var loadChartFaces = sync.OnceValues(func() (*chartFaces, error) {
 		tick:     mk(text.Regular, 28),
 		value:    mk(text.Medium, 26),
 		footer:   mk(text.Regular, 36),
-		empty:    mk(text.Medium, 40),
 	}, err
 })
 
@@ -132,7 +130,6 @@ func RenderChart(c Chart) ([]byte, error) {
 	}
 	clean(&c.Title)
 	clean(&c.Subtitle)
-	clean(&c.Empty)
 	for i := range c.Footer {
 		clean(&c.Footer[i])
 	}
@@ -148,9 +145,6 @@ func RenderChart(c Chart) ([]byte, error) {
 	cv.text(fc.title.Shape(fc.title.Fit(c.Title, room)), ink, chartPad, 104)
 	cv.text(fc.subtitle.Shape(fc.subtitle.Fit(c.Subtitle, room)), muted, chartPad, 156)
 
-	if len(c.Series) == 0 {
-		cv.centered(fc.empty.Shape(fc.empty.Fit(c.Empty, room)), muted, ChartWidth/2, (chartTop+chartBottom)/2)
-	}
 	scales := make([]axis, len(c.Series))
 	left := 0 // the panels' plots line up: all start right of the widest scale
 	for i, s := range c.Series {
