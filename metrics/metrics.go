@@ -146,9 +146,6 @@ func (m *Metrics) WatchToken(expiry func() time.Time) {
 	m.r.MustRegister(&tokenCollector{expiry: expiry})
 }
 
-// Registry is where the metrics live, for tests and extra collectors.
-func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
-
 // Handler serves the metrics in Prometheus's text format (or OpenMetrics
 // when asked). A scrape whose backlog query failed still gets every other
 // metric.

@@ -339,3 +339,12 @@ func TestLabelsBounded(t *testing.T) {
 		}
 	}
 }
+
+func TestObservers(t *testing.T) {
+	var got []string
+	obs := metrics.Observers(nil, func(c bakong.Call) { got = append(got, "log "+c.Endpoint) }, func(c bakong.Call) { got = append(got, "metrics "+c.Endpoint) })
+	obs(bakong.Call{Endpoint: "verify"})
+	if !slices.Equal(got, []string{"log verify", "metrics verify"}) {
+		t.Errorf("observed %q", got)
+	}
+}
