@@ -70,3 +70,36 @@ func TestExportNeutralisesFormulas(t *testing.T) {
 		t.Errorf("payments CSV: %q, want instruction_ref %q", pays, "'\t=1+1")
 	}
 }
+
+// TestDeeplinkTelegramRefuses: a deeplink Telegram would refuse in a URL
+// button (bakong://), or one it does refuse (BUTTON_URL_INVALID), costs the
+// Pay button, never the QR: the photo is sent without it and the log says why.
+func TestDeeplinkTelegramRefuses(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup func(h *harness)
+		log   string
+	}{
+		{"bakong scheme", func(h *harness) {
+			if err := h.sim.SetFault("generate_deeplink_by_qr", sim.Fault{ShortLink: "bakong://pay?qr=abc"}); err != nil {
+				t.Fatal(err)
+			}
+		}, "Telegram takes only http(s) URLs with a domain"},
+		{"refused by Telegram", func(h *harness) {
+			h.tg.InjectError("sendPhoto", 400, "Bad Request: BUTTON_URL_INVALID", 0)
+		}, "Telegram refused the deeplink"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, options{noPolling: true})
+			tc.setup(h)
+			h.tg.SendText(admin, admin, "/pay 5")
+			m := h.waitPhoto(admin, 1)
+			if hasButton(m, "Pay with Bakong") || !hasButton(m, "Check") {
+				t.Errorf("buttons %+v, want Check status and no Pay with Bakong", m.Buttons())
+			}
+			if logs := h.logs.String(); !strings.Contains(logs, "QR sent without its Pay button: "+tc.log) {
+				t.Errorf("the log does not say why the button is missing:\n%s", logs)
+			}
+		})
+	}
+}

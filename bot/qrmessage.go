@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
+
+	tgbot "github.com/go-telegram/bot"
 
 	"github.com/khqrbot/khqrbot/locales"
 	"github.com/khqrbot/khqrbot/payments"
@@ -17,11 +21,46 @@ func (b *Bot) sendQR(ctx context.Context, p *locales.Printer, inv *payments.Invo
 	if err != nil {
 		return err
 	}
+	if q.Deeplink != "" && !buttonURL(q.Deeplink) {
+		b.log.Warn("QR sent without its Pay button: Telegram takes only http(s) URLs with a domain, and tg: links, in buttons",
+			"qr", q.ID, "deeplink", q.Deeplink)
+	}
 	m, err := b.sendPhoto(ctx, q.ChatID, png, fileName(v), b.caption(p, v), b.keyboard(p, v))
+	if buttonRefused(err) && q.Deeplink != "" && buttonURL(q.Deeplink) {
+		// A rule of Telegram's we do not know: the QR matters, the button does not.
+		b.log.Warn("QR sent without its Pay button: Telegram refused the deeplink", "qr", q.ID, "deeplink", q.Deeplink, "err", err)
+		bare := *q
+		bare.Deeplink = ""
+		v.QR = &bare
+		m, err = b.sendPhoto(ctx, q.ChatID, png, fileName(v), b.caption(p, v), b.keyboard(p, v))
+	}
 	if err != nil {
 		return err
 	}
 	return b.cfg.Service.LinkMessage(ctx, q, m.ID)
+}
+
+// buttonURL reports whether Telegram takes s as a URL button: http or https
+// with a domain name (Bakong's deeplinks are https://bakong.page.link/...),
+// or a tg: link. Anything else, such as bakong://, fails the whole message
+// with BUTTON_URL_INVALID.
+func buttonURL(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil {
+		return false
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https", "http":
+		return strings.Contains(u.Hostname(), ".")
+	case "tg":
+		return true
+	}
+	return false
+}
+
+// buttonRefused reports Telegram's refusal of a message for a button's URL.
+func buttonRefused(err error) bool {
+	return errors.Is(err, tgbot.ErrorBadRequest) && strings.Contains(err.Error(), "BUTTON_URL_INVALID")
 }
 
 // showQR sends q's message, or, when q was reused, sends it again at the

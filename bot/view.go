@@ -157,7 +157,7 @@ func (b *Bot) keyboard(p *locales.Printer, v view) models.ReplyMarkup {
 	}
 	switch v.Look {
 	case lookPending:
-		if q.Deeplink != "" {
+		if q.Deeplink != "" && buttonURL(q.Deeplink) {
 			rows = append(rows, []models.InlineKeyboardButton{{Text: p.T("btn.pay"), URL: q.Deeplink}})
 		}
 		rows = append(rows, checkRow())

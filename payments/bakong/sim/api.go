@@ -102,7 +102,7 @@ func (s *Server) renewToken(body []byte, _ Fault) reply {
 	return tokenReply(tok)
 }
 
-func (s *Server) deeplink(body []byte, _ Fault) reply {
+func (s *Server) deeplink(body []byte, f Fault) reply {
 	var in struct {
 		QR         string `json:"qr"`
 		SourceInfo *struct {
@@ -122,6 +122,10 @@ func (s *Server) deeplink(body []byte, _ Fault) reply {
 	}
 	if _, err := decodeQR(in.QR); err != nil {
 		return fail(codeMissing)
+	}
+	if f.ShortLink != "" {
+		s.links[f.ShortLink] = in.QR
+		return ok(msgDeeplink, mustJSON(map[string]string{"shortLink": f.ShortLink}))
 	}
 	return ok(msgDeeplink, mustJSON(map[string]string{"shortLink": s.newLink(in.QR)}))
 }

@@ -48,6 +48,9 @@ type Fault struct {
 	ItemUnderTransaction bool
 	// ExpireTokens treats every token as expired: check_* answer 401.
 	ExpireTokens bool
+	// ShortLink makes generate_deeplink_by_qr answer this link instead of a
+	// new https one, e.g. a bakong:// link that Telegram refuses in a button.
+	ShortLink string
 }
 
 // Validate reports whether f is a fault the simulator can play.
