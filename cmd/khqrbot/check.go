@@ -262,6 +262,18 @@ func runCompare(ctx context.Context, e *env, c *bakong.Client, asJSON bool, md5 
 		printOutcome(e.stdout, outs[0])
 		return code
 	}
+	printComparison(e.stdout, outs, diff)
+	for _, o := range outs {
+		if o.status() == "error" {
+			fmt.Fprintf(e.stdout, "by %s: %v\n", o.by, o.err)
+		}
+	}
+	return code
+}
+
+// printComparison writes the answers side by side, one row per field,
+// marking the fields whose values differ.
+func printComparison(w io.Writer, outs []outcome, diff []string) {
 	var table strings.Builder
 	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "\tby md5\tby hash\tby short hash\t")
@@ -299,14 +311,8 @@ func runCompare(ctx context.Context, e *env, c *bakong.Client, asJSON bool, md5 
 	}
 	tw.Flush()
 	for l := range strings.Lines(table.String()) {
-		fmt.Fprintln(e.stdout, strings.TrimRight(l, " \n"))
+		fmt.Fprintln(w, strings.TrimRight(l, " \n"))
 	}
-	for _, o := range outs {
-		if o.status() == "error" {
-			fmt.Fprintf(e.stdout, "by %s: %v\n", o.by, o.err)
-		}
-	}
-	return code
 }
 
 // differing names the fields whose values differ between found answers.

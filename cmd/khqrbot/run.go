@@ -88,25 +88,10 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, sb *builtinSim) e
 	links := &bakong.Deeplinker{Client: oa.client}
 	bc.Started = func(username string) { sourceDeeplinks(cfg, links, opts, username, log) }
 
-	svc, err := payments.NewService(store, links, payments.SystemClock{}, payments.Config{
-		Merchant: payments.Merchant{
-			AccountID: cfg.BakongAccountID, Name: cfg.MerchantName, City: cfg.MerchantCity,
-			MerchantID: cfg.MerchantID, AcquiringBank: cfg.AcquiringBank,
-		},
-		QRTTL:    cfg.QRTTL,
-		Sandbox:  cfg.Sandbox,
-		Observer: met,
-	}, log)
+	svc, rec, err := newDomain(cfg, store, links, met, log)
 	if err != nil {
-		return fmt.Errorf("payments service: %w", err)
+		return err
 	}
-	met.CountBacklog(svc.Backlog)
-	rec := payments.NewReconciler(svc, payments.ReconcilerConfig{
-		Interval: cfg.PollInterval, MaxRPS: cfg.BakongMaxRPS,
-		// BAKONG_MAX_RPS is the deployment's: replicas draw from one budget in the database.
-		Budget:   payments.StoreBudget(store, payments.BudgetName, cfg.BakongMaxRPS),
-		Observer: met,
-	})
 	bc.Service, bc.LastTick = svc, rec.LastTick
 	b, err := bot.New(bc)
 	if err != nil {
@@ -182,6 +167,31 @@ func (l renewLock) TryLockRenewal(ctx context.Context) (func(), bool, error) {
 		defer cancel()
 		l.store.ReleaseLease(ctx, payments.TokenLease, l.replica) // an unreleased lease expires
 	}, true, nil
+}
+
+// newDomain makes the payment service on store and links, and its
+// reconciler, drawing from the deployment's Bakong budget in the database.
+func newDomain(cfg *config, store *storage.DB, links payments.Bakong, met *metrics.Metrics, log *slog.Logger) (*payments.Service, *payments.Reconciler, error) {
+	svc, err := payments.NewService(store, links, payments.SystemClock{}, payments.Config{
+		Merchant: payments.Merchant{
+			AccountID: cfg.BakongAccountID, Name: cfg.MerchantName, City: cfg.MerchantCity,
+			MerchantID: cfg.MerchantID, AcquiringBank: cfg.AcquiringBank,
+		},
+		QRTTL:    cfg.QRTTL,
+		Sandbox:  cfg.Sandbox,
+		Observer: met,
+	}, log)
+	if err != nil {
+		return nil, nil, fmt.Errorf("payments service: %w", err)
+	}
+	met.CountBacklog(svc.Backlog)
+	rec := payments.NewReconciler(svc, payments.ReconcilerConfig{
+		Interval: cfg.PollInterval, MaxRPS: cfg.BakongMaxRPS,
+		// BAKONG_MAX_RPS is the deployment's: replicas draw from one budget in the database.
+		Budget:   payments.StoreBudget(store, payments.BudgetName, cfg.BakongMaxRPS),
+		Observer: met,
+	})
+	return svc, rec, nil
 }
 
 // botConfig is the bot's configuration from cfg; serve adds the domain
