@@ -47,6 +47,7 @@ func commands() []command {
 		{"deeplink", "get the bank-app deeplink of a KHQR", runDeeplink},
 		{"sim", "run the Bakong Open API simulator", runSim},
 		{"doctor", "check configuration, database, Telegram and Bakong", runDoctor},
+		{"clear-sandbox", "delete sandbox invoices and payments, so the database can run live", runClearSandbox},
 		{"version", "print the version", runVersion},
 		{"help", "list commands, or show one command's flags", runHelp},
 	}

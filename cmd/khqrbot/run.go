@@ -62,6 +62,9 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, sb *builtinSim) e
 		return err
 	}
 	defer store.Close()
+	if err := claimMode(ctx, store, cfg); err != nil {
+		return err
+	}
 	replica := processName()
 	log = log.With("replica", replica)
 

@@ -307,3 +307,63 @@ func TestRunConfigError(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want 2 naming TELEGRAM_BOT_TOKEN", code, errOut)
 	}
 }
+
+// TestLiveRefusesSandboxDatabase: a database the bot ran on in sandbox
+// mode records it; live mode then refuses to start on it, saying what to
+// do, until `khqrbot clear-sandbox --yes` deletes the sandbox data. The
+// simulator-paid invoice then counts nowhere.
+func TestLiveRefusesSandboxDatabase(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "bot.db")
+	tg := telegramtest.New(t)
+	stop, _ := startRun(t, map[string]string{
+		"TELEGRAM_BOT_TOKEN": tg.Token(), "TELEGRAM_API_URL": tg.URL(), "DATABASE_URL": db, "POLL_INTERVAL": "1s",
+	})
+	const user = 4242
+	tg.SendText(user, user, "/pay 50")
+	m := waitPhoto(t, tg, user, 1)
+	for _, b := range m.Buttons() {
+		if strings.Contains(b.Text, "Simulate") {
+			tg.PressButton(user, user, m.ID, b.CallbackData)
+		}
+	}
+	waitCaption(t, tg, user, m.ID, "Paid")
+	if code := stop(); code != 0 {
+		t.Fatalf("sandbox run exited %d", code)
+	}
+
+	s := sim.New(sim.Options{Accounts: []string{"shop@aclb"}})
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	live := map[string]string{
+		"TELEGRAM_BOT_TOKEN": tg.Token(), "TELEGRAM_API_URL": tg.URL(), "DATABASE_URL": db, "POLL_INTERVAL": "1s",
+		"BAKONG_API_URL": srv.URL, "BAKONG_TOKEN": s.IssueToken("shop@example.com"), "BAKONG_ACCOUNT_ID": "shop@aclb",
+		"MERCHANT_NAME": "Sokha Coffee", "ADMIN_IDS": "100",
+	}
+	var out lockedBuffer
+	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &out, getenv: func(k string) string { return live[k] }}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if code := runBot(ctx, e, nil); code != exitError {
+		t.Fatalf("live run on a sandbox database exited %d, want %d:\n%s", code, exitError, out.String())
+	}
+	for _, want := range []string{"holds sandbox data", "DATABASE_URL", "khqrbot clear-sandbox --yes"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("refusal lacks %q:\n%s", want, out.String())
+		}
+	}
+
+	out = lockedBuffer{}
+	if code := dispatch(ctx, e, []string{"clear-sandbox"}); code != exitUsage {
+		t.Errorf("clear-sandbox without --yes exited %d, want %d", code, exitUsage)
+	}
+	if code := dispatch(ctx, e, []string{"clear-sandbox", "--yes"}); code != exitOK || !strings.Contains(out.String(), "Deleted 1 sandbox invoices") {
+		t.Fatalf("clear-sandbox exited %d:\n%s", code, out.String())
+	}
+	startRun(t, live)
+	tg.SendText(100, 100, "/paid")
+	waitBotText(t, tg, 100, "Nothing was paid")
+	tg.SendText(100, 100, "/pay 10000 KHR noodles")
+	if m := waitPhoto(t, tg, 100, 1); strings.Contains(m.Caption, "SANDBOX") {
+		t.Errorf("live QR %q", m.Caption)
+	}
+}
