@@ -217,7 +217,7 @@ func (d *DB) WithTx(ctx context.Context, fn func(tx payments.Store) error) error
 	}
 	var fnErr error
 	err := d.gdb.WithContext(ctx).Transaction(func(g *gorm.DB) error {
-		fnErr = fn(&DB{gdb: g, clock: d.clock, tx: true})
+		fnErr = fn(&DB{gdb: g, engine: d.engine, clock: d.clock, tx: true})
 		return fnErr
 	})
 	if fnErr != nil {

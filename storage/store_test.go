@@ -965,3 +965,21 @@ func TestLogCalls(t *testing.T) {
 		}
 	})
 }
+
+// TestTxStoreEngine: the Store a transaction hands out knows its engine,
+// for the statements each engine spells its own way.
+func TestTxStoreEngine(t *testing.T) {
+	pgtest.Each(t, func(t *testing.T, e pgtest.Engine) {
+		d, _ := newDB(t, e)
+		want := map[bool]Engine{false: SQLite, true: Postgres}[e.Postgres()]
+		err := d.WithTx(context.Background(), func(tx payments.Store) error {
+			if got := tx.(*DB).Engine(); got != want || d.Engine() != want {
+				t.Errorf("engine %q in the transaction, %q outside, want %q", got, d.Engine(), want)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}
