@@ -85,7 +85,7 @@ func (b *Bot) poll(ctx context.Context) {
 			b.lead(ctx, until)
 			continue
 		}
-		if !sleep(ctx, pollerRetry) {
+		if !payments.Sleep(ctx, pollerRetry) {
 			return
 		}
 	}
@@ -125,7 +125,7 @@ func (b *Bot) lead(ctx context.Context, until time.Time) {
 func (b *Bot) keepLease(ctx context.Context, until time.Time) {
 	for {
 		wait := min(pollerRenew, time.Until(until.Add(-pollerMargin)))
-		if wait <= 0 || !sleep(ctx, wait) {
+		if wait <= 0 || !payments.Sleep(ctx, wait) {
 			return
 		}
 		if time.Now().After(until.Add(-pollerMargin)) {
@@ -162,7 +162,7 @@ func (b *Bot) getUpdates(ctx context.Context) {
 			}
 			backoff = min(max(2*backoff, 100*time.Millisecond), 5*time.Second)
 			b.log.Warn("telegram getUpdates failed", "err", err, "retry_in", backoff)
-			if !sleep(ctx, backoff) {
+			if !payments.Sleep(ctx, backoff) {
 				return
 			}
 			continue
@@ -233,18 +233,6 @@ func (b *Bot) once(next tgbot.HandlerFunc) tgbot.HandlerFunc {
 			return
 		}
 		next(ctx, tg, u)
-	}
-}
-
-// sleep waits d, or until ctx is done, and reports whether d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }
 

@@ -61,7 +61,7 @@ func (s *Service) spend(ctx context.Context, wait bool) error {
 		case !wait || try == 1 || d > spareWait:
 			return &Error{Code: EUnavailable, Message: fmt.Sprintf("Bakong request budget: nothing to spare for %s", d.Round(time.Millisecond)), Err: ErrBudget}
 		}
-		if !sleep(ctx, d) {
+		if !Sleep(ctx, d) {
 			return &Error{Code: EUnavailable, Message: "waiting for the request budget", Err: ctx.Err()}
 		}
 		waited += d

@@ -226,10 +226,10 @@ func (r *Reconciler) Run(ctx context.Context) error {
 			if time.Now().Add(d).After(deadline) {
 				return false
 			}
-			return sleep(ctx, d)
+			return Sleep(ctx, d)
 		}})
 		now = r.clock.Now()
-		if !sleep(ctx, cycleStart(gridEpoch, now, r.cfg.Interval).Add(r.cfg.Interval).Sub(now)) {
+		if !Sleep(ctx, cycleStart(gridEpoch, now, r.cfg.Interval).Add(r.cfg.Interval).Sub(now)) {
 			return nil
 		}
 	}
@@ -240,7 +240,9 @@ func cycleStart(base, now time.Time, d time.Duration) time.Time {
 	return now.Add(-now.Sub(base) % d)
 }
 
-func sleep(ctx context.Context, d time.Duration) bool {
+// Sleep waits d on the real clock, or until ctx ends, and reports whether
+// d passed: how the Reconciler's Run and the bot's long-polling loop wait.
+func Sleep(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
