@@ -41,7 +41,7 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 			"Open the printed URL in a browser. No real money moves.",
 		"Exit codes: 0 stopped by Ctrl-C or SIGTERM, 2 usage error, 3 cannot listen or failed.")
 	addr := fs.String("addr", "127.0.0.1:8080", "address of the web page; port 0 picks a free one")
-	dbPath := fs.String("db", "", "SQLite file to keep the demo's invoices in; empty: a temporary one, removed on exit")
+	dbPath := fs.String("db", "", "SQLite file that keeps the demo's invoices across runs (the chats start empty each run); empty: a temporary one, removed on exit")
 	ttl := fs.Duration("qr-ttl", 2*time.Minute, "how long a QR can be paid, 10s to 10m; short, to see QRs expire")
 	if code, ok := parseNoArgs(fs, args); !ok {
 		return code
