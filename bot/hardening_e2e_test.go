@@ -103,3 +103,33 @@ func TestDeeplinkTelegramRefuses(t *testing.T) {
 		})
 	}
 }
+
+// TestCaptionNamesPayee: the caption names the merchant, in Khmer too, on
+// the QR and on the receipt that replaces it, whatever the card draws.
+func TestCaptionNamesPayee(t *testing.T) {
+	const name = "ហាងកាហ្វេសុខា"
+	h := newHarness(t, options{noPolling: true, merchant: name})
+	h.tg.SendText(admin, admin, "/pay 5")
+	m := h.waitPhoto(admin, 1)
+	if !strings.Contains(m.Caption, "Payee: "+name) {
+		t.Errorf("QR caption %q does not name the payee %s", m.Caption, name)
+	}
+	h.tg.SendText(customer, customer, "/start", telegramtest.WithLanguage("km"))
+	h.waitText(customer, "សួស្តី")
+	h.tg.SendText(admin, admin, "/invoice 3 tea")
+	link := h.waitText(admin, "?start=inv_")
+	tok := link.Text[strings.Index(link.Text, "inv_"):]
+	tok = tok[:strings.IndexAny(tok+"\n ", "\n ")]
+	h.tg.SendText(customer, customer, "/start "+tok, telegramtest.WithLanguage("km"))
+	km := h.waitPhoto(customer, 1)
+	if !strings.Contains(km.Caption, "អ្នកទទួលប្រាក់៖ "+name) {
+		t.Errorf("Khmer QR caption %q does not name the payee %s", km.Caption, name)
+	}
+	if _, err := h.sim.PayQR(scanQR(t, m.Photo), sim.Payment{}); err != nil {
+		t.Fatal(err)
+	}
+	h.tg.SendText(admin, admin, "/check 1")
+	if paid := h.waitCaption(admin, m.ID, "Paid"); !strings.Contains(paid.Caption, name) {
+		t.Errorf("receipt caption %q does not name the payee %s", paid.Caption, name)
+	}
+}

@@ -44,6 +44,7 @@ type options struct {
 	grace      time.Duration
 	noSimulate bool
 	http       bot.HTTPLimits // of the webhook listener
+	merchant   string         // MERCHANT_NAME; default "Test Shop"
 }
 
 // harness is the whole bot, built from the real pieces: the fake Bot API,
@@ -75,6 +76,9 @@ func newHarness(t *testing.T, o options) *harness {
 	t.Helper()
 	if o.admins == nil {
 		o.admins = []int64{admin}
+	}
+	if o.merchant == "" {
+		o.merchant = "Test Shop"
 	}
 	h := &harness{t: t, o: o, tg: telegramtest.New(t), db: filepath.Join(t.TempDir(), "khqrbot.db"), logs: &syncBuffer{}, linked: make(chan struct{}, 1)}
 	h.clock = payments.SystemClock{}
@@ -116,7 +120,7 @@ func (h *harness) start() {
 		t.Fatal(err)
 	}
 	svc, err := payments.NewService(store, h.api, h.clock, payments.Config{
-		Merchant: payments.Merchant{AccountID: merchantAccount, Name: "Test Shop", City: "Phnom Penh"},
+		Merchant: payments.Merchant{AccountID: merchantAccount, Name: h.o.merchant, City: "Phnom Penh"},
 		QRTTL:    5 * time.Minute, Grace: h.o.grace, Sandbox: true,
 	}, log)
 	if err != nil {
@@ -126,7 +130,7 @@ func (h *harness) start() {
 	cfg := bot.Config{
 		Token: h.tg.Token(), APIURL: h.tg.URL(),
 		Service: linkSignal{svc, h.linked},
-		Admins:  h.o.admins, Sandbox: true, MerchantName: "Test Shop",
+		Admins:  h.o.admins, Sandbox: true, MerchantName: h.o.merchant,
 		Clock: h.clock, Log: log,
 		PollTimeout: 3 * time.Second, OutboxInterval: pollInterval,
 	}

@@ -121,6 +121,10 @@ func (b *Bot) caption(p *locales.Printer, v view) string {
 		add("qr.rejected")
 	}
 	add("qr.invoice", v.Invoice.Number)
+	if b.cfg.MerchantName != "" {
+		// The card may not draw the name (a script its fonts lack); the caption always names the payee.
+		add("qr.payee", b.cfg.MerchantName)
+	}
 	add("qr.amount", v.QR.Amount.String())
 	if d := strings.TrimSpace(v.Invoice.Description); d != "" {
 		add("qr.note", d)
