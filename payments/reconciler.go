@@ -323,9 +323,12 @@ func (r *Reconciler) logErr(c *cycle, err error) {
 	}
 }
 
-// check claims the QRs due now, a batch at a time, and asks Bakong about
-// them until none is left. It stops early when the budget is spent, on a
-// 429, or when ctx is done; QRs it claimed but did not ask about are
+// check claims the QRs due at the cycle's start, a batch at a time, and
+// asks Bakong about them until none is left. QRs that fall due during the
+// cycle (new ones, final checks) wait for the next: otherwise every
+// replica ticking a little later, or claiming its next batch, would ask
+// about them in lists of a few. It stops early when the budget is spent,
+// on a 429, or when ctx is done; QRs it claimed but did not ask about are
 // released, due for the next tick.
 func (r *Reconciler) check(ctx context.Context, c *cycle) {
 	for ctx.Err() == nil {
@@ -333,7 +336,7 @@ func (r *Reconciler) check(ctx context.Context, c *cycle) {
 		if now.Before(r.pauseUntil) {
 			return
 		}
-		qrs, err := r.store.ClaimDueQRs(ctx, now, now.Add(r.cfg.ClaimFor), claimBatch)
+		qrs, err := r.store.ClaimDueQRs(ctx, c.start, now.Add(r.cfg.ClaimFor), claimBatch)
 		if err != nil {
 			if ctx.Err() == nil {
 				r.logErr(c, fmt.Errorf("claim due QRs: %w", err))
