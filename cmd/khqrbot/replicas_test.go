@@ -347,7 +347,7 @@ func runReplicas(t *testing.T, rr replicaRun) {
 	// A moment for a duplicate, were there one, to show.
 	time.Sleep(2 * replicaInterval)
 
-	edits := map[int64]int{}   // customer chat -> edit calls on their QR message
+	edits := map[int64]int{}    // customer chat -> edit calls on their QR message
 	notices := map[string]int{} // invoice number -> "was paid" notices to the admin
 	for _, c := range tg.Calls() {
 		chat, _ := strconv.ParseInt(c.Params["chat_id"], 10, 64)
