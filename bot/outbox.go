@@ -16,7 +16,7 @@ const (
 	markingTimeout = 10 * time.Second
 	// claimMargin is how long before its claim ends an event is no longer
 	// started, and its delivery cut: another replica may take it after.
-	claimMargin = 30 * time.Second
+	claimMargin = 10 * time.Second
 )
 
 // consume delivers the outbox until ctx is done: every OutboxInterval, and

@@ -74,7 +74,11 @@ func BenchmarkReconcile10k(b *testing.B) {
 // The PostgreSQL runs skip without KHQRBOT_TEST_POSTGRES_URL.
 func BenchmarkReconcile100k(b *testing.B) {
 	for _, e := range pgtest.Engines() {
-		for _, replicas := range []int{1} {
+		replicas := []int{1}
+		if e.Postgres() {
+			replicas = append(replicas, 3) // a deployment of replicas shares one PostgreSQL
+		}
+		for _, replicas := range replicas {
 			b.Run(fmt.Sprintf("%s/replicas=%d", e.Name, replicas), func(b *testing.B) {
 				benchReconcile(b, 100_000, e.NewURL(b), replicas)
 			})

@@ -55,9 +55,9 @@ func (s *Service) Events(ctx context.Context, limit int) ([]Event, error) {
 }
 
 // EventClaim is how long ClaimEvents keeps other replicas off the events it
-// hands out: long enough for a delivery through Telegram's flood limits,
-// and what a replica that dies delays its events by.
-const EventClaim = 2 * time.Minute
+// hands out: long enough for a delivery (a flood limit longer than that is
+// retried later), and at most what a replica that dies delays its events by.
+const EventClaim = 30 * time.Second
 
 // ClaimEvents is Events for one of several replicas sharing the outbox: it
 // claims the events it returns until the time it reports, and no other

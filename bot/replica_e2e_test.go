@@ -1,0 +1,74 @@
+package bot_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/khqrbot/khqrbot/internal/telegramtest"
+)
+
+// replicaHealth is the replica part of /healthz.
+type replicaHealth struct {
+	Status        string `json:"status"`
+	Replica       string `json:"replica"`
+	Role          string `json:"role"`
+	LeasesCurrent bool   `json:"leases_current"`
+	Poller        string `json:"poller"`
+}
+
+func healthOf(t *testing.T, h http.Handler) replicaHealth {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+	var st replicaHealth
+	if err := json.NewDecoder(rec.Body).Decode(&st); err != nil {
+		t.Fatalf("/healthz: %v", err)
+	}
+	return st
+}
+
+// TestWebhookUpdateOnce: Telegram posts an update twice (its retry after a
+// lost answer, or to two replicas behind a load balancer); it is handled
+// once. /healthz names the replica's role.
+func TestWebhookUpdateOnce(t *testing.T) {
+	const secret = "s3cret"
+	h := newHarness(t, options{webhook: true, secret: secret, noPolling: true})
+	h.waitFor("setWebhook", func() bool { return len(h.tg.CallsTo("setWebhook")) == 1 })
+	hook := "http://" + h.addr + "/telegram/hook"
+	post := func(id int, text string) {
+		t.Helper()
+		update := map[string]any{"update_id": id, "message": map[string]any{
+			"message_id": id, "date": time.Now().Unix(), "chat": map[string]any{"id": customer, "type": "private"},
+			"from": map[string]any{"id": customer, "is_bot": false, "first_name": "C"}, "text": text,
+			"entities": []map[string]any{{"type": "bot_command", "offset": 0, "length": len(text)}},
+		}}
+		if code, err := telegramtest.PostUpdate(hook, secret, update); err != nil || code != http.StatusOK {
+			t.Fatalf("post update %d: %d %v", id, code, err)
+		}
+	}
+	post(99001, "/help")
+	post(99001, "/help")
+	post(99002, "/start") // handled after both in the chat's lane: the barrier
+	h.waitText(customer, "Your Telegram id is 200")
+	if n := len(h.botMessages(customer)); n != 2 {
+		t.Errorf("%d answers to one /help posted twice and a /start, want 2", n)
+	}
+	st := healthOf(t, h.bot.Handler())
+	if st.Role != "webhook" || !st.LeasesCurrent || st.Replica == "" || st.Status != "ok" {
+		t.Errorf("/healthz in webhook mode: %+v", st)
+	}
+}
+
+// TestPollerHealth: the only replica takes the poller lease and says so.
+func TestPollerHealth(t *testing.T) {
+	h := newHarness(t, options{noPolling: true})
+	h.tg.SendText(admin, admin, "/start")
+	h.waitText(admin, "Your Telegram id is 100")
+	st := healthOf(t, h.bot.Handler())
+	if st.Role != "poller" || !st.LeasesCurrent || st.Poller != st.Replica || st.Status != "ok" {
+		t.Errorf("/healthz of the poller: %+v", st)
+	}
+}
