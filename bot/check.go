@@ -20,7 +20,7 @@ func (b *Bot) cmdCheck(ctx context.Context, r *req, args string) {
 		b.reply(ctx, r.chat, r.p.T("check.usage"), nil)
 		return
 	}
-	lines := []string{r.p.T("check.title", arg)}
+	lines := []string{r.p.T("check.title", quote(arg))}
 	var q *payments.QR
 	md5, hash := "", ""
 	switch {

@@ -48,7 +48,7 @@ func amountText(p *locales.Printer, err error) string {
 	case AmountMissing:
 		return p.T("amount.missing")
 	case AmountTooLarge:
-		return p.T("amount.too_large", ae.Input, payments.Money{Amount: payments.MaxAmount, Currency: ae.Currency}.String())
+		return p.T("amount.too_large", quote(ae.Input), payments.Money{Amount: payments.MaxAmount, Currency: ae.Currency}.String())
 	}
-	return p.T("amount."+string(ae.Problem), ae.Input)
+	return p.T("amount."+string(ae.Problem), quote(ae.Input))
 }

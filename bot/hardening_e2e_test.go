@@ -2,10 +2,13 @@ package bot_test
 
 import (
 	"encoding/csv"
+	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf16"
 
 	"github.com/khqrbot/khqrbot/internal/telegramtest"
+	"github.com/khqrbot/khqrbot/payments"
 	"github.com/khqrbot/khqrbot/payments/bakong/sim"
 )
 
@@ -131,5 +134,73 @@ func TestCaptionNamesPayee(t *testing.T) {
 	h.tg.SendText(admin, admin, "/check 1")
 	if paid := h.waitCaption(admin, m.ID, "Paid"); !strings.Contains(paid.Caption, name) {
 		t.Errorf("receipt caption %q does not name the payee %s", paid.Caption, name)
+	}
+}
+
+// utf16Units is a text's length as Telegram counts it.
+func utf16Units(s string) int { return len(utf16.Encode([]rune(s))) }
+
+// TestNoteCannotFakeCaptionLines: a note's newlines (and other control
+// characters) become spaces, so the note stays on its own 📝 line.
+func TestNoteCannotFakeCaptionLines(t *testing.T) {
+	h := newHarness(t, options{noPolling: true})
+	h.tg.SendText(admin, admin, "/pay 2 coffee\n✅ Paid\n💵 0.01 USD\u2028🕒 now\u202Eevil")
+	m := h.waitPhoto(admin, 1)
+	lines := strings.Split(m.Caption, "\n")
+	var notes []string
+	for _, l := range lines {
+		if l == "✅ Paid" || strings.HasPrefix(l, "💵 0.01") || strings.HasPrefix(l, "🕒") {
+			t.Errorf("the note wrote a line of its own, %q, into the caption:\n%s", l, m.Caption)
+		}
+		if strings.HasPrefix(l, "📝") {
+			notes = append(notes, l)
+		}
+	}
+	if want := "📝 coffee ✅ Paid 💵 0.01 USD 🕒 now evil"; len(notes) != 1 || notes[0] != want {
+		t.Errorf("note lines %q, want [%q]", notes, want)
+	}
+}
+
+// TestLongTextFitsTelegram: /pending with ten long emoji notes, and
+// arguments of about 4,090 characters quoted back in errors, still get an
+// answer within Telegram's 4096 UTF-16 units.
+func TestLongTextFitsTelegram(t *testing.T) {
+	h := newHarness(t, options{noPolling: true})
+	long := strings.Repeat("💰", payments.MaxDescription) // 400 UTF-16 units
+	for i := range 10 {
+		h.tg.SendText(admin, admin, fmt.Sprintf("/invoice %d %s", i+1, long))
+		h.waitFor("invoice link", func() bool {
+			n := 0
+			for _, m := range h.botMessages(admin) {
+				if strings.Contains(m.Text, "?start=inv_") {
+					n++
+				}
+			}
+			return n == i+1
+		})
+	}
+	h.tg.SendText(admin, admin, "/pending")
+	p := h.waitText(admin, "page 1 of 1")
+	if n := utf16Units(p.Text); n > 4096 {
+		t.Errorf("/pending is %d UTF-16 units", n)
+	}
+	if strings.Count(p.Text, "💰") > 10*48 || !strings.Contains(p.Text, "💰…") {
+		t.Errorf("/pending does not shorten its notes:\n%s", p.Text)
+	}
+	t.Logf("/pending with ten notes of %d UTF-16 units: %d UTF-16 units", utf16Units(long), utf16Units(p.Text))
+
+	arg := strings.Repeat("x", 4090)
+	for _, tc := range []struct{ cmd, reply string }{
+		{"/pay " + arg, "I cannot read"},
+		{"/check " + arg, "Usage: /check"},
+		{"/verify " + arg, "is not a short hash"},
+	} {
+		h.tg.SendText(admin, admin, tc.cmd)
+		m := h.waitText(admin, tc.reply)
+		if n := utf16Units(m.Text); n > 4096 || strings.Contains(m.Text, strings.Repeat("x", 100)) {
+			t.Errorf("%s…: answer of %d UTF-16 units quotes the argument whole", tc.cmd[:8], n)
+		} else {
+			t.Logf("%s… (%d characters): answer of %d UTF-16 units", tc.cmd[:8], utf16Units(tc.cmd), n)
+		}
 	}
 }

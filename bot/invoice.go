@@ -23,7 +23,7 @@ func (b *Bot) cmdInvoice(ctx context.Context, r *req, args string) {
 	}
 	link := "https://t.me/" + b.username + "?start=inv_" + inv.Token
 	kb := &models.InlineKeyboardMarkup{InlineKeyboard: [][]models.InlineKeyboardButton{{{Text: r.p.T("btn.open"), URL: link}}}}
-	b.reply(ctx, r.chat, r.p.T("invoice.created", inv.Number, inv.Amount.String(), inv.Description, link), kb)
+	b.reply(ctx, r.chat, r.p.T("invoice.created", inv.Number, inv.Amount.String(), note(inv.Description), link), kb)
 }
 
 // newInvoice reads "<amount> [currency] [note]" and creates an invoice of
@@ -32,6 +32,7 @@ func (b *Bot) cmdInvoice(ctx context.Context, r *req, args string) {
 // then returns nil. An /invoice needs a description; a /pay note is optional.
 func (b *Bot) newInvoice(ctx context.Context, r *req, kind payments.InvoiceKind, args, usage string) *payments.Invoice {
 	m, note, err := parseAmountArgs(args, b.cfg.DefaultCurrency)
+	note = payments.CleanDescription(note)
 	switch {
 	case args == "" || (err == nil && kind == payments.KindInvoice && note == ""):
 		b.reply(ctx, r.chat, r.p.T(usage), nil)

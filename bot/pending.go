@@ -46,7 +46,7 @@ func (b *Bot) pendingPage(ctx context.Context, p *locales.Printer, n int) (strin
 	var rows [][]models.InlineKeyboardButton
 	for _, inv := range invs[n*pageSize : min((n+1)*pageSize, len(invs))] {
 		lines = append(lines, "", p.T("pending.row", inv.Number, inv.Amount.String(), ago(p, now.Sub(inv.CreatedAt))))
-		if d := strings.TrimSpace(inv.Description); d != "" {
+		if d := listNote(inv.Description); d != "" {
 			lines = append(lines, "   "+p.T("qr.note", d))
 		}
 		row := []models.InlineKeyboardButton{}

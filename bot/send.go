@@ -5,25 +5,32 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"unicode/utf16"
 
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 )
 
-// sendText sends a text message; kb may be nil.
+// sendText sends a text message; kb may be nil. A text over Telegram's
+// limit goes as several messages, cut at line breaks, the keyboard under the
+// last one, which is returned.
 func (b *Bot) sendText(ctx context.Context, chat int64, text string, kb models.ReplyMarkup) (*models.Message, error) {
+	parts := split(text, maxText)
 	var m *models.Message
-	err := b.call(ctx, chat, func(ctx context.Context) error {
-		p := &tgbot.SendMessageParams{ChatID: chat, Text: text}
-		if kb != nil {
-			p.ReplyMarkup = kb
+	for i, part := range parts {
+		err := b.call(ctx, chat, func(ctx context.Context) error {
+			p := &tgbot.SendMessageParams{ChatID: chat, Text: part}
+			if kb != nil && i == len(parts)-1 {
+				p.ReplyMarkup = kb
+			}
+			var err error
+			m, err = b.tg.SendMessage(ctx, p)
+			return err
+		})
+		if err != nil {
+			return nil, err
 		}
-		var err error
-		m, err = b.tg.SendMessage(ctx, p)
-		return err
-	})
-	return m, err
+	}
+	return m, nil
 }
 
 // reply sends text to chat and logs a failure: for answers to commands,
@@ -41,7 +48,7 @@ func (b *Bot) sendPhoto(ctx context.Context, chat int64, png []byte, name, capti
 		p := &tgbot.SendPhotoParams{
 			ChatID:  chat,
 			Photo:   &models.InputFileUpload{Filename: name, Data: bytes.NewReader(png)},
-			Caption: caption,
+			Caption: clip(caption, maxCaption),
 		}
 		if kb != nil {
 			p.ReplyMarkup = kb
@@ -59,7 +66,7 @@ func (b *Bot) sendDocument(ctx context.Context, chat int64, data []byte, name, c
 		_, err := b.tg.SendDocument(ctx, &tgbot.SendDocumentParams{
 			ChatID:   chat,
 			Document: &models.InputFileUpload{Filename: name, Data: bytes.NewReader(data)},
-			Caption:  caption,
+			Caption:  clip(caption, maxCaption),
 		})
 		return err
 	})
@@ -85,7 +92,7 @@ func (b *Bot) editPhoto(ctx context.Context, chat int64, msgID int, png []byte, 
 			Media: &models.InputMediaPhoto{
 				Media:           "attach://" + name,
 				MediaAttachment: bytes.NewReader(png),
-				Caption:         caption,
+				Caption:         clip(caption, maxCaption),
 			},
 		}
 		if kb != nil {
@@ -100,7 +107,7 @@ func (b *Bot) editPhoto(ctx context.Context, chat int64, msgID int, png []byte, 
 // keyboard.
 func (b *Bot) editCaption(ctx context.Context, chat int64, msgID int, caption string, kb models.ReplyMarkup) error {
 	return b.edit(ctx, chat, func(ctx context.Context) error {
-		p := &tgbot.EditMessageCaptionParams{ChatID: chat, MessageID: msgID, Caption: caption}
+		p := &tgbot.EditMessageCaptionParams{ChatID: chat, MessageID: msgID, Caption: clip(caption, maxCaption)}
 		if kb != nil {
 			p.ReplyMarkup = kb
 		}
@@ -113,7 +120,7 @@ func (b *Bot) editCaption(ctx context.Context, chat int64, msgID int, caption st
 // keyboard.
 func (b *Bot) editText(ctx context.Context, chat int64, msgID int, text string, kb models.ReplyMarkup) error {
 	return b.edit(ctx, chat, func(ctx context.Context) error {
-		p := &tgbot.EditMessageTextParams{ChatID: chat, MessageID: msgID, Text: text}
+		p := &tgbot.EditMessageTextParams{ChatID: chat, MessageID: msgID, Text: clip(text, maxText)}
 		if kb != nil {
 			p.ReplyMarkup = kb
 		}
@@ -130,9 +137,6 @@ func (b *Bot) deleteMessage(ctx context.Context, chat int64, msgID int) error {
 	})
 }
 
-// maxAnswer is Telegram's limit on a button answer's text, in characters.
-const maxAnswer = 200
-
 // answer acknowledges a button press; text may be empty. Every press is
 // answered, or the user's client keeps spinning; a text over Telegram's
 // limit is shortened, since Telegram would refuse the whole answer.
@@ -141,21 +145,6 @@ func (b *Bot) answer(ctx context.Context, id, text string) {
 	if err != nil {
 		b.log.Warn("telegram answerCallbackQuery", "err", err)
 	}
-}
-
-// clip shortens s to at most n UTF-16 code units (as Telegram counts),
-// ending it with "…" when it cuts.
-func clip(s string, n int) string {
-	if len(utf16.Encode([]rune(s))) <= n {
-		return s
-	}
-	used := 1 // the ellipsis
-	for i, r := range s {
-		if used += utf16.RuneLen(r); used > n {
-			return s[:i] + "…"
-		}
-	}
-	return s
 }
 
 // notModified reports Telegram's "message is not modified": the edit asked

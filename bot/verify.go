@@ -26,7 +26,7 @@ func (b *Bot) cmdVerify(ctx context.Context, r *req, args string) {
 		}
 	}
 	if !khqr.IsHex(short, 8) {
-		b.reply(ctx, r.chat, r.p.T("verify.bad_hash", short), nil)
+		b.reply(ctx, r.chat, r.p.T("verify.bad_hash", quote(short)), nil)
 		return
 	}
 	short = strings.ToLower(short)

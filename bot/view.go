@@ -126,7 +126,7 @@ func (b *Bot) caption(p *locales.Printer, v view) string {
 		add("qr.payee", b.cfg.MerchantName)
 	}
 	add("qr.amount", v.QR.Amount.String())
-	if d := strings.TrimSpace(v.Invoice.Description); d != "" {
+	if d := note(v.Invoice.Description); d != "" {
 		add("qr.note", d)
 	}
 	switch v.Look {

@@ -16,7 +16,9 @@ package payments
 
 import (
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
 )
 
 // InvoiceStatus is where an invoice stands. Open -> Paid happens exactly once.
@@ -68,6 +70,25 @@ func (inv *Invoice) Validate() error {
 		return Errorf(EInvalid, "description has %d characters, at most %d are allowed", n, MaxDescription)
 	}
 	return nil
+}
+
+// CleanDescription is a description as an invoice keeps it: one line of
+// text. Control characters (newlines, tabs, CR), line and paragraph
+// separators and bidirectional overrides become spaces, runs of spaces one
+// space, and the ends are trimmed, so a note shown on a line of its own in a
+// caption or a list can never add lines of its own ("coffee\n✅ Paid") or
+// turn text around. Joiners and zero-width spaces, which Khmer and emoji
+// need, are kept.
+func CleanDescription(s string) string {
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case unicode.IsControl(r), unicode.In(r, unicode.Zl, unicode.Zp),
+			r >= '\u202A' && r <= '\u202E', r >= '\u2066' && r <= '\u2069':
+			return ' '
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
 }
 
 // MaxDescription bounds an invoice's description, in characters.

@@ -181,7 +181,7 @@ func (s *Service) CreateInvoice(ctx context.Context, n NewInvoice) (*Invoice, er
 		Token:       newToken(),
 		Kind:        n.Kind,
 		Amount:      n.Amount,
-		Description: strings.TrimSpace(n.Description),
+		Description: CleanDescription(n.Description),
 		Status:      InvoiceOpen,
 		CreatedBy:   n.CreatedBy,
 		ChatID:      n.ChatID,
