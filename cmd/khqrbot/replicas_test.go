@@ -57,7 +57,7 @@ type replicaRun struct {
 const (
 	replicaQRs      = 200
 	replicaPaid     = 120
-	replicaInterval = time.Second
+	replicaInterval = 2 * time.Second
 	replicaTakeover = 15 * time.Second
 	replicaShop     = "shop@devb"
 	replicaAdmins   = 4 // ids 777, 778, ...: one chat's lane takes fewer updates than replicaQRs
