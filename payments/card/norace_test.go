@@ -1,0 +1,6 @@
+//go:build !race
+
+package card
+
+// raceDetector is true under -race.
+const raceDetector = false
