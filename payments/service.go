@@ -597,11 +597,12 @@ func (s *Service) paidQR(ctx context.Context, found *bakong.Transaction) *QR {
 //
 // First, though, it looks for the QR the customer paid: a pending or
 // recently expired QR of that amount, of any invoice, whose md5 Bakong
-// reports paid by this very transaction (one md5 list call). When there is
-// one, the transaction is applied to that QR exactly as polling would have
-// (expiry included), so a receipt verified against the wrong invoice
-// settles the invoice that was really paid; the payment returned then names
-// that invoice, which the caller should tell the admin.
+// reports paid by this very transaction (one md5 list call). A QR of this
+// invoice gets the payment (instead of the newest QR). A QR of another
+// invoice gets it exactly as polling would have given it (expiry
+// included), so a receipt verified against the wrong invoice settles the
+// invoice that was really paid; the payment returned then names that
+// invoice, which the caller should tell the admin.
 //
 // The payment is recorded against the invoice's most recent QR (the one the
 // customer most likely paid; it becomes paid too if it was pending or
@@ -637,7 +638,10 @@ func (s *Service) VerifyShortHash(ctx context.Context, invoiceID int64, shortHas
 		return nil, Errorf(EUnavailable, "Bakong answered short hash %s with transaction %s", h, found.ShortHash())
 	}
 	if q := s.paidQR(ctx, found); q != nil {
-		// The customer paid a QR: apply it there, as polling would have.
+		if q.InvoiceID == invoiceID { // recorded against the QR really paid, still vouched for
+			return s.applyTo(ctx, invoiceID, q.ID, found, SourceVerify)
+		}
+		// A QR of another invoice: apply it there, as polling would have.
 		return s.applyTo(ctx, q.InvoiceID, q.ID, found, SourceCheck)
 	}
 	var qrID int64
