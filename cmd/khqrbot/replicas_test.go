@@ -272,6 +272,9 @@ func runReplicas(t *testing.T, rr replicaRun) {
 	var takeover time.Duration
 	for k := range rr.kills {
 		time.Sleep(time.Duration(500+rand.IntN(2500)) * time.Millisecond)
+		if k == 0 {
+			waitUntil(t, 30*time.Second, "the poller", func() bool { return poller() != nil })
+		}
 		victim := poller()
 		if k > 0 || victim == nil {
 			for _, r := range reps {
