@@ -41,7 +41,6 @@ type Payments interface {
 
 	// The outbox of changes to show.
 	Wake() <-chan struct{}
-	Events(ctx context.Context, limit int) ([]payments.Event, error)
 	ClaimEvents(ctx context.Context, limit int) ([]payments.Event, time.Time, error)
 	Release(ctx context.Context, ids []int64) error
 	Delivered(ctx context.Context, id int64) error

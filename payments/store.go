@@ -33,11 +33,6 @@ type Store interface {
 	QRByMD5(ctx context.Context, md5 string) (*QR, error)
 	// ListQRs returns the QRs f selects, newest (highest ID) first.
 	ListQRs(ctx context.Context, f QRFilter) ([]QR, error)
-	// DueQRs returns up to limit pending QRs whose NextCheckAt is at or before
-	// now, oldest NextCheckAt first. For speed (a reconciler cycle reads
-	// thousands) each QR holds only ID, InvoiceID, BillNumber, MD5, Status,
-	// ExpiresAt, NextCheckAt and CheckFailures; read the QR for the rest.
-	DueQRs(ctx context.Context, now time.Time, limit int) ([]QR, error)
 	// SetQRStatus moves QR id to `to` only if its status is one of `from`, and
 	// reports whether it did; `at` becomes ClosedAt when `to` is not pending.
 	SetQRStatus(ctx context.Context, id int64, from []QRStatus, to QRStatus, at time.Time) (bool, error)
@@ -116,9 +111,12 @@ type Store interface {
 	// Replica coordination: several processes on one database share the
 	// work through these, and only these.
 
-	// ClaimDueQRs is DueQRs for one of several replicas: it claims the QRs
-	// it returns by moving their NextCheckAt to until, so no other claimer
-	// takes them before then. The claimer records their checks
+	// ClaimDueQRs returns up to limit pending QRs whose NextCheckAt is at
+	// or before now, oldest NextCheckAt first, and claims them for one of
+	// several replicas by moving their NextCheckAt to until, so no other
+	// claimer takes them before then. For speed (a reconciler cycle claims
+	// thousands) each QR holds only ID, InvoiceID, BillNumber, MD5, Status,
+	// ExpiresAt, NextCheckAt (before the claim) and CheckFailures. The claimer records their checks
 	// (SetQRChecks) or closes them; if it dies they are due again at until.
 	ClaimDueQRs(ctx context.Context, now, until time.Time, limit int) ([]QR, error)
 	// ClaimEvents is PendingEvents for one of several replicas: it claims

@@ -41,7 +41,7 @@ func BenchmarkDueQRs(b *testing.B) {
 			for _, limit := range []int{50, 500, 10_000} {
 				b.Run(fmt.Sprintf("limit=%d", limit), func(b *testing.B) {
 					for b.Loop() {
-						qs, err := d.DueQRs(ctx, now, limit)
+						qs, err := dueQRs(ctx, d, now, limit)
 						if err != nil || len(qs) != limit {
 							b.Fatal(len(qs), err)
 						}

@@ -75,19 +75,19 @@ func (d *DB) ListQRs(ctx context.Context, f payments.QRFilter) ([]payments.QR, e
 	return find[payments.QR, qrRow](page(q, f.Limit, f.Offset).Order("id DESC"), "QRs")
 }
 
-// dueColumns are the fields of the QRs DueQRs returns.
+// dueColumns are the fields of the due QRs ClaimDueQRs returns.
 var dueColumns = []string{"id", "invoice_id", "bill_number", "md5", "status", "expires_at", "next_check_at", "check_failures"}
 
-// DueQRs returns up to limit (0: all) pending QRs whose NextCheckAt is at or
-// before now, oldest NextCheckAt first, ties by ID, with only the fields a
-// check needs (dueColumns): reading the payload and the rest too makes a
-// reconciler cycle's read nearly twice as slow. It reads the (status, next_check_at) index.
-func (d *DB) DueQRs(ctx context.Context, now time.Time, limit int) ([]payments.QR, error) {
-	q := d.gdb.WithContext(ctx).
-		Select(dueColumns).
+// dueQuery selects up to limit (0: all) pending QRs whose NextCheckAt is at
+// or before now, oldest NextCheckAt first, ties by ID, with only the fields
+// a check needs (dueColumns): reading the payload and the rest too makes a
+// reconciler cycle's read nearly twice as slow. It reads the (status,
+// next_check_at) index.
+func dueQuery(q *gorm.DB, now time.Time, limit int) *gorm.DB {
+	q = q.Select(dueColumns).
 		Where("status = ? AND next_check_at <= ?", string(payments.QRPending), utc(now)).
 		Order("next_check_at, id")
-	return find[payments.QR, qrRow](page(q, limit, 0), "due QRs")
+	return page(q, limit, 0)
 }
 
 // SetQRStatus moves QR id from one of `from` to `to` in one conditional

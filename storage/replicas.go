@@ -87,7 +87,8 @@ func forUpdate(q *gorm.DB) *gorm.DB {
 }
 
 // ClaimDueQRs claims up to limit pending QRs due at now (NextCheckAt at or
-// before it), oldest NextCheckAt first, and returns them as DueQRs does.
+// before it), oldest NextCheckAt first, with the fields a check needs
+// (dueColumns).
 // The claim moves their NextCheckAt to until, so that no other claimer
 // takes them before then: the claimer records each check (SetQRChecks) or
 // closes the QR, and a claimer that dies leaves them due again at until.
@@ -96,9 +97,7 @@ func (d *DB) ClaimDueQRs(ctx context.Context, now, until time.Time, limit int) (
 		return nil, payments.Errorf(payments.EInvalid, "claim due QRs: limit %d, want a positive number", limit)
 	}
 	return claim[payments.QR, qrRow](ctx, d, "claim due QRs", "next_check_at", until, func(tx *gorm.DB) *gorm.DB {
-		return tx.Select(dueColumns).
-			Where("status = ? AND next_check_at <= ?", string(payments.QRPending), utc(now)).
-			Order("next_check_at, id").Limit(limit)
+		return dueQuery(tx, now, limit)
 	})
 }
 
