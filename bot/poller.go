@@ -95,6 +95,7 @@ func (b *Bot) poll(ctx context.Context) {
 // lost; then it lets the lease go.
 func (b *Bot) lead(ctx context.Context, until time.Time) {
 	b.log.Info("long polling: this replica is the poller", "replica", b.cfg.Replica)
+	until = b.wallTime(until)
 	b.replica.leaseUntil.Store(until.UnixNano())
 	b.replica.setRole(rolePoller)
 	pctx, stop := context.WithCancel(ctx)
@@ -118,10 +119,16 @@ func (b *Bot) lead(ctx context.Context, until time.Time) {
 	}
 }
 
+// wallTime converts a lease's end, a time on the Service's clock, to the
+// real time it comes at. The poller times its lease on the real clock
+// (polling happens in real time); a test's fake clock may stand still or
+// jump, and must neither end the lease early nor keep it past its time.
+func (b *Bot) wallTime(t time.Time) time.Time { return time.Now().Add(t.Sub(b.clock.Now())) }
+
 // keepLease renews the poller lease every pollerRenew until ctx ends. It
 // returns when the lease is lost (another took it) or, renewals failing,
 // pollerMargin before it ends: polling must stop before another replica
-// may start.
+// may start. until is in real time (wallTime).
 func (b *Bot) keepLease(ctx context.Context, until time.Time) {
 	for {
 		wait := min(pollerRenew, time.Until(until.Add(-pollerMargin)))
@@ -143,7 +150,7 @@ func (b *Bot) keepLease(ctx context.Context, until time.Time) {
 			return
 		default:
 			b.replica.renewErr.Store("")
-			until = next
+			until = b.wallTime(next)
 			b.replica.leaseUntil.Store(until.UnixNano())
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -70,5 +71,22 @@ func TestPollerHealth(t *testing.T) {
 	st := healthOf(t, h.bot.Handler())
 	if st.Role != "poller" || !st.LeasesCurrent || st.Poller != st.Replica || st.Status != "ok" {
 		t.Errorf("/healthz of the poller: %+v", st)
+	}
+}
+
+// TestPollerOnFakeClock: the poller times its lease in real time, whatever
+// the Service's clock says: a clock months behind (a test's fake clock)
+// neither ends the lease at once nor makes the poller take it again and
+// again.
+func TestPollerOnFakeClock(t *testing.T) {
+	h := newHarness(t, options{fakeClock: true, start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), noPolling: true})
+	h.tg.SendText(admin, admin, "/start")
+	h.waitText(admin, "Your Telegram id is 100")
+	st := healthOf(t, h.bot.Handler())
+	if st.Role != "poller" || !st.LeasesCurrent || st.Poller != st.Replica || st.Status != "ok" {
+		t.Errorf("/healthz of the poller: %+v", st)
+	}
+	if n := strings.Count(h.logs.String(), "lost the poller lease"); n > 0 {
+		t.Errorf("the poller lost its lease %d times", n)
 	}
 }
