@@ -107,6 +107,7 @@ type Bot struct {
 	offset   int64 // the last update handed to a worker; only the poller goroutine uses it
 
 	locks    chatLocks
+	sending  sending       // QR messages not yet linked
 	lanes    *lanes        // updates, one chat at a time
 	refusals refusals      // of non-admins in groups, rate-limited
 	wake     chan struct{} // nudges the outbox consumer

@@ -45,6 +45,9 @@ type options struct {
 	noSimulate bool
 	http       bot.HTTPLimits // of the webhook listener
 	merchant   string         // MERCHANT_NAME; default "Test Shop"
+	// beforeLink, when set, runs before the bot links a message to its QR:
+	// the message is in the chat, the link not yet stored.
+	beforeLink func(q *payments.QR)
 }
 
 // harness is the whole bot, built from the real pieces: the fake Bot API,
@@ -129,7 +132,7 @@ func (h *harness) start() {
 	rec := payments.NewReconciler(svc, payments.ReconcilerConfig{Interval: pollInterval, MaxRPS: 100})
 	cfg := bot.Config{
 		Token: h.tg.Token(), APIURL: h.tg.URL(),
-		Service: linkSignal{svc, h.linked},
+		Service: linkSignal{svc, h.linked, h.o.beforeLink},
 		Admins:  h.o.admins, Sandbox: true, MerchantName: h.o.merchant,
 		Clock: h.clock, Log: log,
 		PollTimeout: 3 * time.Second, OutboxInterval: pollInterval,
@@ -297,11 +300,15 @@ func (h *harness) isLinked(chat int64, id int) bool {
 type linkSignal struct {
 	domain // embedded under another name: Payments is also one of its methods
 	linked chan struct{}
+	before func(q *payments.QR)
 }
 
 type domain = bot.Payments
 
 func (s linkSignal) LinkMessage(ctx context.Context, q *payments.QR, messageID int) error {
+	if s.before != nil {
+		s.before(q)
+	}
 	err := s.domain.LinkMessage(ctx, q, messageID)
 	select {
 	case s.linked <- struct{}{}:

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -96,5 +97,46 @@ func TestCancelRetriesPerMessage(t *testing.T) {
 		if n := perChat[strconv.FormatInt(c, 10)]; n > 2 {
 			t.Errorf("chat %d edited %d times", c, n)
 		}
+	}
+}
+
+// TestPaidWhileSending: a QR paid while its message is on its way (in the
+// chat, not yet linked to the QR) still turns Paid, and the chat gets no
+// second message for it. The settled event is delivered in that gap.
+func TestPaidWhileSending(t *testing.T) {
+	var h *harness
+	var first atomic.Bool
+	settle := func(q *payments.QR) { // on the bot's handler, between sendPhoto and the link
+		if first.Swap(true) {
+			return
+		}
+		func() {
+			if _, err := h.sim.PayQR(q.Payload, sim.Payment{}); err != nil {
+				t.Errorf("pay: %v", err)
+				return
+			}
+			for h.invoiceStatus("INV-000001") != payments.InvoicePaid {
+				h.fake.Advance(pollInterval)
+				if err := h.rec.Tick(context.Background()); err != nil {
+					t.Errorf("tick: %v", err)
+					return
+				}
+			}
+			// The creator's notice comes after the QR messages in the event's delivery.
+			if !h.tg.WaitFor(waitLong, func() bool { return len(h.botMessages(admin)) == 2 }) {
+				t.Errorf("the settled event was never delivered: %+v", h.botMessages(admin))
+			}
+		}()
+	}
+	h = newHarness(t, options{fakeClock: true, noPolling: true, beforeLink: settle})
+	tok := h.shareLink("20 USD logo design")
+	h.tg.SendText(customer, customer, "/start inv_"+tok)
+	m := h.waitPhoto(customer, 1)
+	h.waitCaption(customer, m.ID, "Paid")
+	if n := h.sentTo("sendPhoto", customer); n != 1 {
+		t.Errorf("%d photos sent to the customer, want 1: %+v", n, h.botMessages(customer))
+	}
+	if ms := h.botMessages(admin); !strings.Contains(ms[len(ms)-1].Text, "INV-000001 was paid") {
+		t.Errorf("the creator was told %q", ms[len(ms)-1].Text)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 
 	tgbot "github.com/go-telegram/bot"
 
@@ -14,8 +15,20 @@ import (
 )
 
 // sendQR sends the message of a QR to its chat and links the two, so later
-// state changes edit it.
+// state changes edit it. A change the outbox delivered while the message
+// was on its way (a customer who pays at once) is shown once it is linked.
 func (b *Bot) sendQR(ctx context.Context, p *locales.Printer, inv *payments.Invoice, q *payments.QR) error {
+	done := b.sending.start(q.ID)
+	err := b.sendPending(ctx, p, inv, q)
+	done()
+	if err != nil {
+		return err
+	}
+	return b.refreshQR(ctx, q.ID, false)
+}
+
+// sendPending sends q's pending card and links its message to q.
+func (b *Bot) sendPending(ctx context.Context, p *locales.Printer, inv *payments.Invoice, q *payments.QR) error {
 	v := view{Look: lookPending, Invoice: inv, QR: q}
 	png, err := b.card(v, p.Lang())
 	if err != nil {
@@ -116,6 +129,9 @@ func (b *Bot) refreshQR(ctx context.Context, id int64, sendIfMissing bool) error
 // keyboard in one editMessageMedia. A message that cannot be edited (deleted,
 // or never linked after a crash) is replaced by a fresh one, relinked.
 func (b *Bot) refresh(ctx context.Context, q *payments.QR, sendIfMissing bool) error {
+	if b.sending.has(q.ID) {
+		return nil // its sender shows the change once the message is linked
+	}
 	v, err := b.viewOf(ctx, q)
 	if err != nil {
 		return err
@@ -160,4 +176,37 @@ func (b *Bot) refresh(ctx context.Context, q *payments.QR, sendIfMissing bool) e
 		return err
 	}
 	return b.cfg.Service.LinkMessage(ctx, q, m.ID)
+}
+
+// sending counts, per QR, the messages on their way: being sent or sent and
+// not yet linked. Until one is linked the outbox cannot find it (it would
+// send a second message and leave the first one showing a live QR), so it
+// leaves the QR to the sender, who refreshes the message once linked.
+type sending struct {
+	mu  sync.Mutex
+	qrs map[int64]int
+}
+
+// start marks a message of QR id on its way; done unmarks it.
+func (s *sending) start(id int64) (done func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.qrs == nil {
+		s.qrs = map[int64]int{}
+	}
+	s.qrs[id]++
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.qrs[id]--; s.qrs[id] == 0 {
+			delete(s.qrs, id)
+		}
+	}
+}
+
+// has reports whether a message of QR id is on its way.
+func (s *sending) has(id int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.qrs[id] > 0
 }
