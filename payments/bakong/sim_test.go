@@ -226,7 +226,11 @@ func TestSimFaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w := newWorld(t, sim.Options{}, bakong.Options{Timeout: 100 * time.Millisecond})
+			var co bakong.Options // the default timeout: a loaded machine's slow answer is still an answer
+			if tt.fault.Latency > 0 {
+				co.Timeout = 100 * time.Millisecond // far below the fault's latency
+			}
+			w := newWorld(t, sim.Options{}, co)
 			if err := w.sim.SetFault(tt.endpoint, tt.fault); err != nil {
 				t.Fatal(err)
 			}
