@@ -76,6 +76,15 @@ var (
 	buildErr  error
 )
 
+// TestMain removes the binary the replica tests built, once every test ran.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtBin != "" {
+		os.RemoveAll(filepath.Dir(builtBin))
+	}
+	os.Exit(code)
+}
+
 // khqrbotBinary builds the khqrbot binary once for the test run.
 func khqrbotBinary(t *testing.T) string {
 	t.Helper()
