@@ -8,18 +8,25 @@
 // (payments.go), which *payments.Service implements: every use case the bot
 // has is listed there, and the bot holds no Store and no Bakong client.
 //
-// Files follow the path of an update: run.go and web.go take it, route.go
-// queues it in its chat's lane and routes it, a file per command group
-// handles it (invoice.go, pending.go, paid.go, export.go with csv.go,
-// check.go, verify.go, cancel.go, token.go, report.go, start.go; press.go
-// for buttons), qrmessage.go and view.go make the QR message, and send.go
-// and call.go make the Bot API calls. outbox.go and notice.go take the
-// domain's events back to the chats.
+// Files follow the path of an update: run.go starts the bot, poller.go
+// takes updates by long polling while this replica holds the poller lease
+// (web.go takes them from the webhook, and serves /healthz and /metrics),
+// route.go queues each in its chat's lane and routes it (poller.go's once
+// drops an update the deployment already handled; command.go parses
+// commands), a file per command group handles it (invoice.go with
+// amount.go, pending.go, paid.go, report.go, export.go with csv.go,
+// period.go for their spans, check.go, verify.go, cancel.go, token.go,
+// start.go, lang.go; press.go and callbackdata.go for buttons),
+// qrmessage.go and view.go make the QR message, and send.go, call.go and
+// text.go make the Bot API calls within Telegram's limits. outbox.go and notice.go take the domain's
+// events back to the chats; menu.go sets the command menus; errors.go
+// turns the domain's errors into answers.
 //
 // It uses github.com/go-telegram/bot v1.19.0 for the wire, with our own
 // routing (the library misses "/cmd@bot" and slices UTF-16 offsets as bytes),
-// our own retry on 429 (the library never retries) and our own webhook
-// endpoint (the library answers 200 to a wrong secret).
+// our own retry on 429 (the library never retries), our own long polling
+// (the library's cannot be held to a lease) and our own webhook endpoint
+// (the library answers 200 to a wrong secret).
 package bot
 
 import (

@@ -10,6 +10,15 @@
 // QR, one cycle value per tick, and settles what it finds through the
 // Service.
 //
+// Several processes (replicas) may share one database: the Reconciler and
+// the outbox consumer claim their work (Store.ClaimDueQRs, ClaimEvents),
+// leases (replica.go) let one replica poll Telegram and one renew the
+// token, and one Budget kept in the Store is the deployment's
+// BAKONG_MAX_RPS, of which calls made for people take only the spare
+// share (interactive.go). An Observer (observe.go) is told what happens,
+// for metrics; Sales (sales.go) tallies what was paid, for /paid and
+// /report.
+//
 // State that code decides by is typed, never parsed from the text people
 // read: a payment's Cause, an alert's AlertKind.
 package payments

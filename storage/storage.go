@@ -8,11 +8,16 @@
 // deadlocking. PostgreSQL (a postgres:// URL, through pgx) is the engine for
 // deployments that run several replicas on one database. Queries stay
 // portable GORM, so both engines run the same code and the same migrations;
-// where they differ (locks, error codes) engine.go says how.
+// where they differ (locks, error codes) engine.go says how. What replicas
+// sharing a database coordinate through (claims of due QRs and events,
+// leases, handled update ids, the Bakong request budget) is in replicas.go;
+// mode.go records whether a database is sandbox or live, and clears a
+// sandbox one.
 //
-// Times are stored in UTC, to the microsecond; money as an integer amount in minor units and a
-// currency code. The schema is versioned (see migrate.go): opening a database
-// applies the steps it lacks, each in a transaction, and never drops data.
+// Times are stored in UTC, to the microsecond; money as an integer amount in
+// minor units and a currency code. The schema is versioned (see migrate.go):
+// opening a database applies the steps it lacks, each in a transaction, and
+// never drops data.
 package storage
 
 import (
