@@ -19,7 +19,7 @@ func (b *Bot) sendText(ctx context.Context, chat int64, text string, kb models.R
 	for i, part := range parts {
 		err := b.call(ctx, chat, func(ctx context.Context) error {
 			p := &tgbot.SendMessageParams{ChatID: chat, Text: part}
-			if kb != nil && i == len(parts)-1 {
+			if i == len(parts)-1 {
 				p.ReplyMarkup = kb
 			}
 			var err error
@@ -45,16 +45,13 @@ func (b *Bot) reply(ctx context.Context, chat int64, text string, kb models.Repl
 func (b *Bot) sendPhoto(ctx context.Context, chat int64, png []byte, name, caption string, kb models.ReplyMarkup) (*models.Message, error) {
 	var m *models.Message
 	err := b.call(ctx, chat, func(ctx context.Context) error {
-		p := &tgbot.SendPhotoParams{
-			ChatID:  chat,
-			Photo:   &models.InputFileUpload{Filename: name, Data: bytes.NewReader(png)},
-			Caption: clip(caption, maxCaption),
-		}
-		if kb != nil {
-			p.ReplyMarkup = kb
-		}
 		var err error
-		m, err = b.tg.SendPhoto(ctx, p)
+		m, err = b.tg.SendPhoto(ctx, &tgbot.SendPhotoParams{
+			ChatID:      chat,
+			Photo:       &models.InputFileUpload{Filename: name, Data: bytes.NewReader(png)},
+			Caption:     clip(caption, maxCaption),
+			ReplyMarkup: kb,
+		})
 		return err
 	})
 	return m, err
@@ -86,7 +83,7 @@ func (b *Bot) edit(ctx context.Context, chat int64, fn func(ctx context.Context)
 // kb nil removes the keyboard.
 func (b *Bot) editPhoto(ctx context.Context, chat int64, msgID int, png []byte, name, caption string, kb models.ReplyMarkup) error {
 	return b.edit(ctx, chat, func(ctx context.Context) error {
-		p := &tgbot.EditMessageMediaParams{
+		_, err := b.tg.EditMessageMedia(ctx, &tgbot.EditMessageMediaParams{
 			ChatID:    chat,
 			MessageID: msgID,
 			Media: &models.InputMediaPhoto{
@@ -94,11 +91,8 @@ func (b *Bot) editPhoto(ctx context.Context, chat int64, msgID int, png []byte, 
 				MediaAttachment: bytes.NewReader(png),
 				Caption:         clip(caption, maxCaption),
 			},
-		}
-		if kb != nil {
-			p.ReplyMarkup = kb
-		}
-		_, err := b.tg.EditMessageMedia(ctx, p)
+			ReplyMarkup: kb,
+		})
 		return err
 	})
 }
@@ -107,11 +101,9 @@ func (b *Bot) editPhoto(ctx context.Context, chat int64, msgID int, png []byte, 
 // keyboard.
 func (b *Bot) editCaption(ctx context.Context, chat int64, msgID int, caption string, kb models.ReplyMarkup) error {
 	return b.edit(ctx, chat, func(ctx context.Context) error {
-		p := &tgbot.EditMessageCaptionParams{ChatID: chat, MessageID: msgID, Caption: clip(caption, maxCaption)}
-		if kb != nil {
-			p.ReplyMarkup = kb
-		}
-		_, err := b.tg.EditMessageCaption(ctx, p)
+		_, err := b.tg.EditMessageCaption(ctx, &tgbot.EditMessageCaptionParams{
+			ChatID: chat, MessageID: msgID, Caption: clip(caption, maxCaption), ReplyMarkup: kb,
+		})
 		return err
 	})
 }
@@ -120,11 +112,9 @@ func (b *Bot) editCaption(ctx context.Context, chat int64, msgID int, caption st
 // keyboard.
 func (b *Bot) editText(ctx context.Context, chat int64, msgID int, text string, kb models.ReplyMarkup) error {
 	return b.edit(ctx, chat, func(ctx context.Context) error {
-		p := &tgbot.EditMessageTextParams{ChatID: chat, MessageID: msgID, Text: clip(text, maxText)}
-		if kb != nil {
-			p.ReplyMarkup = kb
-		}
-		_, err := b.tg.EditMessageText(ctx, p)
+		_, err := b.tg.EditMessageText(ctx, &tgbot.EditMessageTextParams{
+			ChatID: chat, MessageID: msgID, Text: clip(text, maxText), ReplyMarkup: kb,
+		})
 		return err
 	})
 }

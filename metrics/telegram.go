@@ -75,25 +75,26 @@ func telegramMethod(path string) string {
 	return other
 }
 
+// telegramStatuses name the HTTP statuses the Bot API answers with.
+var telegramStatuses = map[int]string{
+	http.StatusBadRequest:      "bad_request",
+	http.StatusUnauthorized:    "unauthorized",
+	http.StatusForbidden:       "forbidden",
+	http.StatusNotFound:        "not_found",
+	http.StatusConflict:        "conflict",
+	http.StatusTooManyRequests: "rate_limited",
+}
+
 // telegramOutcome names an HTTP status as the Bot API uses it.
 func telegramOutcome(status int) string {
 	switch {
 	case status >= 200 && status < 300:
 		return "ok"
-	case status == http.StatusBadRequest:
-		return "bad_request"
-	case status == http.StatusUnauthorized:
-		return "unauthorized"
-	case status == http.StatusForbidden:
-		return "forbidden"
-	case status == http.StatusNotFound:
-		return "not_found"
-	case status == http.StatusConflict:
-		return "conflict"
-	case status == http.StatusTooManyRequests:
-		return "rate_limited"
 	case status >= 500:
 		return "server_error"
+	}
+	if o, ok := telegramStatuses[status]; ok {
+		return o
 	}
 	return other
 }

@@ -97,6 +97,16 @@ func bodyParam(p params, field string) (body, *Error) {
 	return parseBody(p.fields[field], p.fields["parse_mode"], p.fields["reply_markup"], field == "caption")
 }
 
+// sendParams reads a send's chat_id and its body (see bodyParam).
+func sendParams(p params, field string) (int64, body, *Error) {
+	id, err := chatIDParam(p)
+	if err != nil {
+		return 0, body{}, err
+	}
+	b, err := bodyParam(p, field)
+	return id, b, err
+}
+
 // shownText is m's Text, or its Caption when caption is set.
 func (m *Message) shownText(caption bool) *string {
 	if caption {
@@ -119,11 +129,7 @@ func (m *Message) show(b body, caption bool) {
 }
 
 func (s *Server) sendMessage(p params) (any, *Error) {
-	id, err := chatIDParam(p)
-	if err != nil {
-		return nil, err
-	}
-	b, err := bodyParam(p, "text")
+	id, b, err := sendParams(p, "text")
 	if err != nil {
 		return nil, err
 	}
@@ -137,11 +143,7 @@ func (s *Server) sendPhoto(p params) (any, *Error) { return s.sendMedia(p, "phot
 func (s *Server) sendDocument(p params) (any, *Error) { return s.sendMedia(p, "document") }
 
 func (s *Server) sendMedia(p params, kind string) (any, *Error) {
-	id, err := chatIDParam(p)
-	if err != nil {
-		return nil, err
-	}
-	b, err := bodyParam(p, "caption")
+	id, b, err := sendParams(p, "caption")
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/khqrbot/khqrbot/payments/khqr"
 )
 
 // envelope is the four-key wrapper of every JSON answer. Missing keys are
@@ -226,12 +228,12 @@ func splitNumber(s string) (mant string, exp int, err error) {
 	bad := fmt.Errorf("%q is not a non-negative decimal number", s)
 	mant, e, hasExp := strings.Cut(strings.ToLower(s), "e")
 	intPart, frac, hasDot := strings.Cut(mant, ".")
-	if !allDigits(intPart) || (hasDot && !allDigits(frac)) {
+	if !khqr.AllDigits(intPart) || (hasDot && !khqr.AllDigits(frac)) {
 		return "", 0, bad
 	}
 	if hasExp {
 		d := strings.TrimPrefix(strings.TrimPrefix(e, "+"), "-")
-		if !allDigits(d) || len(d) > 4 {
+		if !khqr.AllDigits(d) || len(d) > 4 {
 			return "", 0, bad
 		}
 		exp, _ = strconv.Atoi(d)
@@ -240,18 +242,6 @@ func splitNumber(s string) (mant string, exp int, err error) {
 		}
 	}
 	return mant, exp, nil
-}
-
-func allDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // formatMinor writes minor units as a plain decimal with the currency's

@@ -15,5 +15,6 @@
 // the API sends them as numbers or strings; floats are never involved.
 // Error texts and Observer records never contain the token.
 //
-// The package uses only the standard library.
+// The package uses only the standard library and payments/khqr (its hex
+// and digit checks).
 package bakong

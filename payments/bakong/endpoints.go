@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/khqrbot/khqrbot/payments/khqr"
 )
 
 // CheckMD5 asks for the payment of the KHQR whose md5 (32 hex digits, over
@@ -16,7 +18,7 @@ import (
 func (c *Client) CheckMD5(ctx context.Context, md5 string) (*Transaction, error) {
 	const ep = "check_transaction_by_md5"
 	md5 = strings.ToLower(md5)
-	if !isHex(md5, 32) {
+	if !khqr.IsHex(md5, 32) {
 		return nil, invalid(ep, "md5 %q: want 32 hex digits", md5)
 	}
 	return c.check(ctx, ep, md5, map[string]string{"md5": md5})
@@ -26,7 +28,7 @@ func (c *Client) CheckMD5(ctx context.Context, md5 string) (*Transaction, error)
 func (c *Client) CheckHash(ctx context.Context, hash string) (*Transaction, error) {
 	const ep = "check_transaction_by_hash"
 	hash = strings.ToLower(hash)
-	if !isHex(hash, 64) {
+	if !khqr.IsHex(hash, 64) {
 		return nil, invalid(ep, "hash %q: want 64 hex digits", hash)
 	}
 	return c.check(ctx, ep, hash, map[string]string{"hash": hash})
@@ -38,7 +40,7 @@ func (c *Client) CheckHash(ctx context.Context, hash string) (*Transaction, erro
 func (c *Client) CheckShortHash(ctx context.Context, hash string, amount int64, currency string) (*Transaction, error) {
 	const ep = "check_transaction_by_short_hash"
 	hash = strings.ToLower(hash)
-	if !isHex(hash, 8) {
+	if !khqr.IsHex(hash, 8) {
 		return nil, invalid(ep, "short hash %q: want 8 hex digits", hash)
 	}
 	cur := strings.ToUpper(currency)
@@ -214,7 +216,7 @@ func (c *Client) checkList(ctx context.Context, ep, field, fields string, size i
 	seen := make(map[string]bool, len(keys))
 	for i, k := range keys {
 		k = strings.ToLower(k)
-		if !isHex(k, size) {
+		if !khqr.IsHex(k, size) {
 			return nil, invalid(ep, "%s %q: want %d hex digits", field, k, size)
 		}
 		norm[i] = k
@@ -268,16 +270,4 @@ func checkEmail(ep, email string) error {
 		return invalid(ep, "email: want an address of at most 30 characters")
 	}
 	return nil
-}
-
-func isHex(s string, n int) bool {
-	if len(s) != n {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !('0' <= s[i] && s[i] <= '9' || 'a' <= s[i] && s[i] <= 'f') {
-			return false
-		}
-	}
-	return true
 }

@@ -44,11 +44,6 @@ func units(s string) int {
 	return n
 }
 
-// isDigits2 reports whether s holds exactly two ASCII digits.
-func isDigits2(s string) bool {
-	return len(s) == 2 && s[0] >= '0' && s[0] <= '9' && s[1] >= '0' && s[1] <= '9'
-}
-
 // scanErr describes a malformed TLV of template parent ("" at the top).
 func scanErr(parent, tag string, off int, detail string) *Error {
 	e := sdkErr(CodeInvalid, "", detail)
@@ -80,10 +75,10 @@ func scan(dst []field, s string, base int, parent string) ([]field, *Error) {
 			return fields, scanErr(parent, "", off, strconv.Quote(s[i:])+" is too short: want a 2-digit tag and a 2-digit length")
 		}
 		tag, l := s[i:i+2], s[i+2:i+4]
-		if !isDigits2(tag) {
+		if !AllDigits(tag) { // tag and l are 2 bytes each
 			return fields, scanErr(parent, "", off, "tag "+strconv.Quote(tag)+": want 2 digits")
 		}
-		if !isDigits2(l) {
+		if !AllDigits(l) {
 			return fields, scanErr(parent, tag, off, "length "+strconv.Quote(l)+": want 2 digits")
 		}
 		n := int(l[0]-'0')*10 + int(l[1]-'0')
