@@ -7,26 +7,27 @@ import (
 )
 
 // The outbox: every state change (settled, expired, failed, review,
-// duplicate, rejected, cancelled, alert) writes an Event in the same transaction, so a
-// crash between "settled" and "message edited" loses nothing. A subscriber
-// (the bot) consumes it:
+// duplicate, rejected, cancelled, alert) writes an Event in the same
+// transaction, so a crash between "settled" and "message edited" loses
+// nothing. A subscriber (the bot) consumes it:
 //
 //	for {
-//		evs, _ := svc.Events(ctx, 100)  // undelivered and due, in ID order
+//		evs, until, _ := svc.ClaimEvents(ctx, 50) // due, in ID order, ours until `until`
 //		for _, e := range evs {
 //			if err := show(ctx, e); err != nil {
-//				svc.Retry(ctx, e.ID, time.Minute) // counted; due again later
+//				svc.Retry(ctx, e.ID, payments.RetryDelay(e.Attempts)) // counted; due again later
 //				continue
 //			}
 //			svc.Delivered(ctx, e.ID)
 //		}
-//		select { case <-svc.Wake(): case <-time.After(5 * time.Second): case <-ctx.Done(): return }
+//		select { case <-svc.Wake(): case <-time.After(time.Second): case <-ctx.Done(): return }
 //	}
 //
-// as the bot's consumer (bot/outbox.go) does, one goroutine per chat. Delivery is at least
-// once: a crash after showing an event and before Delivered shows it again,
-// so handlers must be idempotent (editing a message to the state it already
-// shows is).
+// as the bot's consumer (bot/outbox.go) does, one goroutine per chat.
+// Claims let replicas sharing the database deliver each event once.
+// Delivery is at least once: a crash after showing an event and before
+// Delivered shows it again, so handlers must be idempotent (editing a
+// message to the state it already shows is).
 
 // notify signals Wake without blocking; signals coalesce.
 func (s *Service) notify() {
@@ -39,13 +40,15 @@ func (s *Service) notify() {
 // Wake returns a channel that receives a value after this Service (or its
 // Reconciler) commits one or more events, so the outbox consumer need not
 // poll blindly. Signals coalesce (the channel holds at most one), so after a
-// wake-up read Events until it returns fewer than you asked for. Meant for one
+// wake-up claim events until fewer come than you asked for. Meant for one
 // consumer. Events written by other processes do not signal it: poll every
 // few seconds as well.
 func (s *Service) Wake() <-chan struct{} { return s.wake }
 
 // Events returns up to limit undelivered events that are due now (never
-// delivered, or whose Retry delay has passed), oldest first.
+// delivered, or whose Retry delay has passed), oldest first, without
+// claiming them: a look at what waits (tests read the outbox with it); a
+// consumer uses ClaimEvents.
 func (s *Service) Events(ctx context.Context, limit int) ([]Event, error) {
 	evs, err := s.store.PendingEvents(ctx, s.clock.Now(), limit)
 	if err != nil {

@@ -98,7 +98,7 @@ var configSettings = []configSetting{
 	{"DEEPLINK_ICON_URL", "", "icon URL the bank app shows when a deeplink opens it; set, deeplinks also name MERCHANT_NAME and lead back to the bot's chat", false},
 	{"DATABASE_URL", "khqrbot.db", "SQLite file path or file: URL, or a postgres:// URL (PostgreSQL, for several replicas)", false},
 	{"ADMIN_IDS", "", "comma-separated Telegram user ids of admins; required unless sandbox, where empty lets everyone invoice", false},
-	{"QR_TTL", shortDuration(payments.DefaultQRTTL), "how long a QR can be paid, 10s to " + shortDuration(payments.MaxQRTTL), false},
+	{"QR_TTL", shortDuration(payments.DefaultQRTTL), "how long a QR can be paid, " + qrTTLRange, false},
 	{"POLL_INTERVAL", shortDuration(payments.DefaultInterval), "how often pending QRs are checked, 1s to 1m", false},
 	{"LISTEN_ADDR", "", "host:port for the webhook, health (/healthz) and metrics (/metrics) endpoints; empty: no HTTP server", false},
 	{"METRICS_ADDR", "", "host:port to serve /metrics on instead of LISTEN_ADDR, e.g. a private 127.0.0.1:9090", false},
@@ -107,6 +107,13 @@ var configSettings = []configSetting{
 	{"LOG_LEVEL", "info", "debug, info, warn or error", false},
 	{"LOG_FORMAT", "text", "text or json", false},
 }
+
+// minQRTTL is the shortest QR lifetime QR_TTL and the demo's --qr-ttl take:
+// a customer needs the time to scan and pay.
+const minQRTTL = 10 * time.Second
+
+// qrTTLRange says which QR lifetimes are taken.
+var qrTTLRange = shortDuration(minQRTTL) + " to " + shortDuration(payments.MaxQRTTL)
 
 // shortDuration writes d as people type it: "10m", not "10m0s". The
 // defaults shown in help are written from the constants the code uses, so
@@ -411,7 +418,7 @@ func (r *configReader) read(needTelegram bool) *config {
 		DeeplinkIconURL: r.url("DEEPLINK_ICON_URL", "", false),
 		MerchantCity:    r.text("MERCHANT_CITY", "Phnom Penh", 15),
 		DatabaseURL:     r.database(),
-		QRTTL:           r.duration("QR_TTL", payments.DefaultQRTTL, 10*time.Second, payments.MaxQRTTL),
+		QRTTL:           r.duration("QR_TTL", payments.DefaultQRTTL, minQRTTL, payments.MaxQRTTL),
 		PollInterval:    r.duration("POLL_INTERVAL", payments.DefaultInterval, time.Second, time.Minute),
 		DefaultCurrency: khqr.USD,
 		LogFormat:       "text",

@@ -14,6 +14,7 @@ import (
 
 	"github.com/khqrbot/khqrbot/internal/botapi"
 	"github.com/khqrbot/khqrbot/internal/demo"
+	"github.com/khqrbot/khqrbot/payments"
 )
 
 // The demo's bot and people. The token only ever reaches the local Bot
@@ -42,15 +43,15 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 		"Exit codes: 0 stopped by Ctrl-C or SIGTERM, 2 usage error, 3 cannot listen or failed.")
 	addr := fs.String("addr", "127.0.0.1:8080", "address of the web page; port 0 picks a free one")
 	dbPath := fs.String("db", "", "SQLite file that keeps the demo's invoices across runs (the chats start empty each run); empty: a temporary one, removed on exit")
-	ttl := fs.Duration("qr-ttl", 2*time.Minute, "how long a QR can be paid, 10s to 10m; short, to see QRs expire")
+	ttl := fs.Duration("qr-ttl", 2*time.Minute, "how long a QR can be paid, "+qrTTLRange+"; short, to see QRs expire")
 	if code, ok := parseNoArgs(fs, args); !ok {
 		return code
 	}
 	if _, _, err := net.SplitHostPort(*addr); err != nil {
 		return usageError(fs, "--addr %q: want host:port, like 127.0.0.1:8080", *addr)
 	}
-	if *ttl < 10*time.Second || *ttl > 10*time.Minute {
-		return usageError(fs, "--qr-ttl %s: want 10s to 10m", *ttl)
+	if *ttl < minQRTTL || *ttl > payments.MaxQRTTL {
+		return usageError(fs, "--qr-ttl %s: want %s", *ttl, qrTTLRange)
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/khqrbot/khqrbot/payments"
 	"github.com/khqrbot/khqrbot/payments/bakong/sim"
 	"github.com/khqrbot/khqrbot/payments/khqr"
 )
@@ -57,12 +58,10 @@ func wrongAmount(amount int64) int64 {
 	return amount + 1
 }
 
-// amountText writes minor units of c with its decimals, as receipts do.
+// amountText writes minor units of c with its decimals, as receipts do:
+// "1.50", "10000".
 func amountText(minor int64, c khqr.Currency) string {
-	if c.Decimals() == 0 {
-		return fmt.Sprint(minor)
-	}
-	return fmt.Sprintf("%d.%02d", minor/100, minor%100)
+	return payments.Money{Amount: minor, Currency: c}.Decimal()
 }
 
 func (p *page) bankApp(w http.ResponseWriter, r *http.Request) {
