@@ -2,6 +2,7 @@ package storage
 
 import (
 	"errors"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/mattn/go-sqlite3"
@@ -23,6 +24,11 @@ const (
 // that a few replicas stay well inside the server's max_connections
 // (100 by default).
 const PostgresMaxConns = 16
+
+// PostgresConnectTimeout bounds Open's first exchange with a PostgreSQL
+// server: a new connection, which a busy server (or one across a network)
+// may take seconds to fork and authenticate, is not a hang.
+const PostgresConnectTimeout = 30 * time.Second
 
 // PostgreSQL error codes (SQLSTATE) that mean "try again": the statement
 // lost a race, nothing is wrong with it.

@@ -105,9 +105,14 @@ func (d *DB) Engine() Engine { return d.engine }
 // connect opens the pool and checks its settings. A new SQLite file's first
 // connections switch it to WAL, which needs an exclusive lock that SQLite
 // does not wait for: when several processes start on a new file, the
-// losers retry for up to BusyTimeout.
+// losers retry for up to BusyTimeout. A PostgreSQL server has up to
+// PostgresConnectTimeout to answer.
 func (d *DB) connect(ctx context.Context, dsn dsn) error {
-	ctx, cancel := context.WithTimeout(ctx, BusyTimeout)
+	limit := BusyTimeout
+	if dsn.engine == Postgres {
+		limit = PostgresConnectTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
 		err := d.tryConnect(ctx, dsn)
