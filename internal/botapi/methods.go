@@ -217,18 +217,27 @@ func (s *Server) addFileLocked(f *file) string {
 	return id
 }
 
+// messageParams reads the chat_id and message_id naming a message.
+func messageParams(p params) (int64, int, *Error) {
+	id, err := chatIDParam(p)
+	if err != nil {
+		return 0, 0, err
+	}
+	mid, perr := strconv.Atoi(p.fields["message_id"])
+	if perr != nil {
+		return 0, 0, badRequest("message identifier is not specified")
+	}
+	return id, mid, nil
+}
+
 // editableLocked finds the bot's message named by chat_id and message_id.
 func (s *Server) editableLocked(p params) (*Message, *Error) {
 	if p.has("inline_message_id") {
 		return nil, badRequest("inline messages are not supported by this server")
 	}
-	id, err := chatIDParam(p)
+	id, mid, err := messageParams(p)
 	if err != nil {
 		return nil, err
-	}
-	mid, perr := strconv.Atoi(p.fields["message_id"])
-	if perr != nil {
-		return nil, badRequest("message identifier is not specified")
 	}
 	c, ok := s.chats[id]
 	if !ok {
@@ -329,13 +338,9 @@ func (s *Server) editMessageReplyMarkup(p params) (any, *Error) {
 }
 
 func (s *Server) deleteMessage(p params) (any, *Error) {
-	id, err := chatIDParam(p)
+	id, mid, err := messageParams(p)
 	if err != nil {
 		return nil, err
-	}
-	mid, perr := strconv.Atoi(p.fields["message_id"])
-	if perr != nil {
-		return nil, badRequest("message identifier is not specified")
 	}
 	if c, ok := s.chats[id]; ok {
 		for i, m := range c.msgs {
