@@ -405,7 +405,9 @@ var (
 	cfgSchemeRe        = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]*)://`)
 )
 
-// read reads every setting, applying defaults and the sandbox rules.
+// read reads every setting, applying defaults and the sandbox rules. It is
+// long because it is a list: one setting after another, each with its checks
+// and the rules that join settings (sandbox, webhook and secret) beside them.
 func (r *configReader) read(needTelegram bool) *config {
 	c := &config{
 		TelegramToken:   r.str("TELEGRAM_BOT_TOKEN", ""),

@@ -69,7 +69,8 @@ func qrArg(e *env, fs *flag.FlagSet, pos []string) (string, int) {
 	return s, exitOK
 }
 
-// qrEncode is "qr encode": flags to Info, Encode, print.
+// qrEncode is "qr encode": flags to Info, Encode, print. It is long because
+// it declares a flag for every field of a KHQR, one a line.
 func qrEncode(_ context.Context, e *env, args []string) int {
 	fs := qrFlags(e, "encode", "--account ID --name NAME [flags]",
 		`Builds a KHQR exactly as NBC's bakong-khqr SDK 1.0.20 does and prints it.
