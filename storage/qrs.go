@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -78,6 +79,9 @@ func (d *DB) ListQRs(ctx context.Context, f payments.QRFilter) ([]payments.QR, e
 // dueColumns are the fields of the due QRs ClaimDueQRs returns.
 var dueColumns = []string{"id", "invoice_id", "bill_number", "md5", "status", "expires_at", "next_check_at", "check_failures"}
 
+// dueOrder is the order in which due QRs are checked.
+const dueOrder = "next_check_at, id"
+
 // dueQuery selects up to limit (0: all) pending QRs whose NextCheckAt is at
 // or before now, oldest NextCheckAt first, ties by ID, with only the fields
 // a check needs (dueColumns): reading the payload and the rest too makes a
@@ -86,7 +90,7 @@ var dueColumns = []string{"id", "invoice_id", "bill_number", "md5", "status", "e
 func dueQuery(q *gorm.DB, now time.Time, limit int) *gorm.DB {
 	q = q.Select(dueColumns).
 		Where("status = ? AND next_check_at <= ?", string(payments.QRPending), utc(now)).
-		Order("next_check_at, id")
+		Order(dueOrder)
 	return page(q, limit, 0)
 }
 
@@ -130,26 +134,17 @@ func (d *DB) SetQRCheck(ctx context.Context, id int64, checkedAt, next time.Time
 	})
 }
 
-// checkChunk bounds the ids of one UPDATE, well under SQLite's limit of
-// bound parameters.
-const checkChunk = 500
+// checkChunk bounds the checks one UPDATE records: five bound parameters
+// each, well under SQLite's limit (32,766) and PostgreSQL's (65,535).
+const checkChunk = 1000
 
-// checkOutcome is what a check records; checks with equal outcomes share
-// an UPDATE.
-type checkOutcome struct {
-	checkedAt, next time.Time // UTC, so that == compares instants
-	failures        int
-	lastErr         string
-}
-
-// SetQRChecks records checks in one transaction. Checks with the same
-// outcome (a cycle's "not found" answers of one md5 list call) share one
-// UPDATE ... WHERE id IN (...), so a cycle of 10,000 checks costs a few
-// hundred statements rather than 10,000. A QR named twice is EInvalid, a
-// missing QR ENotFound; either way nothing is recorded.
+// SetQRChecks records checks in one transaction, a statement per
+// checkChunk checks (UPDATE ... FROM a VALUES list of each QR's record),
+// so a cycle of 100,000 checks costs a hundred statements: grouped by
+// outcome instead, it cost one per md5 list call, 2,000, each a round trip
+// on PostgreSQL. A QR named twice is EInvalid, a missing QR ENotFound;
+// either way nothing is recorded.
 func (d *DB) SetQRChecks(ctx context.Context, checks []payments.QRCheck) error {
-	groups := map[checkOutcome][]int64{}
-	var order []checkOutcome // first appearance, so statements run in a stable order
 	seen := make(map[int64]bool, len(checks))
 	for _, c := range checks {
 		if err := c.Validate(); err != nil {
@@ -159,34 +154,59 @@ func (d *DB) SetQRChecks(ctx context.Context, checks []payments.QRCheck) error {
 			return payments.Errorf(payments.EInvalid, "record checks: QR %d is named twice", c.QRID)
 		}
 		seen[c.QRID] = true
-		o := checkOutcome{checkedAt: utc(c.CheckedAt), next: utc(c.Next), failures: c.Failures, lastErr: c.LastError}
-		if _, ok := groups[o]; !ok {
-			order = append(order, o)
-		}
-		groups[o] = append(groups[o], c.QRID)
 	}
 	return d.atomic(ctx, func(tx *gorm.DB) error {
-		for _, o := range order {
-			set := map[string]any{
-				"last_checked_at": nullTime(o.checkedAt),
-				"next_check_at":   o.next,
-				"check_failures":  o.failures,
-				"last_error":      o.lastErr,
+		for rest := checks; len(rest) > 0; {
+			chunk := rest[:min(len(rest), checkChunk)]
+			rest = rest[len(chunk):]
+			res := tx.Exec(d.checksUpdate(len(chunk)), checkVars(chunk)...)
+			if res.Error != nil {
+				return dbErr(res.Error, "record %d checks", len(checks))
 			}
-			for ids := groups[o]; len(ids) > 0; {
-				chunk := ids[:min(len(ids), checkChunk)]
-				ids = ids[len(chunk):]
-				res := tx.Model(&qrRow{}).Where("id IN ?", chunk).Updates(set)
-				if res.Error != nil {
-					return dbErr(res.Error, "record %d checks", len(checks))
+			if res.RowsAffected != int64(len(chunk)) {
+				ids := make([]int64, len(chunk))
+				for i, c := range chunk {
+					ids[i] = c.QRID
 				}
-				if res.RowsAffected != int64(len(chunk)) {
-					return missingQR(tx, chunk)
-				}
+				return missingQR(tx, ids)
 			}
 		}
 		return nil
 	})
+}
+
+// checksUpdate is the UPDATE that records n checks, bound as checkVars
+// lays them out. VALUES names its columns column1... on both engines;
+// PostgreSQL also wants their types, which SQLite does not know.
+func (d *DB) checksUpdate(n int) string {
+	row := "(?, ?, ?, ?, ?)"
+	if d.engine == Postgres {
+		row = "(CAST(? AS bigint), CAST(? AS timestamptz), CAST(? AS timestamptz), CAST(? AS bigint), CAST(? AS text))"
+	}
+	var b strings.Builder
+	b.WriteString("UPDATE qrs SET last_checked_at = v.column2, next_check_at = v.column3, check_failures = v.column4, last_error = v.column5 FROM (VALUES ")
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(row)
+	}
+	b.WriteString(") AS v WHERE qrs.id = v.column1")
+	return b.String()
+}
+
+// checkVars binds checks for checksUpdate: per check its QR, when it was
+// checked (NULL: never), the next check, the failure count and the error.
+func checkVars(checks []payments.QRCheck) []any {
+	vars := make([]any, 0, 5*len(checks))
+	for _, c := range checks {
+		var checked any
+		if t := nullTime(c.CheckedAt); t != nil {
+			checked = *t
+		}
+		vars = append(vars, c.QRID, checked, utc(c.Next), c.Failures, c.LastError)
+	}
+	return vars
 }
 
 // missingQR names the first of ids that is not stored, as ENotFound.

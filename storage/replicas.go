@@ -92,11 +92,12 @@ func forUpdate(q *gorm.DB) *gorm.DB {
 // The claim moves their NextCheckAt to until, so that no other claimer
 // takes them before then: the claimer records each check (SetQRChecks) or
 // closes the QR, and a claimer that dies leaves them due again at until.
+// The QRs returned carry the NextCheckAt they had before the claim.
 func (d *DB) ClaimDueQRs(ctx context.Context, now, until time.Time, limit int) ([]payments.QR, error) {
 	if limit <= 0 {
 		return nil, payments.Errorf(payments.EInvalid, "claim due QRs: limit %d, want a positive number", limit)
 	}
-	return claim[payments.QR, qrRow](ctx, d, "claim due QRs", "next_check_at", until, func(tx *gorm.DB) *gorm.DB {
+	return claim[payments.QR, qrRow](ctx, d, "claim due QRs", "next_check_at", dueOrder, until, func(tx *gorm.DB) *gorm.DB {
 		return dueQuery(tx, now, limit)
 	})
 }
@@ -110,32 +111,46 @@ func (d *DB) ClaimEvents(ctx context.Context, now, until time.Time, limit int) (
 	if limit <= 0 {
 		return nil, payments.Errorf(payments.EInvalid, "claim events: limit %d, want a positive number", limit)
 	}
-	return claim[payments.Event, eventRow](ctx, d, "claim events", "next_attempt", until, func(tx *gorm.DB) *gorm.DB {
+	return claim[payments.Event, eventRow](ctx, d, "claim events", "next_attempt", "id", until, func(tx *gorm.DB) *gorm.DB {
 		return tx.Where("delivered_at IS NULL AND next_attempt <= ?", utc(now)).Order("id").Limit(limit)
 	})
 }
 
-// claim runs, in one transaction, the query selected makes and moves the
-// rows it found (skipping rows other claimers hold locked) to `until` in
-// column: what ClaimDueQRs and ClaimEvents share.
+// claim moves the rows the query selected makes (skipping rows other
+// claimers hold locked) to `until` in column, and returns them as they
+// were before, in order (selected's ORDER BY): what ClaimDueQRs and
+// ClaimEvents share.
+//
+// On PostgreSQL it is one statement, one round trip: a claim every ten list
+// calls, and every replica claiming, it was four (BEGIN, SELECT, UPDATE,
+// COMMIT) and most of a 100,000-QR cycle's wall time on a loaded server.
+// On SQLite, whose statements cost no round trip and whose UPDATE cannot
+// return the rows as they were, it is a transaction of a SELECT and an
+// UPDATE.
 func claim[T, R any, P interface {
 	domainRow[T, R]
 	rowID() int64
-}](ctx context.Context, d *DB, what, column string, until time.Time, selected func(tx *gorm.DB) *gorm.DB) ([]T, error) {
+	TableName() string
+}](ctx context.Context, d *DB, what, column, order string, until time.Time, selected func(tx *gorm.DB) *gorm.DB) ([]T, error) {
 	var rows []R
-	err := d.atomic(ctx, func(tx *gorm.DB) error {
-		if err := skipLocked(selected(tx)).Find(&rows).Error; err != nil {
-			return err
-		}
-		if len(rows) == 0 {
-			return nil
-		}
-		ids := make([]int64, len(rows))
-		for i := range rows {
-			ids[i] = P(&rows[i]).rowID()
-		}
-		return tx.Model(new(R)).Where("id IN ?", ids).Update(column, utc(until)).Error
-	})
+	var err error
+	if d.engine == Postgres {
+		err = claimPostgres[R, P](d.gdb.WithContext(ctx), column, order, until, selected, &rows)
+	} else {
+		err = d.atomic(ctx, func(tx *gorm.DB) error {
+			if err := selected(tx).Find(&rows).Error; err != nil {
+				return err
+			}
+			if len(rows) == 0 {
+				return nil
+			}
+			ids := make([]int64, len(rows))
+			for i := range rows {
+				ids[i] = P(&rows[i]).rowID()
+			}
+			return tx.Model(new(R)).Where("id IN ?", ids).Update(column, utc(until)).Error
+		})
+	}
 	if err != nil {
 		return nil, dbErr(err, "%s", what)
 	}
@@ -144,6 +159,19 @@ func claim[T, R any, P interface {
 		out[i] = P(&rows[i]).domain()
 	}
 	return out, nil
+}
+
+// claimPostgres is claim's single statement: the rows selected finds are
+// locked FOR UPDATE SKIP LOCKED, updated, and returned with their values
+// from before the update, sorted by order.
+func claimPostgres[R any, P interface {
+	*R
+	TableName() string
+}](tx *gorm.DB, column, order string, until time.Time, selected func(tx *gorm.DB) *gorm.DB, rows *[]R) error {
+	table := P(new(R)).TableName()
+	due := skipLocked(selected(tx.Model(new(R))))
+	return tx.Raw("WITH due AS (?), claimed AS (UPDATE "+table+" SET "+column+" = ? FROM due WHERE "+table+".id = due.id RETURNING due.*) SELECT * FROM claimed ORDER BY "+order,
+		due, utc(until)).Scan(rows).Error
 }
 
 func (r *qrRow) rowID() int64    { return r.ID }

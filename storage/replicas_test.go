@@ -22,7 +22,8 @@ func twoProcesses(t *testing.T, e pgtest.Engine) (a, b *DB) {
 
 // TestClaimDueQRsOnce: eight claimers on two handles of one database claim
 // 50 at a time until nothing is due; every due QR is claimed exactly once,
-// and claims not recorded come due again when they expire.
+// oldest first, as it was before the claim, and claims not recorded come
+// due again when they expire.
 func TestClaimDueQRsOnce(t *testing.T) {
 	pgtest.Each(t, func(t *testing.T, e pgtest.Engine) {
 		a, b := twoProcesses(t, e)
@@ -56,10 +57,16 @@ func TestClaimDueQRsOnce(t *testing.T) {
 						return
 					}
 					mu.Lock()
-					for _, q := range qrs {
+					for j, q := range qrs {
 						claimed[q.ID]++
 						if q.MD5 == "" || q.ExpiresAt.IsZero() {
 							t.Errorf("claimed QR %d lacks its check fields: %+v", q.ID, q)
+						}
+						if !q.NextCheckAt.Before(now) {
+							t.Errorf("claimed QR %d: NextCheckAt %s, want the one it had before the claim", q.ID, q.NextCheckAt)
+						}
+						if j > 0 && !qrs[j-1].NextCheckAt.Before(q.NextCheckAt) {
+							t.Errorf("claim out of order: QR %d (next check %s) after QR %d (%s)", q.ID, q.NextCheckAt, qrs[j-1].ID, qrs[j-1].NextCheckAt)
 						}
 					}
 					mu.Unlock()
