@@ -163,14 +163,20 @@ func claim[T, R any, P interface {
 
 // claimPostgres is claim's single statement: the rows selected finds are
 // locked FOR UPDATE SKIP LOCKED, updated, and returned with their values
-// from before the update, sorted by order.
+// from before the update, sorted by order. The sort by id between the lock
+// and the update makes the statement lock every row it claims before it
+// updates any, as the SELECT then UPDATE it replaced did: interleaving
+// each lock with its row's update made the claim slow enough for a
+// concurrent claimer's scan, skipping the rows locked so far, to overtake
+// it and take every other batch of rows, so that replicas ticking together
+// each asked about a part of one list.
 func claimPostgres[R any, P interface {
 	*R
 	TableName() string
 }](tx *gorm.DB, column, order string, until time.Time, selected func(tx *gorm.DB) *gorm.DB, rows *[]R) error {
 	table := P(new(R)).TableName()
 	due := skipLocked(selected(tx.Model(new(R))))
-	return tx.Raw("WITH due AS (?), claimed AS (UPDATE "+table+" SET "+column+" = ? FROM due WHERE "+table+".id = due.id RETURNING due.*) SELECT * FROM claimed ORDER BY "+order,
+	return tx.Raw("WITH due AS (?), claimed AS (UPDATE "+table+" SET "+column+" = ? FROM (SELECT * FROM due ORDER BY id) AS due WHERE "+table+".id = due.id RETURNING due.*) SELECT * FROM claimed ORDER BY "+order,
 		due, utc(until)).Scan(rows).Error
 }
 
