@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/khqrbot/khqrbot/locales"
 	"github.com/khqrbot/khqrbot/payments"
 	"github.com/khqrbot/khqrbot/payments/card"
 	"github.com/khqrbot/khqrbot/payments/khqr"
@@ -29,7 +30,9 @@ var hardCards = []int{202, 208, 247, 364, 383, 467, 608, 623, 734, 795, 831, 922
 
 // botCard renders the i-th generated card the way the bot draws a pending QR:
 // a payload from khqr.Encode as payments.Service issues it, and the card
-// bot/view.go renders for it. The same i always gives the same card.
+// bot/view.go renders for it, in English or Khmer in turn (the language
+// leaves the payload alone, so the hard cards stay hard). The same i always
+// gives the same card.
 func botCard(i int) (png []byte, payload string, err error) {
 	r := rand.New(rand.NewPCG(uint64(i), 0x6b687172))
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(r.Int64N(int64(365 * 24 * time.Hour))))
@@ -67,6 +70,7 @@ func botCard(i int) (png []byte, payload string, err error) {
 		InvoiceNumber: number,
 		ExpiresAt:     exp,
 		Sandbox:       r.IntN(2) == 0,
+		Lang:          locales.Languages[i%len(locales.Languages)],
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("card %d: %w", i, err)
