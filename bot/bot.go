@@ -51,7 +51,7 @@ import (
 // Config is what the bot needs. Token and Service are required.
 type Config struct {
 	Token   string   // Telegram bot token; never logged
-	APIURL  string   // Bot API base URL; "" is https://api.telegram.org
+	APIURL  string   // Bot API base URL; "" is DefaultAPIURL
 	Service Payments // the payment domain: a *payments.Service
 
 	Admins       []int64 // Telegram user ids allowed to invoice and administer
@@ -68,7 +68,7 @@ type Config struct {
 	// as the deeplinks' sourceInfo (https://t.me/<username>). Optional.
 	Started func(username string)
 
-	DefaultCurrency payments.Currency // when an amount names none; default USD
+	DefaultCurrency payments.Currency // when an amount names none; default payments.DefaultCurrency
 	Location        *time.Location    // for times shown; default payments.Cambodia()
 	Clock           payments.Clock    // default the system clock
 	Log             *slog.Logger      // default discards
@@ -123,6 +123,9 @@ type Bot struct {
 	badSecrets sampler // wrong webhook secrets, logged once a minute at most
 }
 
+// DefaultAPIURL is Telegram's Bot API (TELEGRAM_API_URL).
+const DefaultAPIURL = "https://api.telegram.org"
+
 // Defaults.
 const (
 	defaultPollTimeout = time.Minute
@@ -153,7 +156,7 @@ func (c *Config) check() error {
 		return fmt.Errorf("bot config: missing %s", strings.Join(missing, ", "))
 	}
 	if c.DefaultCurrency == "" {
-		c.DefaultCurrency = payments.USD
+		c.DefaultCurrency = payments.DefaultCurrency
 	}
 	if err := c.DefaultCurrency.Validate(); err != nil {
 		return fmt.Errorf("bot config: default currency: %w", err)

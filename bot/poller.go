@@ -246,7 +246,7 @@ func (b *Bot) once(next tgbot.HandlerFunc) tgbot.HandlerFunc {
 // trimURL is a Bot API base URL without its trailing slash; "" is Telegram's.
 func trimURL(u string) string {
 	if u == "" {
-		return "https://api.telegram.org"
+		return DefaultAPIURL
 	}
 	return strings.TrimRight(u, "/")
 }

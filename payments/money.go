@@ -18,6 +18,10 @@ const (
 	USD = khqr.USD
 )
 
+// DefaultCurrency is the currency of an amount that names none
+// (DEFAULT_CURRENCY).
+const DefaultCurrency = USD
+
 // MaxAmount bounds an amount in minor units: far above any chat payment, and
 // short enough for tag 54's 13 characters in either currency.
 const MaxAmount = 1_000_000_000_00

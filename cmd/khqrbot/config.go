@@ -17,7 +17,9 @@ import (
 	"time"
 	"unicode/utf16"
 
+	"github.com/khqrbot/khqrbot/bot"
 	"github.com/khqrbot/khqrbot/payments"
+	"github.com/khqrbot/khqrbot/payments/bakong"
 	"github.com/khqrbot/khqrbot/payments/khqr"
 )
 
@@ -83,20 +85,20 @@ type configSetting struct {
 // a public contract.
 var configSettings = []configSetting{
 	{"TELEGRAM_BOT_TOKEN", "", "bot token from @BotFather (required by run)", true},
-	{"TELEGRAM_API_URL", "https://api.telegram.org", "Bot API base URL", false},
-	{"BAKONG_API_URL", "https://api-bakong.nbc.gov.kh", "Bakong Open API base URL", false},
+	{"TELEGRAM_API_URL", bot.DefaultAPIURL, "Bot API base URL", false},
+	{"BAKONG_API_URL", bakong.DefaultBaseURL, "Bakong Open API base URL", false},
 	{"BAKONG_TOKEN", "", "Open API token; without one, run is in sandbox mode on the built-in simulator", true},
 	{"BAKONG_EMAIL", "", "email the token is registered to; lets khqrbot renew it", false},
 	{"BAKONG_ACCOUNT_ID", sandboxAccountID + " in sandbox", "Bakong account that receives payments, name@bank; required unless sandbox", false},
 	{"BAKONG_PROXY_URL", "", "http(s) proxy for Bakong calls only, e.g. one in Cambodia", false},
 	{"BAKONG_MAX_RPS", strconv.Itoa(payments.DefaultMaxRPS), "most Bakong requests per second, 1 to 100", false},
 	{"MERCHANT_NAME", sandboxMerchantName + " in sandbox", "name on the KHQR, at most 25 characters; required unless sandbox", false},
-	{"MERCHANT_CITY", "Phnom Penh", "city on the KHQR, at most 15 characters", false},
+	{"MERCHANT_CITY", khqr.DefaultCity, "city on the KHQR, at most 15 characters", false},
 	{"MERCHANT_ID", "", "merchant id; with ACQUIRING_BANK makes merchant KHQRs (tag 30)", false},
 	{"ACQUIRING_BANK", "", "acquiring bank; set together with MERCHANT_ID", false},
-	{"DEFAULT_CURRENCY", "USD", "currency when /pay names none: USD or KHR", false},
+	{"DEFAULT_CURRENCY", string(payments.DefaultCurrency), "currency when /pay names none: USD or KHR", false},
 	{"DEEPLINK_ICON_URL", "", "icon URL the bank app shows when a deeplink opens it; set, deeplinks also name MERCHANT_NAME and lead back to the bot's chat", false},
-	{"DATABASE_URL", "khqrbot.db", "SQLite file path or file: URL, or a postgres:// URL (PostgreSQL, for several replicas)", false},
+	{"DATABASE_URL", defaultDatabaseURL, "SQLite file path or file: URL, or a postgres:// URL (PostgreSQL, for several replicas)", false},
 	{"ADMIN_IDS", "", "comma-separated Telegram user ids of admins; required unless sandbox, where empty lets everyone invoice", false},
 	{"QR_TTL", shortDuration(payments.DefaultQRTTL), "how long a QR can be paid, " + qrTTLRange, false},
 	{"POLL_INTERVAL", shortDuration(payments.DefaultInterval), "how often pending QRs are checked, 1s to 1m", false},
@@ -104,9 +106,16 @@ var configSettings = []configSetting{
 	{"METRICS_ADDR", "", "host:port to serve /metrics on instead of LISTEN_ADDR, e.g. a private 127.0.0.1:9090", false},
 	{"WEBHOOK_URL", "", "public https URL Telegram posts updates to; empty: long polling", false},
 	{"WEBHOOK_SECRET", "", "secret Telegram sends with each webhook update, 1-256 of A-Z a-z 0-9 _ -", true},
-	{"LOG_LEVEL", "info", "debug, info, warn or error", false},
-	{"LOG_FORMAT", "text", "text or json", false},
+	{"LOG_LEVEL", defaultLogLevel, "debug, info, warn or error", false},
+	{"LOG_FORMAT", defaultLogFormat, "text or json", false},
 }
+
+// Defaults of the settings no other package has a default for.
+const (
+	defaultDatabaseURL = "khqrbot.db"
+	defaultLogLevel    = "info"
+	defaultLogFormat   = "text"
+)
 
 // minQRTTL is the shortest QR lifetime QR_TTL and the demo's --qr-ttl take:
 // a customer needs the time to scan and pay.
@@ -411,19 +420,19 @@ var (
 func (r *configReader) read(needTelegram bool) *config {
 	c := &config{
 		TelegramToken:   r.str("TELEGRAM_BOT_TOKEN", ""),
-		TelegramAPIURL:  r.url("TELEGRAM_API_URL", "https://api.telegram.org", false),
+		TelegramAPIURL:  r.url("TELEGRAM_API_URL", bot.DefaultAPIURL, false),
 		BakongAPIURL:    r.bakongAPIURL(),
 		BakongToken:     r.bakongToken(),
 		BakongProxyURL:  r.url("BAKONG_PROXY_URL", "", false),
 		BakongEmail:     r.bakongEmail(),
 		BakongMaxRPS:    r.integer("BAKONG_MAX_RPS", payments.DefaultMaxRPS, 1, 100),
 		DeeplinkIconURL: r.url("DEEPLINK_ICON_URL", "", false),
-		MerchantCity:    r.text("MERCHANT_CITY", "Phnom Penh", 15),
+		MerchantCity:    r.text("MERCHANT_CITY", khqr.DefaultCity, 15),
 		DatabaseURL:     r.database(),
 		QRTTL:           r.duration("QR_TTL", payments.DefaultQRTTL, minQRTTL, payments.MaxQRTTL),
 		PollInterval:    r.duration("POLL_INTERVAL", payments.DefaultInterval, time.Second, time.Minute),
-		DefaultCurrency: khqr.USD,
-		LogFormat:       "text",
+		DefaultCurrency: payments.DefaultCurrency,
+		LogFormat:       defaultLogFormat,
 	}
 	c.Sandbox = c.BakongToken == ""
 
@@ -508,7 +517,7 @@ func (r *configReader) read(needTelegram bool) *config {
 		r.bad("LISTEN_ADDR", "the host:port to receive webhook updates on, like :8080, required with WEBHOOK_URL")
 	}
 
-	switch v := strings.ToLower(r.str("LOG_LEVEL", "info")); v {
+	switch v := strings.ToLower(r.str("LOG_LEVEL", defaultLogLevel)); v {
 	case "debug":
 		c.LogLevel = slog.LevelDebug
 	case "info":
@@ -520,7 +529,7 @@ func (r *configReader) read(needTelegram bool) *config {
 	default:
 		r.bad("LOG_LEVEL", "debug, info, warn or error")
 	}
-	switch v := strings.ToLower(r.str("LOG_FORMAT", "text")); v {
+	switch v := strings.ToLower(r.str("LOG_FORMAT", defaultLogFormat)); v {
 	case "text", "json":
 		c.LogFormat = v
 	default:
@@ -531,7 +540,7 @@ func (r *configReader) read(needTelegram bool) *config {
 
 // bakongAPIURL reads BAKONG_API_URL.
 func (r *configReader) bakongAPIURL() string {
-	return r.url("BAKONG_API_URL", "https://api-bakong.nbc.gov.kh", false)
+	return r.url("BAKONG_API_URL", bakong.DefaultBaseURL, false)
 }
 
 // bakongToken reads BAKONG_TOKEN; empty means sandbox mode. A bad token is
@@ -643,7 +652,7 @@ func utf16Units(s string) int { return len(utf16.Encode([]rune(s))) }
 // database reads DATABASE_URL: a SQLite path or file: URL, or a
 // PostgreSQL URL. storage.Open checks the rest when it connects.
 func (r *configReader) database() string {
-	v := r.str("DATABASE_URL", "khqrbot.db")
+	v := r.str("DATABASE_URL", defaultDatabaseURL)
 	if m := cfgSchemeRe.FindStringSubmatch(v); m != nil {
 		switch strings.ToLower(m[1]) {
 		case "file", "postgres", "postgresql":
@@ -651,7 +660,7 @@ func (r *configReader) database() string {
 		default:
 			r.bad("DATABASE_URL", "a SQLite file path such as khqrbot.db, a file: URL, or a postgres:// URL")
 		}
-		return "khqrbot.db"
+		return defaultDatabaseURL
 	}
 	return v
 }
