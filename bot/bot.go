@@ -188,18 +188,7 @@ func (c *Config) check() error {
 	if c.OutboxInterval <= 0 {
 		c.OutboxInterval = defaultOutbox
 	}
-	if c.HTTP.ReadTimeout <= 0 {
-		c.HTTP.ReadTimeout = defaultHTTPRead
-	}
-	if c.HTTP.WriteTimeout <= 0 {
-		c.HTTP.WriteTimeout = defaultHTTPWrite
-	}
-	if c.HTTP.IdleTimeout <= 0 {
-		c.HTTP.IdleTimeout = defaultHTTPIdle
-	}
-	if c.HTTP.MaxConns <= 0 {
-		c.HTTP.MaxConns = defaultHTTPConns
-	}
+	c.HTTP = c.HTTP.withDefaults()
 	if c.WebhookURL != "" && c.Listener == nil && c.ListenAddr == "" {
 		return errors.New("bot config: webhook mode needs ListenAddr (or Listener) to receive updates on")
 	}

@@ -160,6 +160,37 @@ func (b *Bot) health(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(st)
 }
 
+// withDefaults fills l's zero fields with the defaults.
+func (l HTTPLimits) withDefaults() HTTPLimits {
+	if l.ReadTimeout <= 0 {
+		l.ReadTimeout = defaultHTTPRead
+	}
+	if l.WriteTimeout <= 0 {
+		l.WriteTimeout = defaultHTTPWrite
+	}
+	if l.IdleTimeout <= 0 {
+		l.IdleTimeout = defaultHTTPIdle
+	}
+	if l.MaxConns <= 0 {
+		l.MaxConns = defaultHTTPConns
+	}
+	return l
+}
+
+// Server is an http.Server for h within l (zero fields take the defaults),
+// with ln capped at l.MaxConns: every server khqrbot opens to the network
+// (the webhook and /healthz, or /metrics alone) holds the same bounds.
+func (l HTTPLimits) Server(h http.Handler, ln net.Listener) (*http.Server, net.Listener) {
+	l = l.withDefaults()
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: min(10*time.Second, l.ReadTimeout),
+		ReadTimeout:       l.ReadTimeout,
+		WriteTimeout:      l.WriteTimeout,
+		IdleTimeout:       l.IdleTimeout,
+	}, netutil.LimitListener(ln, l.MaxConns)
+}
+
 // serveHTTP serves Handler on the configured listener, if any, until ctx
 // is done; the server's goroutines join wg.
 func (b *Bot) serveHTTP(ctx context.Context, wg *sync.WaitGroup) error {
@@ -173,15 +204,7 @@ func (b *Bot) serveHTTP(ctx context.Context, wg *sync.WaitGroup) error {
 			return fmt.Errorf("listen on %s: %w", b.cfg.ListenAddr, err)
 		}
 	}
-	lim := b.cfg.HTTP
-	ln = netutil.LimitListener(ln, lim.MaxConns)
-	srv := &http.Server{
-		Handler:           b.Handler(),
-		ReadHeaderTimeout: min(10*time.Second, lim.ReadTimeout),
-		ReadTimeout:       lim.ReadTimeout,
-		WriteTimeout:      lim.WriteTimeout,
-		IdleTimeout:       lim.IdleTimeout,
-	}
+	srv, ln := b.cfg.HTTP.Server(b.Handler(), ln)
 	wg.Go(func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			b.log.Error("http server", "addr", ln.Addr().String(), "err", err)

@@ -10,13 +10,13 @@ import (
 
 // TestNewFilesArePrivate: whichever way DATABASE_URL names a new SQLite
 // file, the file and its -wal and -shm are created 0600; an existing file
-// keeps its mode.
+// (from an older khqrbot) loses group and other access.
 func TestNewFilesArePrivate(t *testing.T) {
 	old := syscall.Umask(0o022)
 	defer syscall.Umask(old)
 	dir := t.TempDir()
 	existing := filepath.Join(dir, "existing.db")
-	if err := os.WriteFile(existing, nil, 0o640); err != nil {
+	if err := os.WriteFile(existing, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -27,7 +27,7 @@ func TestNewFilesArePrivate(t *testing.T) {
 		{filepath.Join(dir, "50%?.db"), filepath.Join(dir, "50%?.db"), 0o600},
 		{"file:" + filepath.Join(dir, "url.db") + "?_busy_timeout=1000", filepath.Join(dir, "url.db"), 0o600},
 		{"file://" + filepath.Join(dir, "abs.db"), filepath.Join(dir, "abs.db"), 0o600},
-		{existing, existing, 0o640},
+		{existing, existing, 0o600},
 	} {
 		t.Run(filepath.Base(tc.file), func(t *testing.T) {
 			db, err := Open(context.Background(), tc.url)

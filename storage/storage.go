@@ -297,9 +297,10 @@ type dsn struct {
 }
 
 // createPrivate creates dsn's SQLite file, empty and readable by its owner
-// alone (0600), when it does not exist yet. SQLite gives the -wal and -shm
-// files the mode of the database file, and all three hold the renewed
-// Bakong token: left to SQLite, they would be created 0644.
+// alone (0600), when it does not exist yet, and takes group and other
+// access away from one that does (made by an older khqrbot). SQLite gives
+// the -wal and -shm files the mode of the database file, and all three hold
+// the renewed Bakong token: left to SQLite, they would be created 0644.
 func createPrivate(dsn dsn) error {
 	if dsn.file == "" {
 		return nil
@@ -307,12 +308,32 @@ func createPrivate(dsn dsn) error {
 	f, err := os.OpenFile(dsn.file, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	switch {
 	case errors.Is(err, fs.ErrExist):
-		return nil
+		return makePrivate(dsn)
 	case err != nil:
 		return fmt.Errorf("create database %s: %w", dsn.name, err)
 	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("create database %s: %w", dsn.name, err)
+	}
+	return nil
+}
+
+// makePrivate takes group and other access away from an existing database
+// file and its -wal and -shm files.
+func makePrivate(dsn dsn) error {
+	for _, name := range []string{dsn.file, dsn.file + "-wal", dsn.file + "-shm"} {
+		fi, err := os.Stat(name)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("database %s: %w", dsn.name, err)
+		}
+		if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+			if err := os.Chmod(name, perm&^0o077); err != nil {
+				return fmt.Errorf("database %s is readable by other users and holds the Bakong token; make it private (chmod 600): %w", dsn.name, err)
+			}
+		}
 	}
 	return nil
 }

@@ -285,7 +285,7 @@ func serveMetrics(addr string, h http.Handler, log *slog.Logger) (*http.Server, 
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", h)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv, ln := bot.HTTPLimits{}.Server(mux, ln)
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("metrics server", "err", err)
