@@ -32,9 +32,9 @@ var migrations = []migration{
 }
 
 // indexDueByID makes ix_qrs_due (status, next_check_at, id), the order in
-// which DueQRs and ClaimDueQRs take due QRs. SQLite's index already ends
-// with the rowid; PostgreSQL's did not, so it read and sorted every due QR
-// to return the first 500: with 100,000 pending, each claim read them all.
+// which ClaimDueQRs takes due QRs. SQLite's index already ends with the
+// rowid; PostgreSQL's did not, so it read and sorted every due QR to return
+// the first 500: with 100,000 pending, each claim read them all.
 func indexDueByID(tx *gorm.DB) error {
 	return execAll(tx,
 		"DROP INDEX ix_qrs_due",
