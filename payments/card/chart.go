@@ -95,14 +95,8 @@ var seriesColors = map[string]color.RGBA{
 type chartFaces struct{ title, subtitle, heading, tick, value, footer *text.Face }
 
 var loadChartFaces = sync.OnceValues(func() (*chartFaces, error) {
-	var err error
-	mk := func(w text.Weight, px float64) *text.Face {
-		f, e := text.NewFace(w, px)
-		if e != nil && err == nil {
-			err = fmt.Errorf("card: chart font face %vpx: %w", px, e)
-		}
-		return f
-	}
+	var l faceLoader
+	mk := l.face
 	return &chartFaces{
 		title:    mk(text.Bold, 54),
 		subtitle: mk(text.Regular, 34),
@@ -110,7 +104,7 @@ var loadChartFaces = sync.OnceValues(func() (*chartFaces, error) {
 		tick:     mk(text.Regular, 28),
 		value:    mk(text.Medium, 26),
 		footer:   mk(text.Regular, 36),
-	}, err
+	}, l.err
 })
 
 // RenderChart draws c as a PNG of ChartWidth × ChartHeight. It validates c

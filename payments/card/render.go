@@ -68,14 +68,8 @@ type faces struct {
 type amountFace struct{ number, currency *text.Face }
 
 var loadFaces = sync.OnceValues(func() (*faces, error) {
-	var err error
-	mk := func(w text.Weight, px float64) *text.Face {
-		f, e := text.NewFace(w, px)
-		if e != nil && err == nil {
-			err = fmt.Errorf("card: font face %vpx: %w", px, e)
-		}
-		return f
-	}
+	var l faceLoader
+	mk := l.face
 	fc := &faces{
 		wordmark: mk(text.Bold, 64),
 		name:     mk(text.Medium, 30),
@@ -88,8 +82,19 @@ var loadFaces = sync.OnceValues(func() (*faces, error) {
 	for _, px := range [][2]float64{{76, 32}, {64, 28}, {52, 24}, {42, 21}, {34, 19}, {28, 17}} {
 		fc.amounts = append(fc.amounts, amountFace{mk(text.Bold, px[0]), mk(text.Medium, px[1])})
 	}
-	return fc, err
+	return fc, l.err
 })
+
+// faceLoader makes font faces, keeping the first error.
+type faceLoader struct{ err error }
+
+func (l *faceLoader) face(w text.Weight, px float64) *text.Face {
+	f, err := text.NewFace(w, px)
+	if err != nil && l.err == nil {
+		l.err = fmt.Errorf("card: font face %vpx: %w", px, err)
+	}
+	return f
+}
 
 // Render draws c as a PNG image, 720 px wide. It validates c first and is
 // safe for concurrent use.
