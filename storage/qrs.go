@@ -134,17 +134,30 @@ func (d *DB) SetQRCheck(ctx context.Context, id int64, checkedAt, next time.Time
 	})
 }
 
-// checkChunk bounds the checks one UPDATE records: five bound parameters
-// each, well under SQLite's limit (32,766) and PostgreSQL's (65,535).
+// checkChunk bounds the checks one UPDATE records: at most six bound
+// parameters each on PostgreSQL (65,535 allowed), one on SQLite (32,766).
 const checkChunk = 1000
 
-// SetQRChecks records checks in one transaction, a statement per
-// checkChunk checks (UPDATE ... FROM a VALUES list of each QR's record),
-// so a cycle of 100,000 checks costs a hundred statements: grouped by
-// outcome instead, it cost one per md5 list call, 2,000, each a round trip
-// on PostgreSQL. A QR named twice is EInvalid, a missing QR ENotFound;
-// either way nothing is recorded.
+// checkOutcome is what a check records; on SQLite, checks with equal
+// outcomes share an UPDATE.
+type checkOutcome struct {
+	checkedAt, next time.Time // UTC, so that == compares instants
+	failures        int
+	lastErr         string
+}
+
+// SetQRChecks records checks in one transaction. On PostgreSQL, where each
+// statement is a round trip, one UPDATE ... FROM a VALUES list of each
+// QR's record stores checkChunk checks: a cycle of 100,000 checks costs a
+// hundred statements rather than 2,000 (one per md5 list call). On SQLite,
+// where statements cost no round trip and such an UPDATE runs slower than
+// plain ones, checks with the same outcome (a cycle's "not found" answers
+// of one md5 list call) share one UPDATE ... WHERE id IN (...). A QR named
+// twice is EInvalid, a missing QR ENotFound; either way nothing is
+// recorded.
 func (d *DB) SetQRChecks(ctx context.Context, checks []payments.QRCheck) error {
+	groups := map[checkOutcome][]int64{}
+	var order []checkOutcome // first appearance, so statements run in a stable order
 	seen := make(map[int64]bool, len(checks))
 	for _, c := range checks {
 		if err := c.Validate(); err != nil {
@@ -154,59 +167,89 @@ func (d *DB) SetQRChecks(ctx context.Context, checks []payments.QRCheck) error {
 			return payments.Errorf(payments.EInvalid, "record checks: QR %d is named twice", c.QRID)
 		}
 		seen[c.QRID] = true
+		o := checkOutcome{checkedAt: utc(c.CheckedAt), next: utc(c.Next), failures: c.Failures, lastErr: c.LastError}
+		if _, ok := groups[o]; !ok {
+			order = append(order, o)
+		}
+		groups[o] = append(groups[o], c.QRID)
 	}
 	return d.atomic(ctx, func(tx *gorm.DB) error {
-		for rest := checks; len(rest) > 0; {
-			chunk := rest[:min(len(rest), checkChunk)]
-			rest = rest[len(chunk):]
-			res := tx.Exec(d.checksUpdate(len(chunk)), checkVars(chunk)...)
-			if res.Error != nil {
-				return dbErr(res.Error, "record %d checks", len(checks))
-			}
-			if res.RowsAffected != int64(len(chunk)) {
-				ids := make([]int64, len(chunk))
-				for i, c := range chunk {
-					ids[i] = c.QRID
+		if d.engine == Postgres {
+			for rest := checks; len(rest) > 0; {
+				chunk := rest[:min(len(rest), checkChunk)]
+				rest = rest[len(chunk):]
+				sql, vars, ids := checksUpdate(chunk)
+				if err := recorded(tx, tx.Exec(sql, vars...), len(checks), ids); err != nil {
+					return err
 				}
-				return missingQR(tx, ids)
+			}
+			return nil
+		}
+		for _, o := range order {
+			set := map[string]any{
+				"last_checked_at": nullTime(o.checkedAt),
+				"next_check_at":   o.next,
+				"check_failures":  o.failures,
+				"last_error":      o.lastErr,
+			}
+			for ids := groups[o]; len(ids) > 0; {
+				chunk := ids[:min(len(ids), checkChunk)]
+				ids = ids[len(chunk):]
+				res := tx.Model(&qrRow{}).Where("id IN ?", chunk).Updates(set)
+				if err := recorded(tx, res, len(checks), chunk); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
 	})
 }
 
-// checksUpdate is the UPDATE that records n checks, bound as checkVars
-// lays them out. VALUES names its columns column1... on both engines;
-// PostgreSQL also wants their types, which SQLite does not know.
-func (d *DB) checksUpdate(n int) string {
-	row := "(?, ?, ?, ?, ?)"
-	if d.engine == Postgres {
-		row = "(CAST(? AS bigint), CAST(? AS timestamptz), CAST(? AS timestamptz), CAST(? AS bigint), CAST(? AS text))"
+// recorded checks the result of an UPDATE that recorded checks of the QRs
+// ids, of n checks in all.
+func recorded(tx, res *gorm.DB, n int, ids []int64) error {
+	if res.Error != nil {
+		return dbErr(res.Error, "record %d checks", n)
 	}
+	if res.RowsAffected != int64(len(ids)) {
+		return missingQR(tx, ids)
+	}
+	return nil
+}
+
+// checksUpdate is PostgreSQL's UPDATE recording checks, its bound values
+// and the QRs' ids. The values are, per check, its QR, when it was checked (NULL: never), the next
+// check, the failure count and the error, then the QRs' ids again. VALUES
+// names its columns column1...; the ids' IN list makes the planner fetch
+// the QRs by primary key, where it would otherwise scan the whole table
+// to join them with the VALUES list.
+func checksUpdate(checks []payments.QRCheck) (string, []any, []int64) {
 	var b strings.Builder
 	b.WriteString("UPDATE qrs SET last_checked_at = v.column2, next_check_at = v.column3, check_failures = v.column4, last_error = v.column5 FROM (VALUES ")
-	for i := range n {
+	vars := make([]any, 0, 6*len(checks))
+	for i, c := range checks {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(row)
-	}
-	b.WriteString(") AS v WHERE qrs.id = v.column1")
-	return b.String()
-}
-
-// checkVars binds checks for checksUpdate: per check its QR, when it was
-// checked (NULL: never), the next check, the failure count and the error.
-func checkVars(checks []payments.QRCheck) []any {
-	vars := make([]any, 0, 5*len(checks))
-	for _, c := range checks {
+		b.WriteString("(CAST(? AS bigint), CAST(? AS timestamptz), CAST(? AS timestamptz), CAST(? AS bigint), CAST(? AS text))")
 		var checked any
 		if t := nullTime(c.CheckedAt); t != nil {
 			checked = *t
 		}
 		vars = append(vars, c.QRID, checked, utc(c.Next), c.Failures, c.LastError)
 	}
-	return vars
+	b.WriteString(") AS v WHERE qrs.id = v.column1 AND qrs.id IN (")
+	ids := make([]int64, len(checks))
+	for i, c := range checks {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("?")
+		vars = append(vars, c.QRID)
+		ids[i] = c.QRID
+	}
+	b.WriteString(")")
+	return b.String(), vars, ids
 }
 
 // missingQR names the first of ids that is not stored, as ENotFound.
