@@ -95,7 +95,7 @@ func TestRunMetrics(t *testing.T) {
 	waitMetric := func(want float64, name string, labels ...string) {
 		t.Helper()
 		var v float64
-		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for deadline := time.Now().Add(waitLong); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 			if v = get(name, labels...); v >= want {
 				return
 			}

@@ -36,6 +36,11 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
+// waitLong bounds a wait for the bot in tests. It only catches a hang: a
+// healthy run on a loaded machine (-race, packages tested side by side on
+// two shared cores) must never reach it, so it is far above what a step takes.
+const waitLong = time.Minute
+
 // startRun runs `khqrbot run` in-process with vars as its environment and
 // returns a function that stops it (as SIGTERM does) and returns its exit code.
 func startRun(t *testing.T, vars map[string]string) (stop func() int, logs *lockedBuffer) {
@@ -81,7 +86,7 @@ func freeAddr(t *testing.T) string {
 func waitPhoto(t *testing.T, tg *telegramtest.Server, chat int64, n int) telegramtest.Message {
 	t.Helper()
 	var m telegramtest.Message
-	ok := tg.WaitFor(20*time.Second, func() bool {
+	ok := tg.WaitFor(waitLong, func() bool {
 		k := 0
 		for _, x := range tg.Messages(chat) {
 			if x.FromBot && x.PhotoFileID != "" {
@@ -101,7 +106,7 @@ func waitPhoto(t *testing.T, tg *telegramtest.Server, chat int64, n int) telegra
 
 func waitBotText(t *testing.T, tg *telegramtest.Server, chat int64, s string) {
 	t.Helper()
-	ok := tg.WaitFor(20*time.Second, func() bool {
+	ok := tg.WaitFor(waitLong, func() bool {
 		for _, x := range tg.Messages(chat) {
 			if x.FromBot && strings.Contains(x.Text, s) {
 				return true
@@ -117,7 +122,7 @@ func waitBotText(t *testing.T, tg *telegramtest.Server, chat int64, s string) {
 func waitCaption(t *testing.T, tg *telegramtest.Server, chat int64, id int, s string) telegramtest.Message {
 	t.Helper()
 	var m telegramtest.Message
-	if !tg.WaitFor(20*time.Second, func() bool { m, _ = tg.Message(chat, id); return strings.Contains(m.Caption, s) }) {
+	if !tg.WaitFor(waitLong, func() bool { m, _ = tg.Message(chat, id); return strings.Contains(m.Caption, s) }) {
 		t.Fatalf("message %d never showed %q; it shows %q", id, s, m.Caption)
 	}
 	return m
