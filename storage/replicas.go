@@ -121,12 +121,13 @@ func (d *DB) ClaimEvents(ctx context.Context, now, until time.Time, limit int) (
 // were before, in order (selected's ORDER BY): what ClaimDueQRs and
 // ClaimEvents share.
 //
-// On PostgreSQL it is one statement, one round trip: a claim every ten list
-// calls, and every replica claiming, it was four (BEGIN, SELECT, UPDATE,
-// COMMIT) and most of a 100,000-QR cycle's wall time on a loaded server.
-// On SQLite, whose statements cost no round trip and whose UPDATE cannot
-// return the rows as they were, it is a transaction of a SELECT and an
-// UPDATE.
+// Claims of one table queue behind each other, as on SQLite: on PostgreSQL
+// a transaction-scoped advisory lock per table comes first, then one
+// statement claims. Without the lock, claimers ticking together interleave
+// their SKIP LOCKED scans and split one batch between them, so a cycle asks
+// about partial md5 lists (more calls than ceil(N/50)). On SQLite, whose
+// UPDATE cannot return the rows as they were, it is a transaction of a
+// SELECT and an UPDATE under the write lock.
 func claim[T, R any, P interface {
 	domainRow[T, R]
 	rowID() int64
@@ -135,7 +136,12 @@ func claim[T, R any, P interface {
 	var rows []R
 	var err error
 	if d.engine == Postgres {
-		err = claimPostgres[R, P](d.gdb.WithContext(ctx), column, order, until, selected, &rows)
+		err = d.gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			if err := tx.Exec("SELECT pg_advisory_xact_lock(?, hashtext(?))", claimLockKey, P(new(R)).TableName()).Error; err != nil {
+				return err
+			}
+			return claimPostgres[R, P](tx, column, order, until, selected, &rows)
+		})
 	} else {
 		err = d.atomic(ctx, func(tx *gorm.DB) error {
 			if err := selected(tx).Find(&rows).Error; err != nil {
@@ -160,6 +166,11 @@ func claim[T, R any, P interface {
 	}
 	return out, nil
 }
+
+// claimLockKey, with a hash of the table's name, is the PostgreSQL advisory
+// lock that queues claims of that table ("khqr" in ASCII; migrations use
+// migrationLockKey's own key space).
+const claimLockKey int32 = 0x6b687172
 
 // claimPostgres is claim's single statement: the rows selected finds are
 // locked FOR UPDATE SKIP LOCKED, updated, and returned with their values
