@@ -2,6 +2,7 @@ package card
 
 import (
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/khqrbot/khqrbot/locales"
@@ -15,8 +16,26 @@ type words struct {
 	months []string
 }
 
-// newWords returns the card's words in lang ("" is English).
+// newWords returns the card's words in lang ("" is English), made once per
+// language: every card and chart render asks for them.
 func newWords(lang string) words {
+	if !locales.Supported(lang) {
+		lang = locales.English
+	}
+	return allWords()[lang]
+}
+
+// allWords holds each language's words. A words is read-only once made.
+var allWords = sync.OnceValue(func() map[string]words {
+	m := make(map[string]words, len(locales.Languages))
+	for _, lang := range locales.Languages {
+		m[lang] = makeWords(lang)
+	}
+	return m
+})
+
+// makeWords builds the card's words in lang.
+func makeWords(lang string) words {
 	p := locales.New(lang)
 	w := words{p: p, months: strings.Fields(p.T("card.months"))}
 	if len(w.months) != 12 {
