@@ -191,8 +191,8 @@ func (m *Metrics) BudgetWait(d time.Duration) { m.budgetWait.Observe(max(d, 0).S
 
 // BakongCall observes one Open API exchange; it is a bakong.Options.Observer.
 func (m *Metrics) BakongCall(c bakong.Call) {
-	ep := oneOf(c.Endpoint, bakong.Endpoints())
-	m.bakongCalls.WithLabelValues(ep, oneOf(c.Outcome, bakongOutcomes())).Inc()
+	ep := oneOf(c.Endpoint, bakongEndpoints)
+	m.bakongCalls.WithLabelValues(ep, oneOf(c.Outcome, bakongOutcomes)).Inc()
 	m.bakongLatency.WithLabelValues(ep).Observe(max(c.Latency, 0).Seconds())
 	if c.HTTPStatus == http.StatusTooManyRequests {
 		m.bakongRetryAfter.Observe(max(c.RetryAfter, 0).Seconds())
@@ -216,14 +216,18 @@ var (
 	sources         = []string{payments.SourcePoll, payments.SourceCheck, payments.SourceVerify, payments.SourceReview}
 )
 
-// bakongOutcomes lists Call.Outcome's values.
-func bakongOutcomes() []string {
-	out := []string{bakong.OutcomeOK, bakong.OutcomeFound, bakong.OutcomeNotFound, bakong.OutcomeFailed}
-	for _, k := range bakong.Kinds() {
-		out = append(out, string(k))
-	}
-	return out
-}
+// bakongEndpoints and bakongOutcomes list Call.Endpoint's and Call.Outcome's
+// values, built once rather than at every call observed.
+var (
+	bakongEndpoints = bakong.Endpoints()
+	bakongOutcomes  = func() []string {
+		out := []string{bakong.OutcomeOK, bakong.OutcomeFound, bakong.OutcomeNotFound, bakong.OutcomeFailed}
+		for _, k := range bakong.Kinds() {
+			out = append(out, string(k))
+		}
+		return out
+	}()
+)
 
 func currency(c payments.Currency) string {
 	if c.Validate() != nil {

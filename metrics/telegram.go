@@ -20,12 +20,6 @@ var telegramMethods = []string{
 	"getFile", "close", "logOut",
 }
 
-// telegramOutcomes are the outcome labels of Bot API calls.
-var telegramOutcomes = []string{
-	"ok", "bad_request", "unauthorized", "forbidden", "not_found", "conflict",
-	"rate_limited", "server_error", "transport_error", other,
-}
-
 // maxErrorBody bounds what is read of a 429's body to find retry_after.
 const maxErrorBody = 64 << 10
 
