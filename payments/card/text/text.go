@@ -200,6 +200,21 @@ func (f *Face) width(s string) int {
 	return f.shape(s).Width()
 }
 
+// fits reports whether s fits in room pixels. A line that fits is cached, as
+// Shape would: the callers of Fit and Wrap shape the text they get back, and
+// most often it is s whole.
+func (f *Face) fits(s string, room int) bool {
+	if l := f.cache.get(s); l != nil {
+		return l.Width() <= room
+	}
+	l := f.shape(s)
+	if l.Width() > room {
+		return false
+	}
+	f.cache.put(s, l)
+	return true
+}
+
 // Draw draws s in c with its baseline starting at (x, y).
 func (f *Face) Draw(dst draw.Image, c color.Color, x, y int, s string) {
 	f.Shape(s).Draw(dst, c, x, y)
@@ -352,7 +367,7 @@ func (e *engine) outline(f *font.Face, gid font.GID) []outlineSeg {
 // cut between whole characters, followed by Ellipsis.
 func (f *Face) Fit(s string, room int) string {
 	s = clip(s)
-	if f.width(s) <= room {
+	if f.fits(s, room) {
 		return s
 	}
 	return f.cut(s, room, Ellipsis)
@@ -365,7 +380,7 @@ func (f *Face) Wrap(s string, room, maxLines int) []string {
 	s = strings.TrimSpace(clip(s))
 	var lines []string
 	for s != "" && len(lines) < maxLines {
-		if f.width(s) <= room {
+		if f.fits(s, room) {
 			return append(lines, s)
 		}
 		if len(lines) == maxLines-1 {
