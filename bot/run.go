@@ -85,7 +85,7 @@ func (b *Bot) setUpdateMode(ctx context.Context) error {
 	_, err := b.tg.SetWebhook(ctx, &tgbot.SetWebhookParams{
 		URL:            b.cfg.WebhookURL,
 		SecretToken:    b.cfg.WebhookSecret,
-		AllowedUpdates: []string{"message", "callback_query"},
+		AllowedUpdates: allowedUpdates,
 	})
 	if err != nil {
 		return fmt.Errorf("telegram setWebhook: %w", err)
