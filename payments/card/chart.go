@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/khqrbot/khqrbot/locales"
+	"github.com/khqrbot/khqrbot/payments"
 	"github.com/khqrbot/khqrbot/payments/card/text"
 )
 
@@ -161,6 +162,7 @@ func RenderChart(c Chart) ([]byte, error) {
 
 // axis is a panel's scale: round steps from 0, and their labels.
 type axis struct {
+	cur    payments.Currency
 	dec    int // decimals of the currency
 	step   int64
 	labels []*text.Line // one per step, from 0
@@ -168,10 +170,8 @@ type axis struct {
 }
 
 func newAxis(f *text.Face, w words, s Series) axis {
-	a := axis{}
-	if s.Currency == "USD" {
-		a.dec = 2
-	}
+	a := axis{cur: payments.Currency(s.Currency)}
+	a.dec = a.cur.Decimals()
 	var top int64
 	for _, v := range s.Daily {
 		top = max(top, v)
@@ -179,7 +179,7 @@ func newAxis(f *text.Face, w words, s Series) axis {
 	step, ticks := scale(top, a.dec)
 	a.step = step
 	for i := range ticks + 1 {
-		l := f.Shape(w.digits(groupMinor(int64(i)*step, a.dec, step%pow10(a.dec) == 0)))
+		l := f.Shape(w.digits(groupMinor(int64(i)*step, a.cur, step%pow10(a.dec) == 0)))
 		a.labels = append(a.labels, l)
 		a.width = max(a.width, l.Width())
 	}
@@ -194,7 +194,7 @@ func drawSeries(cv *canvas, fc *chartFaces, w words, days []time.Time, s Series,
 	cv.roundRect(image.Rect(r.Min.X, r.Min.Y+8, r.Min.X+14, r.Min.Y+40), bar, 4, 4)
 	cv.text(fc.heading.Shape(fc.heading.Fit(s.Heading, r.Dx()-28)), ink, r.Min.X+28, r.Min.Y+38)
 
-	dec, step := a.dec, a.step
+	step := a.step
 	plot := image.Rect(r.Min.X+left+16, r.Min.Y+96, r.Max.X, r.Max.Y-52)
 	unit := float64(plot.Dy()) / float64(int64(len(a.labels)-1)*step)
 	yOf := func(v int64) int { return plot.Max.Y - int(float64(v)*unit+0.5) }
@@ -216,7 +216,7 @@ func drawSeries(cv *canvas, fc *chartFaces, w words, days []time.Time, s Series,
 			rad := min(bw/4, 10, (plot.Max.Y-y)/2)
 			cv.roundRect(image.Rect(cx-bw/2, y, cx-bw/2+bw, plot.Max.Y), bar, rad, 0)
 			if len(days) <= 10 {
-				l := fc.value.Shape(w.digits(groupMinor(v, dec, false)))
+				l := fc.value.Shape(w.digits(groupMinor(v, a.cur, false)))
 				if l.Width() <= int(slot)-4 {
 					cv.centered(l, ink, cx, y-10)
 				}
@@ -272,29 +272,13 @@ func pow10(n int) int64 {
 	return p
 }
 
-// groupMinor writes v minor units with dec decimals, thousands grouped with
-// commas: "1,250", "12.50"; whole leaves the decimals out ("12").
-func groupMinor(v int64, dec int, whole bool) string {
-	s := strconv.FormatInt(v, 10)
-	frac := ""
-	if dec > 0 {
-		for len(s) <= dec {
-			s = "0" + s
-		}
-		s, frac = s[:len(s)-dec], s[len(s)-dec:]
-		if whole {
-			frac = ""
-		}
+// groupMinor writes v minor units of c as payments.Money.Number does,
+// thousands grouped with commas: "1,250", "12.50"; whole leaves the decimals
+// out ("12").
+func groupMinor(v int64, c payments.Currency, whole bool) string {
+	s := payments.Money{Amount: v, Currency: c}.Number()
+	if whole {
+		s, _, _ = strings.Cut(s, ".")
 	}
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if frac != "" {
-		b.WriteString("." + frac)
-	}
-	return b.String()
+	return s
 }

@@ -144,15 +144,15 @@ func TestScale(t *testing.T) {
 func TestGroupMinor(t *testing.T) {
 	for _, tt := range []struct {
 		v     int64
-		dec   int
+		cur   payments.Currency
 		whole bool
 		want  string
 	}{
-		{0, 0, false, "0"}, {999, 0, false, "999"}, {1000, 0, false, "1,000"}, {1234567, 0, false, "1,234,567"},
-		{5, 2, false, "0.05"}, {1250, 2, false, "12.50"}, {123456789, 2, false, "1,234,567.89"}, {1200, 2, true, "12"},
+		{0, payments.KHR, false, "0"}, {999, payments.KHR, false, "999"}, {1000, payments.KHR, false, "1,000"}, {1234567, payments.KHR, false, "1,234,567"},
+		{5, payments.USD, false, "0.05"}, {1250, payments.USD, false, "12.50"}, {123456789, payments.USD, false, "1,234,567.89"}, {1200, payments.USD, true, "12"},
 	} {
-		if got := groupMinor(tt.v, tt.dec, tt.whole); got != tt.want {
-			t.Errorf("groupMinor(%d, %d, %v) = %q, want %q", tt.v, tt.dec, tt.whole, got, tt.want)
+		if got := groupMinor(tt.v, tt.cur, tt.whole); got != tt.want {
+			t.Errorf("groupMinor(%d, %s, %v) = %q, want %q", tt.v, tt.cur, tt.whole, got, tt.want)
 		}
 	}
 }
