@@ -123,7 +123,7 @@ func (s *Service) leaveReview(ctx context.Context, st Store, inv *Invoice, now t
 func (s *Service) resolve(ctx context.Context, verb string, id, by int64, decide func(st Store, p *Payment, inv *Invoice, now time.Time) (bool, error)) (*Invoice, error) {
 	var invoiceID int64
 	var changed bool
-	err := s.raceTx(ctx, func(st Store, _ int) error {
+	err := s.raceTx(ctx, func(st Store) error {
 		p, err := st.Payment(ctx, id)
 		if err != nil {
 			return err

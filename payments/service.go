@@ -242,7 +242,7 @@ const minReuseLife = time.Minute
 func (s *Service) qr(ctx context.Context, r QRRequest, reuse bool) (*QR, bool, error) {
 	var q *QR
 	var reused bool
-	err := s.raceTx(ctx, func(st Store, _ int) error {
+	err := s.raceTx(ctx, func(st Store) error {
 		var err error
 		q, reused, err = s.qrTx(ctx, st, r, reuse)
 		return err

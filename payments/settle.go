@@ -18,11 +18,10 @@ var errRace = errors.New("state changed concurrently")
 const maxRaceRetries = 3
 
 // raceTx runs fn in one database transaction, and again on fresh reads
-// when it fails with errRace, at most maxRaceRetries more times; try counts
-// the runs from 0.
-func (s *Service) raceTx(ctx context.Context, fn func(st Store, try int) error) error {
+// when it fails with errRace, at most maxRaceRetries more times.
+func (s *Service) raceTx(ctx context.Context, fn func(st Store) error) error {
 	for try := 0; ; try++ {
-		err := s.store.WithTx(ctx, func(st Store) error { return fn(st, try) })
+		err := s.store.WithTx(ctx, fn)
 		if !errors.Is(err, errRace) || try >= maxRaceRetries {
 			return err
 		}
@@ -67,7 +66,7 @@ func (s *Service) applyTo(ctx context.Context, invoiceID, qrID int64, found *bak
 	}
 	var p *Payment
 	var fresh bool
-	err := s.raceTx(ctx, func(st Store, _ int) error {
+	err := s.raceTx(ctx, func(st Store) error {
 		var err error
 		p, fresh, err = s.applyIn(ctx, st, invoiceID, qrID, found, source)
 		return err
