@@ -167,6 +167,9 @@ func (d *DB) SetQRChecks(ctx context.Context, checks []payments.QRCheck) error {
 			return payments.Errorf(payments.EInvalid, "record checks: QR %d is named twice", c.QRID)
 		}
 		seen[c.QRID] = true
+		if d.engine == Postgres {
+			continue // one UPDATE per chunk of checks: no grouping (see below)
+		}
 		o := checkOutcome{checkedAt: utc(c.CheckedAt), next: utc(c.Next), failures: c.Failures, lastErr: c.LastError}
 		if _, ok := groups[o]; !ok {
 			order = append(order, o)
