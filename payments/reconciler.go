@@ -376,10 +376,16 @@ func (r *Reconciler) release(ctx context.Context, c *cycle, qrs []QR) {
 
 // calls is how many calls asking about qrs take.
 func (r *Reconciler) calls(qrs []QR) int {
-	if len(qrs) > 1 && !r.clock.Now().Before(r.listRetryAt) {
+	if r.inLists(qrs, r.clock.Now()) {
 		return (len(qrs) + listSize - 1) / listSize
 	}
 	return len(qrs)
+}
+
+// inLists reports whether qrs are asked about in md5 lists at `at`: more
+// than one, and the list endpoint not refused lately.
+func (r *Reconciler) inLists(qrs []QR, at time.Time) bool {
+	return len(qrs) > 1 && !at.Before(r.listRetryAt)
 }
 
 // checkClaimed asks Bakong about qrs, in lists while the list endpoint
@@ -391,7 +397,7 @@ func (r *Reconciler) checkClaimed(ctx context.Context, c *cycle, qrs []QR) []QR 
 			return qrs
 		}
 		at := r.clock.Now()
-		if len(qrs) > 1 && !at.Before(r.listRetryAt) {
+		if r.inLists(qrs, at) {
 			n := min(listSize, len(qrs))
 			chunk := qrs[:n]
 			res, err := r.api.CheckMD5List(ctx, md5s(chunk))
