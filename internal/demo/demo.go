@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/khqrbot/khqrbot/internal/botapi"
+	"github.com/khqrbot/khqrbot/locales"
 	"github.com/khqrbot/khqrbot/payments/bakong/sim"
 )
 
@@ -45,7 +46,7 @@ func (p Person) Validate() error {
 		return fmt.Errorf("person %q: want a positive user id", p.Name)
 	case p.Name == "" || p.Role == "":
 		return errors.New("person: want a name and a role")
-	case p.Lang != "en" && p.Lang != "km":
+	case !locales.Supported(p.Lang):
 		return fmt.Errorf("person %q: language %q: want en or km", p.Name, p.Lang)
 	}
 	return nil
@@ -308,7 +309,7 @@ func (p *page) send(w http.ResponseWriter, r *http.Request) {
 // sender describes who sends an update: their name and their language
 // as the page sets it (their default otherwise).
 func (p *page) sender(who Person, lang string) []botapi.Option {
-	if lang != "en" && lang != "km" {
+	if !locales.Supported(lang) {
 		lang = who.Lang
 	}
 	return []botapi.Option{botapi.WithFirstName(who.Name), botapi.WithLanguage(lang)}
