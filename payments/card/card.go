@@ -92,8 +92,8 @@ func (c Card) Validate() error {
 	if err := validateAmount(c.Amount); err != nil {
 		return err
 	}
-	if c.Lang != "" && !locales.Supported(c.Lang) {
-		return &Error{Field: "Lang", Message: fmt.Sprintf("%q: want %s", c.Lang, strings.Join(locales.Languages, " or "))}
+	if err := validateLang(c.Lang); err != nil {
+		return err
 	}
 	if c.Currency != "USD" && c.Currency != "KHR" {
 		return &Error{Field: "Currency", Message: fmt.Sprintf("%q: want USD or KHR", c.Currency)}
@@ -115,6 +115,15 @@ func (c Card) Validate() error {
 		if err := validateShortHash(c.ShortHash); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// validateLang reports a language the card's words are not in; "" is
+// English.
+func validateLang(lang string) error {
+	if lang != "" && !locales.Supported(lang) {
+		return &Error{Field: "Lang", Message: fmt.Sprintf("%q: want %s", lang, strings.Join(locales.Languages, " or "))}
 	}
 	return nil
 }

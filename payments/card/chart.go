@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/khqrbot/khqrbot/locales"
 	"github.com/khqrbot/khqrbot/payments"
 	"github.com/khqrbot/khqrbot/payments/card/text"
 )
@@ -71,8 +70,8 @@ func (c Chart) Validate() error {
 			}
 		}
 	}
-	if c.Lang != "" && !locales.Supported(c.Lang) {
-		return &Error{Field: "Lang", Message: fmt.Sprintf("%q: want %s", c.Lang, strings.Join(locales.Languages, " or "))}
+	if err := validateLang(c.Lang); err != nil {
+		return err
 	}
 	return nil
 }
