@@ -42,7 +42,7 @@ func typeState(tx *gorm.DB) error {
 			return fmt.Errorf("add column %T.%s: %w", c.row, c.field, err)
 		}
 	}
-	for _, q := range []string{
+	if err := execAll(tx,
 		// The wording of payments.Service until version 4.
 		`UPDATE payments SET cause = 'paid' WHERE status = 'duplicate'`,
 		`UPDATE payments SET cause = 'cancelled' WHERE cause = '' AND reason LIKE 'invoice % was cancelled%'`,
@@ -52,10 +52,8 @@ func typeState(tx *gorm.DB) error {
 		`UPDATE outbox SET alert = 'outage' WHERE kind = 'alert' AND detail LIKE 'Bakong checks failed%'`,
 		`UPDATE outbox SET alert = 'qr_checks' WHERE kind = 'alert' AND detail LIKE 'checks of QR %'`,
 		`ALTER TABLE users DROP COLUMN role`,
-	} {
-		if err := tx.Exec(q).Error; err != nil {
-			return fmt.Errorf("%s: %w", q, err)
-		}
+	); err != nil {
+		return err
 	}
 	return typeTokenAlerts(tx)
 }
