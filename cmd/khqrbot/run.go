@@ -89,7 +89,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, sb *builtinSim) e
 		met.WatchToken(func() time.Time { return oa.tokenStatus().ExpiresAt })
 	}
 	links := &bakong.Deeplinker{Client: oa.client}
-	bc.Started = func(username string) { sourceDeeplinks(cfg, links, opts, username, log) }
+	bc.Started = func(username string) { sourceDeeplinks(cfg, links, oa.opts, username, log) }
 
 	svc, rec, err := newDomain(cfg, store, links, met, log)
 	if err != nil {
@@ -217,6 +217,7 @@ func botConfig(cfg *config, met *metrics.Metrics, log *slog.Logger) bot.Config {
 // needs to know of it.
 type openAPIClient struct {
 	client      *bakong.Client
+	opts        bakong.Options                                  // client's: on the simulator in sandbox mode
 	simulate    func(ctx context.Context, payload string) error // sandbox only
 	tokenStatus func() bakong.TokenStatus                       // live only
 	stop        func()
@@ -240,7 +241,7 @@ func openAPI(ctx context.Context, cfg *config, opts bakong.Options, store *stora
 			oa.stop()
 			return nil, fmt.Errorf("bakong client: %w", err)
 		}
-		oa.client, oa.simulate = api, sb.pay
+		oa.client, oa.opts, oa.simulate = api, opts, sb.pay
 		log.Warn("sandbox mode: no BAKONG_TOKEN, so QRs are paid with the built-in simulator; no real money moves", "simulator", sb.url)
 		return oa, nil
 	}
@@ -254,7 +255,7 @@ func openAPI(ctx context.Context, cfg *config, opts bakong.Options, store *stora
 	if err != nil {
 		return nil, err
 	}
-	oa.client, oa.tokenStatus = base.WithTokens(tm), tm.Status
+	oa.client, oa.opts, oa.tokenStatus = base.WithTokens(tm), opts, tm.Status
 	if st := tm.Status(); !st.ExpiresAt.IsZero() {
 		log.Info("bakong token", "expires", st.ExpiresAt.Format(time.DateOnly), "days_left", st.DaysLeft, "renewable", st.Renewable)
 	}
