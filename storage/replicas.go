@@ -315,30 +315,27 @@ func (d *DB) TakeBudget(ctx context.Context, name string, now time.Time, cost, b
 // ReleaseQRs gives back claimed QRs that were not checked after all: they
 // are due again at next. Closed QRs are left alone.
 func (d *DB) ReleaseQRs(ctx context.Context, ids []int64, next time.Time) error {
-	for len(ids) > 0 {
-		chunk := ids[:min(len(ids), checkChunk)]
-		ids = ids[len(chunk):]
-		err := d.gdb.WithContext(ctx).Model(&qrRow{}).
-			Where("id IN ? AND status = ?", chunk, string(payments.QRPending)).
-			Update("next_check_at", utc(next)).Error
-		if err != nil {
-			return dbErr(err, "release %d claimed QRs", len(chunk))
-		}
-	}
-	return nil
+	return d.release(ctx, &qrRow{}, "next_check_at", "QRs", ids, next, "status = ?", string(payments.QRPending))
 }
 
 // ReleaseEvents gives back claimed events that were not delivered after
 // all: they are due again at next. Delivered events are left alone.
 func (d *DB) ReleaseEvents(ctx context.Context, ids []int64, next time.Time) error {
+	return d.release(ctx, &eventRow{}, "next_attempt", "events", ids, next, "delivered_at IS NULL")
+}
+
+// release moves column of the rows of model with ids that are still open
+// (the condition open, with its args) to next, checkChunk ids a
+// statement: what ReleaseQRs and ReleaseEvents share.
+func (d *DB) release(ctx context.Context, model any, column, what string, ids []int64, next time.Time, open string, args ...any) error {
 	for len(ids) > 0 {
 		chunk := ids[:min(len(ids), checkChunk)]
 		ids = ids[len(chunk):]
-		err := d.gdb.WithContext(ctx).Model(&eventRow{}).
-			Where("id IN ? AND delivered_at IS NULL", chunk).
-			Update("next_attempt", utc(next)).Error
+		err := d.gdb.WithContext(ctx).Model(model).
+			Where("id IN ?", chunk).Where(open, args...).
+			Update(column, utc(next)).Error
 		if err != nil {
-			return dbErr(err, "release %d claimed events", len(chunk))
+			return dbErr(err, "release %d claimed %s", len(chunk), what)
 		}
 	}
 	return nil
