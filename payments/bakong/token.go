@@ -270,7 +270,13 @@ func (m *TokenManager) fetch(ctx context.Context) (tok, source string, unlock fu
 		if try == lockTries {
 			return "", "", unlock, errors.New("another process sharing the database is renewing the token and has not stored it yet")
 		}
-		time.Sleep(lockPoll)
+		t := time.NewTimer(lockPoll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return "", "", unlock, ctx.Err()
+		case <-t.C:
+		}
 	}
 }
 
