@@ -65,7 +65,7 @@ func (d *DB) ListQRs(ctx context.Context, f payments.QRFilter) ([]payments.QR, e
 		q = q.Where("chat_id = ?", f.ChatID)
 	}
 	if !f.Since.IsZero() {
-		q = q.Where("created_at >= ?", f.Since.UTC())
+		q = q.Where("created_at >= ?", utc(f.Since))
 	}
 	if f.Amount != (payments.Money{}) {
 		q = q.Where("amount = ? AND currency = ?", f.Amount.Amount, string(f.Amount.Currency))

@@ -405,6 +405,11 @@ func TestListQRs(t *testing.T) {
 			{"expired", payments.QRFilter{Statuses: []payments.QRStatus{payments.QRExpired}}, []int64{3}},
 			{"invoice pending", payments.QRFilter{InvoiceID: a.ID, Statuses: []payments.QRStatus{payments.QRPending}}, []int64{5, 4, 1}},
 			{"page", payments.QRFilter{Limit: 2, Offset: 1}, []int64{4, 3}},
+			// Since is kept to Precision like the times stored, on both
+			// engines: a nanosecond after t0 is still t0.
+			{"since t0", payments.QRFilter{Since: t0}, []int64{5, 4, 3, 2, 1}},
+			{"since a nanosecond after t0", payments.QRFilter{Since: t0.Add(time.Nanosecond)}, []int64{5, 4, 3, 2, 1}},
+			{"since a microsecond after t0", payments.QRFilter{Since: t0.Add(time.Microsecond)}, []int64{}},
 		}
 		for _, tt := range tests {
 			got, err := d.ListQRs(ctx, tt.f)
