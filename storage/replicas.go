@@ -290,11 +290,17 @@ func (d *DB) TakeBudget(ctx context.Context, name string, now time.Time, cost, b
 	var took int
 	var wait time.Duration
 	err := d.atomic(ctx, func(tx *gorm.DB) error {
-		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&budgetRow{Name: name}).Error; err != nil {
-			return err
-		}
 		var row budgetRow
-		if err := forUpdate(tx.Where("name = ?", name)).Take(&row).Error; err != nil {
+		err := forUpdate(tx.Where("name = ?", name)).Take(&row).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			// The budget's first take makes its row. A concurrent first take
+			// inserts nothing and, on PostgreSQL, waits for the other's
+			// commit, so the second locked read finds the row either way.
+			if err = tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&budgetRow{Name: name}).Error; err == nil {
+				err = forUpdate(tx.Where("name = ?", name)).Take(&row).Error
+			}
+		}
+		if err != nil {
 			return err
 		}
 		tat := max(row.TAT, now.UnixNano())

@@ -302,6 +302,38 @@ func TestTakeBudget(t *testing.T) {
 	})
 }
 
+// TestTakeBudgetConcurrently: sixteen takers on two processes race for a
+// budget nobody has taken from yet, whose row the first take makes; at one
+// instant they get exactly its burst between them.
+func TestTakeBudgetConcurrently(t *testing.T) {
+	pgtest.Each(t, func(t *testing.T, e pgtest.Engine) {
+		a, b := twoProcesses(t, e)
+		ctx := context.Background()
+		const cost, burst = 100 * time.Millisecond, 900 * time.Millisecond // bursts of 10
+		for round, name := range []string{"fresh", "fresh", "second"} {
+			at := t0.Add(time.Duration(round) * 10 * cost) // a full burst again each round
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			took := 0
+			for i := range 16 {
+				wg.Go(func() {
+					k, _, err := []*DB{a, b}[i%2].TakeBudget(ctx, name, at, cost, burst, 1)
+					if err != nil {
+						t.Error(err)
+					}
+					mu.Lock()
+					took += k
+					mu.Unlock()
+				})
+			}
+			wg.Wait()
+			if took != 10 {
+				t.Errorf("round %d (%s): %d taken at one instant, want the burst of 10", round, name, took)
+			}
+		}
+	})
+}
+
 func TestReleaseQRs(t *testing.T) {
 	pgtest.Each(t, func(t *testing.T, e pgtest.Engine) {
 		d, _ := newDB(t, e)
