@@ -97,7 +97,6 @@ func demoRun(ctx context.Context, e *env, ln net.Listener, db string, ttl time.D
 		return err
 	}
 	defer sb.stop()
-	cfg.BakongAPIURL = sb.url
 
 	page, err := demo.New(demo.Options{API: api, Bank: sb.sim, Merchant: demoMerchant, Customer: demoCustomer, Log: log})
 	if err != nil {
