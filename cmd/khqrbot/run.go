@@ -79,23 +79,26 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, sb *builtinSim) e
 		UserAgent: bakong.UserAgent(buildVersion()),
 		Observer:  metrics.Observers(calls.Observe, met.BakongCall),
 	}
-	oa, err := openAPI(ctx, cfg, opts, store, renewLock{store: store, replica: replica}, sb, log)
-	if err != nil {
-		return err
-	}
-	defer oa.stop()
-	bc.Simulate, bc.TokenStatus = oa.simulate, oa.tokenStatus
-	if oa.tokenStatus != nil {
-		met.WatchToken(func() time.Time { return oa.tokenStatus().ExpiresAt })
-	}
-	links := &bakong.Deeplinker{Client: oa.client}
-	bc.Started = func(username string) { sourceDeeplinks(cfg, links, oa.opts, username, log) }
-
+	// The service comes first: the token's renewal takes its lease. Its
+	// links get their client from openAPI before anything runs.
+	links := &bakong.Deeplinker{}
 	svc, rec, err := newDomain(cfg, store, links, met, log)
 	if err != nil {
 		return err
 	}
 	bc.Service, bc.LastTick = svc, rec.LastTick
+	oa, err := openAPI(ctx, cfg, opts, store, renewLock{leases: svc, replica: replica}, sb, log)
+	if err != nil {
+		return err
+	}
+	defer oa.stop()
+	links.Client = oa.client
+	bc.Simulate, bc.TokenStatus = oa.simulate, oa.tokenStatus
+	if oa.tokenStatus != nil {
+		met.WatchToken(func() time.Time { return oa.tokenStatus().ExpiresAt })
+	}
+	bc.Started = func(username string) { sourceDeeplinks(cfg, links, oa.opts, username, log) }
+
 	b, err := bot.New(bc)
 	if err != nil {
 		return err
@@ -151,7 +154,7 @@ func processName() string {
 // the deployment renews the token once and every replica takes it from
 // the database.
 type renewLock struct {
-	store   payments.Store
+	leases  *payments.Service
 	replica string
 }
 
@@ -160,15 +163,13 @@ const renewFor = 2 * time.Minute
 
 // TryLockRenewal takes the renewal lease if no other replica holds it.
 func (l renewLock) TryLockRenewal(ctx context.Context) (func(), bool, error) {
-	now := time.Now()
-	ok, err := l.store.AcquireLease(ctx, payments.TokenLease, l.replica, now, now.Add(renewFor))
-	if err != nil || !ok {
+	if _, ok, err := l.leases.AcquireLease(ctx, payments.TokenLease, l.replica, renewFor); err != nil || !ok {
 		return nil, false, err
 	}
 	return func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		l.store.ReleaseLease(ctx, payments.TokenLease, l.replica) // an unreleased lease expires
+		l.leases.ReleaseLease(ctx, payments.TokenLease, l.replica) // an unreleased lease expires
 	}, true, nil
 }
 

@@ -14,8 +14,10 @@ import (
 	"time"
 
 	"github.com/khqrbot/khqrbot/internal/telegramtest"
+	"github.com/khqrbot/khqrbot/payments"
 	"github.com/khqrbot/khqrbot/payments/bakong"
 	"github.com/khqrbot/khqrbot/payments/bakong/sim"
+	"github.com/khqrbot/khqrbot/storage"
 )
 
 // lockedBuffer is an io.Writer for logs written from many goroutines.
@@ -370,5 +372,35 @@ func TestLiveRefusesSandboxDatabase(t *testing.T) {
 	tg.SendText(100, 100, "/pay 10000 KHR noodles")
 	if m := waitPhoto(t, tg, 100, 1); strings.Contains(m.Caption, "SANDBOX") {
 		t.Errorf("live QR %q", m.Caption)
+	}
+}
+
+// TestRenewLock: the token's renewal lease is the service's lease: one
+// replica holds it at a time, and releasing it lets another take it at once.
+func TestRenewLock(t *testing.T) {
+	ctx := context.Background()
+	store, err := storage.Open(ctx, filepath.Join(t.TempDir(), "k.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	svc, err := payments.NewService(store, &bakong.Deeplinker{}, nil, payments.Config{Merchant: payments.Merchant{AccountID: "shop@aclb", Name: "Shop"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := renewLock{leases: svc, replica: "a"}, renewLock{leases: svc, replica: "b"}
+	unlock, ok, err := a.TryLockRenewal(ctx)
+	if err != nil || !ok {
+		t.Fatalf("first lock: %v %v", ok, err)
+	}
+	if _, ok, err := b.TryLockRenewal(ctx); err != nil || ok {
+		t.Fatalf("second replica got the held lease: %v %v", ok, err)
+	}
+	if holder, err := svc.LeaseHolder(ctx, payments.TokenLease); holder != "a" || err != nil {
+		t.Fatalf("lease %s held by %q (%v), want a", payments.TokenLease, holder, err)
+	}
+	unlock()
+	if _, ok, err := b.TryLockRenewal(ctx); err != nil || !ok {
+		t.Fatalf("lock after release: %v %v", ok, err)
 	}
 }
