@@ -65,7 +65,7 @@ func salesChart(p *locales.Printer, s *payments.Sales, period string) card.Chart
 	first, last := s.Days[0], s.Days[len(s.Days)-1]
 	c := card.Chart{
 		Title:    p.T("report.title", period),
-		Subtitle: p.T("report.range", day(p, first), day(p, last)),
+		Subtitle: p.T("report.range", card.Day(p.Lang(), first), card.Day(p.Lang(), last)),
 		Days:     s.Days,
 		Footer:   []string{p.T("report.count", s.Count), p.T("report.avg", payTime(p, s.TimeToPay))},
 		Lang:     p.Lang(),
@@ -78,16 +78,6 @@ func salesChart(p *locales.Printer, s *payments.Sales, period string) card.Chart
 		})
 	}
 	return c
-}
-
-// day writes t as "28 Nov 2026", the month as p names it.
-func day(p *locales.Printer, t time.Time) string {
-	months := strings.Fields(p.T("card.months"))
-	m := t.Format("Jan")
-	if len(months) == 12 {
-		m = months[t.Month()-1]
-	}
-	return p.T("report.day", t.Day(), m, t.Year())
 }
 
 // payTime writes how long paying took, to the second under an hour.

@@ -181,6 +181,15 @@ func TestKhmerDigits(t *testing.T) {
 	if got := digitMapper([]rune("0123"))("42"); got != "42" {
 		t.Errorf("a digit set of 4 runes mapped 42 to %q", got)
 	}
+	if got := w.day(at); got != "២៣ វិច្ឆិកា ២០២៥" {
+		t.Errorf("Khmer day in Khmer digits = %q", got)
+	}
+	if got, want := Day(locales.Khmer, at), "23 វិច្ឆិកា 2025"; got != want {
+		t.Errorf("Khmer day = %q, want %q", got, want)
+	}
+	if got := Day("", at); got != "23 Nov 2025" {
+		t.Errorf("English day = %q", got)
+	}
 	if got := newWords(locales.Khmer).date(at); got != "23 វិច្ឆិកា 2025, 07:32" {
 		t.Errorf("Khmer date = %q", got)
 	}

@@ -78,3 +78,14 @@ func (w words) currency(code string) string {
 func (w words) date(t time.Time) string {
 	return w.digits(w.t("card.date", t.Day(), w.months[t.Month()-1], t.Year(), t.Format("15:04")))
 }
+
+// day writes t as "23 Nov 2025", month and digits as the locale has them.
+func (w words) day(t time.Time) string {
+	return w.digits(w.t("card.day", t.Day(), w.months[t.Month()-1], t.Year()))
+}
+
+// Day writes t's date as "23 Nov 2025" in lang ("" is English), as the
+// cards write dates: the locale's month names ("card.months") and digits
+// ("card.digits"). Texts beside a card, such as a chart's subtitle, use it
+// so that they name days as the card does.
+func Day(lang string, t time.Time) string { return newWords(lang).day(t) }
