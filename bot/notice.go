@@ -2,8 +2,8 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/go-telegram/bot/models"
@@ -13,8 +13,10 @@ import (
 )
 
 // tellCreator tells the admin who made an invoice that a customer paid it
-// in another chat (an /invoice link); in their own chat they saw it.
-func (b *Bot) tellCreator(ctx context.Context, ev payments.Event) error {
+// in another chat (an /invoice link); in their own chat they saw it. It is
+// a step of d.
+func (b *Bot) tellCreator(ctx context.Context, d *delivery) error {
+	ev := d.ev
 	inv, err := b.cfg.Service.Invoice(ctx, ev.InvoiceID)
 	if err != nil {
 		return fmt.Errorf("invoice %d: %w", ev.InvoiceID, err)
@@ -30,19 +32,19 @@ func (b *Bot) tellCreator(ctx context.Context, ev payments.Event) error {
 	if q.ChatID == inv.ChatID {
 		return nil
 	}
-	p := b.printerByID(ctx, inv.CreatedBy)
-	_, err = b.sendText(ctx, inv.CreatedBy, p.T("notify.paid", inv.Number, pay.Amount.String(), pay.ShortHash), nil)
-	if undeliverable(err) {
-		b.log.Warn("cannot tell the invoice's creator", "user", inv.CreatedBy, "err", err)
-		return nil
-	}
-	return err
+	return d.tell(ctx, inv.CreatedBy, func(ctx context.Context) error {
+		p := b.printerByID(ctx, inv.CreatedBy)
+		_, err := b.sendText(ctx, inv.CreatedBy, p.T("notify.paid", inv.Number, pay.Amount.String(), pay.ShortHash), nil)
+		return err
+	})
 }
 
 // tellAdmins sends a review, duplicate or alert notice to every admin in
 // their private chat (to the invoice's creator when no admins are set). A
 // review notice carries Accept and Reject while its payment awaits them.
-func (b *Bot) tellAdmins(ctx context.Context, ev payments.Event) error {
+// Each notice is a step of d, in admin id order.
+func (b *Bot) tellAdmins(ctx context.Context, d *delivery) error {
+	ev := d.ev
 	var inv *payments.Invoice
 	var pay *payments.Payment
 	if ev.InvoiceID != 0 {
@@ -70,22 +72,21 @@ func (b *Bot) tellAdmins(ctx context.Context, ev payments.Event) error {
 		b.log.Warn("notice for admins, but no admin is configured", "kind", string(ev.Kind), "detail", ev.Detail)
 		return nil
 	}
-	var errs []error
-	for _, admin := range to {
-		p := b.printerByID(ctx, admin)
-		var kb models.ReplyMarkup
-		if rows := reviewButtons(p, inv, pay); ev.Kind == payments.EventReview && rows != nil && pay.InvoiceID == inv.ID {
-			kb = &models.InlineKeyboardMarkup{InlineKeyboard: rows}
-		}
-		if _, err := b.sendText(ctx, admin, notice(p, ev, inv, pay, b.loc), kb); err != nil {
-			if undeliverable(err) {
-				b.log.Warn("cannot tell admin", "admin", admin, "err", err)
-				continue
+	for _, admin := range slices.Sorted(slices.Values(to)) {
+		err := d.tell(ctx, admin, func(ctx context.Context) error {
+			p := b.printerByID(ctx, admin)
+			var kb models.ReplyMarkup
+			if rows := reviewButtons(p, inv, pay); ev.Kind == payments.EventReview && rows != nil && pay.InvoiceID == inv.ID {
+				kb = &models.InlineKeyboardMarkup{InlineKeyboard: rows}
 			}
-			errs = append(errs, err)
+			_, err := b.sendText(ctx, admin, notice(p, ev, inv, pay, b.loc), kb)
+			return err
+		})
+		if err != nil {
+			return err
 		}
 	}
-	return errors.Join(errs...)
+	return nil
 }
 
 // notice writes an admin notice for ev; dates show in loc.

@@ -1,7 +1,10 @@
 package bot
 
 import (
+	"cmp"
 	"context"
+	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -177,23 +180,20 @@ func (b *Bot) eventChat(ctx context.Context, ev payments.Event) int64 {
 	return q.ChatID
 }
 
-// deliverOne delivers ev and records the outcome: delivered once Telegram
-// accepted everything, delayed with backoff on a passing failure, dropped
-// (and logged) when retrying cannot help.
+// deliverOne delivers ev and records the outcome: delivered once every
+// step is done, delayed with backoff on a passing failure (the steps done
+// stay done).
 func (b *Bot) deliverOne(ctx context.Context, ev payments.Event) {
-	err := b.deliver(ctx, ev)
+	d := &delivery{b: b, ev: ev, done: ev.Done}
+	err := d.run(ctx)
 	if err != nil && ctx.Err() != nil {
-		return // shutting down: the row stays for the next run
+		return // shutting down or past the claim: the row stays for its next delivery
 	}
-	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markingTimeout)
+	mctx, cancel := marking(ctx)
 	defer cancel()
-	switch {
-	case err == nil:
+	if err == nil {
 		err = b.cfg.Service.Delivered(mctx, ev.ID)
-	case undeliverable(err):
-		b.log.Error("outbox: event cannot be delivered; dropping it", "event", ev.ID, "kind", string(ev.Kind), "err", err)
-		err = b.cfg.Service.Delivered(mctx, ev.ID)
-	default:
+	} else {
 		wait := payments.RetryDelay(ev.Attempts)
 		b.log.Warn("outbox: delivery failed; will retry", "event", ev.ID, "kind", string(ev.Kind), "attempts", ev.Attempts+1, "in", wait, "err", err)
 		err = b.cfg.Service.Retry(mctx, ev.ID, wait)
@@ -203,41 +203,139 @@ func (b *Bot) deliverOne(ctx context.Context, ev payments.Event) {
 	}
 }
 
-// deliver does what one event asks: edit the QR messages it concerns and
-// tell the people who must know.
-func (b *Bot) deliver(ctx context.Context, ev payments.Event) error {
+// marking is the context in which an outcome Telegram already saw is
+// recorded: it outlives ctx (a shutdown, the claim's margin) by at most
+// markingTimeout, so that what was done is not done again.
+func marking(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), markingTimeout)
+}
+
+// delivery is one attempt at delivering an event, as steps of one Telegram
+// call each (payments.Progress): bringing the message of each QR it
+// concerns up to date, in QR id order, then telling each person it
+// concerns, in user id order. A step done before (ev.Done) is skipped, and
+// each step Telegram took is recorded before the next call, so a delivery
+// cut short (a failed call, a crash, a replica's death) resumes where it
+// stopped rather than making every call again.
+type delivery struct {
+	b    *Bot
+	ev   payments.Event
+	done payments.Progress // steps done: recorded, or taken without a call
+}
+
+// run does what the event asks: edit the QR messages it concerns and tell
+// the people who must know.
+func (d *delivery) run(ctx context.Context) error {
+	ev := d.ev
 	switch ev.Kind {
 	case payments.EventSettled:
-		if err := b.refreshInvoice(ctx, ev.InvoiceID, ev.QRID); err != nil {
+		if err := d.invoice(ctx, ev.InvoiceID, ev.QRID); err != nil {
 			return err
 		}
-		return b.tellCreator(ctx, ev)
+		return d.b.tellCreator(ctx, d)
 	case payments.EventCancelled:
 		if ev.QRID != 0 { // one event per QR
-			return b.refreshQR(ctx, ev.QRID, false)
+			return d.qrByID(ctx, ev.QRID, false)
 		}
-		return b.refreshInvoice(ctx, ev.InvoiceID, 0)
+		return d.invoice(ctx, ev.InvoiceID, 0)
 	case payments.EventRejected:
-		return b.refreshInvoice(ctx, ev.InvoiceID, ev.QRID)
+		return d.invoice(ctx, ev.InvoiceID, ev.QRID)
 	case payments.EventExpired, payments.EventFailed:
-		return b.refreshQR(ctx, ev.QRID, true)
+		return d.qrByID(ctx, ev.QRID, true)
 	case payments.EventReview:
 		if ev.QRID != 0 {
-			if err := b.refreshQR(ctx, ev.QRID, true); err != nil {
+			if err := d.qrByID(ctx, ev.QRID, true); err != nil {
 				return err
 			}
 		}
-		return b.tellAdmins(ctx, ev)
+		return d.b.tellAdmins(ctx, d)
 	case payments.EventDuplicate:
 		if ev.QRID != 0 {
-			if err := b.refreshQR(ctx, ev.QRID, false); err != nil {
+			if err := d.qrByID(ctx, ev.QRID, false); err != nil {
 				return err
 			}
 		}
-		return b.tellAdmins(ctx, ev)
+		return d.b.tellAdmins(ctx, d)
 	case payments.EventAlert:
-		return b.tellAdmins(ctx, ev)
+		return d.b.tellAdmins(ctx, d)
 	}
-	b.log.Warn("outbox: unknown event kind; skipping", "event", ev.ID, "kind", string(ev.Kind))
+	d.b.log.Warn("outbox: unknown event kind; skipping", "event", ev.ID, "kind", string(ev.Kind))
 	return nil
+}
+
+// invoice brings every QR message of an invoice up to date, a step each
+// (the settling QR shows its receipt, siblings show "paid with another
+// QR"). The message of mainQR is sent afresh if it was never linked.
+func (d *delivery) invoice(ctx context.Context, invoiceID, mainQR int64) error {
+	qrs, err := d.b.cfg.Service.QRs(ctx, payments.QRFilter{InvoiceID: invoiceID})
+	if err != nil {
+		return fmt.Errorf("qrs of invoice %d: %w", invoiceID, err)
+	}
+	slices.SortFunc(qrs, func(a, b payments.QR) int { return cmp.Compare(a.ID, b.ID) })
+	for i := range qrs {
+		if err := d.qr(ctx, &qrs[i], qrs[i].ID == mainQR); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// qrByID is the step that brings the message of QR id up to date.
+func (d *delivery) qrByID(ctx context.Context, id int64, sendIfMissing bool) error {
+	if id <= d.done.QR {
+		return nil
+	}
+	q, err := d.b.cfg.Service.QR(ctx, id)
+	if err != nil {
+		return fmt.Errorf("qr %d: %w", id, err)
+	}
+	return d.qr(ctx, q, sendIfMissing)
+}
+
+// qr is the step that brings the message of q up to date.
+func (d *delivery) qr(ctx context.Context, q *payments.QR, sendIfMissing bool) error {
+	if q.ID <= d.done.QR {
+		return nil
+	}
+	called, err := d.b.refresh(ctx, q, sendIfMissing)
+	if err := d.failed(err, "qr", q.ID); err != nil {
+		return err
+	}
+	d.done.QR = q.ID
+	return d.record(ctx, called)
+}
+
+// tell is the step that tells user something: send makes the call.
+func (d *delivery) tell(ctx context.Context, user int64, send func(ctx context.Context) error) error {
+	if user <= d.done.User {
+		return nil
+	}
+	if err := d.failed(send(ctx), "user", user); err != nil {
+		return err
+	}
+	d.done.User = user
+	return d.record(ctx, true)
+}
+
+// failed is a step's error that stops the delivery, to be tried again: nil
+// when the step succeeded, or when retrying cannot help (the bot was
+// blocked, the chat is gone, Telegram refused the request as made), which is
+// logged and counts as done.
+func (d *delivery) failed(err error, what string, id int64) error {
+	if err == nil || !undeliverable(err) {
+		return err
+	}
+	d.b.log.Error("outbox: a step of the event cannot be delivered; skipping it", "event", d.ev.ID, "kind", string(d.ev.Kind), what, id, "err", err)
+	return nil
+}
+
+// record stores the steps done when called says the last one made a call;
+// one that made none (nothing to show) is recorded with the next one.
+func (d *delivery) record(ctx context.Context, called bool) error {
+	if !called {
+		return nil
+	}
+	mctx, cancel := marking(ctx)
+	defer cancel()
+	return d.b.cfg.Service.Progress(mctx, d.ev.ID, d.done)
 }

@@ -44,6 +44,7 @@ type Payments interface {
 	ClaimEvents(ctx context.Context, limit int) ([]payments.Event, time.Time, error)
 	Release(ctx context.Context, ids []int64) error
 	Delivered(ctx context.Context, id int64) error
+	Progress(ctx context.Context, id int64, done payments.Progress) error
 	Retry(ctx context.Context, id int64, after time.Duration) error
 
 	// Replicas: leases and handled updates.

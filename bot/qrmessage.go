@@ -99,55 +99,42 @@ func (b *Bot) showQR(ctx context.Context, p *locales.Printer, inv *payments.Invo
 	return nil
 }
 
-// refreshInvoice brings every QR message of an invoice up to date (the
-// settling QR shows its receipt, siblings show "paid with another QR"). The
-// message of mainQR is sent afresh if it was never linked.
-func (b *Bot) refreshInvoice(ctx context.Context, invoiceID, mainQR int64) error {
-	qrs, err := b.cfg.Service.QRs(ctx, payments.QRFilter{InvoiceID: invoiceID})
-	if err != nil {
-		return fmt.Errorf("qrs of invoice %d: %w", invoiceID, err)
-	}
-	var errs []error
-	for i := range qrs {
-		if err := b.refresh(ctx, &qrs[i], qrs[i].ID == mainQR); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
-}
-
 // refreshQR brings the message of QR id up to date.
 func (b *Bot) refreshQR(ctx context.Context, id int64, sendIfMissing bool) error {
 	q, err := b.cfg.Service.QR(ctx, id)
 	if err != nil {
 		return fmt.Errorf("qr %d: %w", id, err)
 	}
-	return b.refresh(ctx, q, sendIfMissing)
+	_, err = b.refresh(ctx, q, sendIfMissing)
+	return err
 }
 
 // refresh edits q's message to show q's current state: card, caption and
 // keyboard in one editMessageMedia. A message that cannot be edited (deleted,
 // or never linked after a crash) is replaced by a fresh one, relinked.
-func (b *Bot) refresh(ctx context.Context, q *payments.QR, sendIfMissing bool) error {
+// called reports whether it asked Telegram for anything: nothing is asked
+// when the message is on its way, shows a pending QR, or is missing and not
+// to be sent.
+func (b *Bot) refresh(ctx context.Context, q *payments.QR, sendIfMissing bool) (called bool, err error) {
 	if b.sending.has(q.ID) {
-		return nil // its sender shows the change once the message is linked
+		return false, nil // its sender shows the change once the message is linked
 	}
 	v, err := b.viewOf(ctx, q)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if v.Look == lookPending {
-		return nil
+		return false, nil
 	}
 	msg, err := b.cfg.Service.MessageOf(ctx, q.ID)
 	switch {
 	case payments.ErrorCode(err) == payments.ENotFound:
 		if !sendIfMissing {
-			return nil
+			return false, nil
 		}
 		msg = nil
 	case err != nil:
-		return fmt.Errorf("message of qr %d: %w", q.ID, err)
+		return false, fmt.Errorf("message of qr %d: %w", q.ID, err)
 	}
 	p := b.printerByID(ctx, q.UserID)
 	caption, kb := b.caption(p, v), b.keyboard(p, v)
@@ -163,19 +150,19 @@ func (b *Bot) refresh(ctx context.Context, q *payments.QR, sendIfMissing bool) e
 			err = b.editCaption(ctx, msg.ChatID, msg.MessageID, caption, kb)
 		}
 		if !messageGone(err) {
-			return err
+			return true, err
 		}
 		b.log.Info("message gone; sending a fresh one", "qr", q.ID, "chat", msg.ChatID, "message", msg.MessageID)
 	}
 	if png == nil {
 		_, err := b.sendText(ctx, q.ChatID, caption, kb)
-		return err
+		return true, err
 	}
 	m, err := b.sendPhoto(ctx, q.ChatID, png, fileName(v), caption, kb)
 	if err != nil {
-		return err
+		return true, err
 	}
-	return b.cfg.Service.LinkMessage(ctx, q, m.ID)
+	return true, b.cfg.Service.LinkMessage(ctx, q, m.ID)
 }
 
 // sending counts, per QR, the messages on their way: being sent or sent and

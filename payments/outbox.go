@@ -14,6 +14,9 @@ import (
 //	for {
 //		evs, until, _ := svc.ClaimEvents(ctx, 50) // due, in ID order, ours until `until`
 //		for _, e := range evs {
+//			// show makes e's Telegram calls (its steps), skipping those
+//			// e.Done says were taken, and records each with svc.Progress
+//			// before it makes the next.
 //			if err := show(ctx, e); err != nil {
 //				svc.Retry(ctx, e.ID, payments.RetryDelay(e.Attempts)) // counted; due again later
 //				continue
@@ -24,10 +27,12 @@ import (
 //	}
 //
 // as the bot's consumer (bot/outbox.go) does, one goroutine per chat.
-// Claims let replicas sharing the database deliver each event once.
-// Delivery is at least once: a crash after showing an event and before
-// Delivered shows it again, so handlers must be idempotent (editing a
-// message to the state it already shows is).
+// Claims let replicas sharing the database deliver each event once, and
+// Progress lets a delivery that stopped halfway (a failed call, a crash, a
+// replica's death) resume where it stopped. What can still repeat is the
+// one call a crash cut off between Telegram taking it and its record, so
+// handlers must be idempotent (editing a message to the state it already
+// shows is).
 
 // notify signals Wake without blocking; signals coalesce.
 func (s *Service) notify() {
@@ -92,6 +97,19 @@ func (s *Service) Release(ctx context.Context, ids []int64) error {
 func (s *Service) Delivered(ctx context.Context, id int64) error {
 	if err := s.store.MarkEventDelivered(ctx, id, s.clock.Now()); err != nil {
 		return fmt.Errorf("mark event %d delivered: %w", id, err)
+	}
+	return nil
+}
+
+// Progress records that the delivery of event id got as far as done: the
+// steps done covers were taken, and delivering the event again skips them.
+// Record each step before making the next one.
+func (s *Service) Progress(ctx context.Context, id int64, done Progress) error {
+	if err := done.Validate(); err != nil {
+		return err
+	}
+	if err := s.store.SetEventProgress(ctx, id, done); err != nil {
+		return fmt.Errorf("record the delivery progress of event %d: %w", id, err)
 	}
 	return nil
 }

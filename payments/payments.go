@@ -242,6 +242,28 @@ type Event struct {
 	Attempts    int
 	NextAttempt time.Time // zero: now
 	DeliveredAt time.Time // zero: not yet
+	Done        Progress  // the steps of its delivery already taken
+}
+
+// Progress is how far the delivery of an event got, so that delivering it
+// again (after a failed step, a crash, or the death of the replica that had
+// it) skips what Telegram already took. An event's steps are, in this
+// order, bringing up to date the message of each QR it concerns, in QR id
+// order, then telling each person it concerns, in user id order; each is
+// one Telegram call, recorded before the next is made. Ids only grow, so
+// "every step up to this id" stays true when a step is added between two
+// deliveries (a QR issued since): the new one has a higher id.
+type Progress struct {
+	QR   int64 // the messages of the event's QRs with ids up to QR are up to date
+	User int64 // the people with ids up to User were told
+}
+
+// Validate reports a progress no delivery records: a negative id.
+func (p Progress) Validate() error {
+	if p.QR < 0 || p.User < 0 {
+		return Errorf(EInvalid, "delivery progress: QR %d, user %d; want ids of 0 or more", p.QR, p.User)
+	}
+	return nil
 }
 
 // Message links a Telegram message to the QR it shows, so state changes edit it.

@@ -70,6 +70,9 @@ type Store interface {
 	MarkEventDelivered(ctx context.Context, id int64, at time.Time) error
 	// DelayEvent counts a failed delivery and sets when to try again.
 	DelayEvent(ctx context.Context, id int64, next time.Time) error
+	// SetEventProgress records how far the delivery of event id got; it
+	// never moves back.
+	SetEventProgress(ctx context.Context, id int64, done Progress) error
 
 	// LinkMessage records that a Telegram message shows a QR; a QR has at most
 	// one message, and linking again replaces it.

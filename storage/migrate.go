@@ -29,6 +29,7 @@ var migrations = []migration{
 	{4, "index QRs by invoice and status, and by user and time", indexQRLimits},
 	{5, "typed payment causes and alert kinds; no user roles", typeState},
 	{6, "due QRs indexed in claim order", indexDueByID},
+	{7, "outbox delivery progress", recordProgress},
 }
 
 // indexDueByID makes ix_qrs_due (status, next_check_at, id), the order in

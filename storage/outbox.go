@@ -69,3 +69,23 @@ func (d *DB) DelayEvent(ctx context.Context, id int64, next time.Time) error {
 	}
 	return nil
 }
+
+// SetEventProgress records how far the delivery of event id got, in one
+// small UPDATE (one per Telegram call of a delivery). Each mark only moves
+// forward: a late writer never undoes a step recorded after its own.
+func (d *DB) SetEventProgress(ctx context.Context, id int64, done payments.Progress) error {
+	if err := done.Validate(); err != nil {
+		return err
+	}
+	res := d.gdb.WithContext(ctx).Model(&eventRow{}).Where("id = ?", id).Updates(map[string]any{
+		"done_qr":   gorm.Expr("CASE WHEN done_qr < ? THEN ? ELSE done_qr END", done.QR, done.QR),
+		"done_user": gorm.Expr("CASE WHEN done_user < ? THEN ? ELSE done_user END", done.User, done.User),
+	})
+	if res.Error != nil {
+		return dbErr(res.Error, "record the delivery progress of event %d", id)
+	}
+	if res.RowsAffected == 0 {
+		return payments.Errorf(payments.ENotFound, "event %d not found", id)
+	}
+	return nil
+}

@@ -236,6 +236,8 @@ type eventRow struct {
 	Attempts    int
 	NextAttempt time.Time
 	DeliveredAt *time.Time
+	DoneQR      int64 `gorm:"column:done_qr"`
+	DoneUser    int64
 }
 
 // TableName names the outbox table.
@@ -256,6 +258,8 @@ func eventToRow(e *payments.Event) eventRow {
 		Attempts:    e.Attempts,
 		NextAttempt: utc(e.NextAttempt),
 		DeliveredAt: nullTime(e.DeliveredAt),
+		DoneQR:      e.Done.QR,
+		DoneUser:    e.Done.User,
 	}
 }
 
@@ -274,6 +278,7 @@ func (r *eventRow) domain() payments.Event {
 		Attempts:    r.Attempts,
 		NextAttempt: utc(r.NextAttempt),
 		DeliveredAt: derefTime(r.DeliveredAt),
+		Done:        payments.Progress{QR: r.DoneQR, User: r.DoneUser},
 	}
 }
 
