@@ -51,6 +51,12 @@ type options struct {
 	// beforeLink, when set, runs before the bot links a message to its QR:
 	// the message is in the chat, the link not yet stored.
 	beforeLink func(q *payments.QR)
+	// progressed, when set, runs after the bot recorded a step of an
+	// event's delivery.
+	progressed func(id int64, done payments.Progress)
+	// delivered, when set, is how the bot marks an event delivered: mark
+	// marks it, and the test may fail the marking instead.
+	delivered func(id int64, mark func() error) error
 }
 
 // harness is the whole bot, built from the real pieces: the fake Bot API,
@@ -76,6 +82,9 @@ type harness struct {
 	bot   *bot.Bot
 	addr  string // webhook listener
 	stop  func()
+	// cut cancels the running bot's context, as a shutdown begins, without
+	// waiting for it to stop (stop does).
+	cut context.CancelFunc
 }
 
 func newHarness(t *testing.T, o options) *harness {
@@ -135,7 +144,7 @@ func (h *harness) start() {
 	rec := payments.NewReconciler(svc, payments.ReconcilerConfig{Interval: pollInterval, MaxRPS: 100})
 	cfg := bot.Config{
 		Token: h.tg.Token(), APIURL: h.tg.URL(),
-		Service: linkSignal{svc, h.linked, h.o.beforeLink},
+		Service: linkSignal{svc, h.linked, h.o.beforeLink, h.o.progressed, h.o.delivered},
 		Admins:  h.o.admins, Sandbox: true, MerchantName: h.o.merchant,
 		Clock: h.clock, Log: log,
 		PollTimeout: 3 * time.Second, OutboxInterval: pollInterval,
@@ -173,7 +182,7 @@ func (h *harness) start() {
 	if !h.o.noPolling {
 		wg.Go(func() { rec.Run(ctx) })
 	}
-	h.store, h.svc, h.rec, h.bot = store, svc, rec, b
+	h.store, h.svc, h.rec, h.bot, h.cut = store, svc, rec, b, cancel
 	var once sync.Once
 	h.stop = func() {
 		once.Do(func() {
@@ -299,11 +308,30 @@ func (h *harness) isLinked(chat int64, id int) bool {
 }
 
 // linkSignal is the bot's Service; it also signals each message linked to a
-// QR, a step the fake Telegram cannot see.
+// QR, a step the fake Telegram cannot see, and lets a test watch or fail
+// the outbox's records.
 type linkSignal struct {
-	domain // embedded under another name: Payments is also one of its methods
-	linked chan struct{}
-	before func(q *payments.QR)
+	domain     // embedded under another name: Payments is also one of its methods
+	linked     chan struct{}
+	before     func(q *payments.QR)
+	progressed func(id int64, done payments.Progress)
+	delivered  func(id int64, mark func() error) error
+}
+
+func (s linkSignal) Progress(ctx context.Context, id int64, done payments.Progress) error {
+	err := s.domain.Progress(ctx, id, done)
+	if err == nil && s.progressed != nil {
+		s.progressed(id, done)
+	}
+	return err
+}
+
+func (s linkSignal) Delivered(ctx context.Context, id int64) error {
+	mark := func() error { return s.domain.Delivered(ctx, id) }
+	if s.delivered != nil {
+		return s.delivered(id, mark)
+	}
+	return mark()
 }
 
 type domain = bot.Payments

@@ -2,10 +2,12 @@ package bot_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -139,4 +141,128 @@ func TestPaidWhileSending(t *testing.T) {
 	if ms := h.botMessages(admin); !strings.Contains(ms[len(ms)-1].Text, "INV-000001 was paid") {
 		t.Errorf("the creator was told %q", ms[len(ms)-1].Text)
 	}
+}
+
+// TestRedeliveryResumes: the settled event of an invoice paid through its
+// link is delivered in two steps, the edit of the customer's QR message and
+// the notice to the admin who made the invoice. However its delivery is cut
+// short after the edit, the next delivery (here by the next run, once the
+// claim or the retry delay ended) makes the remaining call only: the
+// customer's message is edited once and the admin told once. Telegram's
+// "message is not modified" counts as an edit done. With a sibling (another
+// customer's QR of the same invoice, which then shows "paid with another
+// QR"), each message's edit is a step of its own.
+func TestRedeliveryResumes(t *testing.T) {
+	const notModified = "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message"
+	for _, tc := range []struct {
+		name        string
+		editRefused string // a 400 answering the edit
+		noticeFails bool   // the notice is answered 500
+		cut         bool   // the run stops once the edit is recorded
+		markFails   bool   // marking the event delivered fails
+		sibling     bool   // a second customer opened the link first
+		notices     int    // notice calls in all, refused ones too
+	}{
+		{name: "the notice fails", noticeFails: true, notices: 2},
+		{name: "the run stops after the edit", cut: true, notices: 1},
+		{name: "marking it delivered fails", markFails: true, notices: 1},
+		{name: "the edit is not modified and the notice fails", editRefused: notModified, noticeFails: true, notices: 2},
+		{name: "the run stops after the first of two edits", sibling: true, cut: true, notices: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var h *harness
+			stopped := make(chan struct{}) // the first delivery stopped short
+			var stopOnce sync.Once
+			stop := func() { stopOnce.Do(func() { close(stopped) }) }
+			marked := make(chan struct{}, 1)
+			var markings atomic.Int32
+			o := options{fakeClock: true, noPolling: true}
+			o.delivered = func(_ int64, mark func() error) error {
+				if markings.Add(1) == 1 && tc.markFails {
+					stop()
+					return errors.New("injected: the database is gone")
+				}
+				err := mark()
+				marked <- struct{}{}
+				return err
+			}
+			var cutOnce sync.Once
+			o.progressed = func(_ int64, done payments.Progress) {
+				if tc.cut && done.User == 0 {
+					cutOnce.Do(func() {
+						h.cut()
+						stop()
+					})
+				}
+			}
+			h = newHarness(t, o)
+			tok := h.shareLink("20 USD logo design")
+			chats := []int64{customer}
+			if tc.sibling {
+				chats = []int64{customer + 1, customer} // the sibling's QR has the lower id: its edit comes first
+			}
+			var m telegramtest.Message
+			for _, c := range chats {
+				h.tg.SendText(c, c, "/start inv_"+tok)
+				m = h.waitPhoto(c, 1)
+			}
+			if tc.editRefused != "" {
+				h.tg.InjectError("editMessageMedia", http.StatusBadRequest, tc.editRefused, 0)
+			}
+			if tc.noticeFails {
+				h.tg.InjectError("sendMessage", http.StatusInternalServerError, "", 0)
+			}
+			if _, err := h.sim.PayQR(scanQR(t, m.Photo), sim.Payment{}); err != nil {
+				t.Fatal(err)
+			}
+			h.poll(5, func() bool { return h.invoiceStatus("INV-000001") == payments.InvoicePaid })
+			if tc.noticeFails {
+				h.waitFor("the notice refused", func() bool { return len(h.notices(true)) == 1 })
+				stop()
+			}
+			select {
+			case <-stopped:
+			case <-time.After(waitLong):
+				t.Fatal("the first delivery never stopped short")
+			}
+			h.shutdown() // waits for the outbox to record what it did
+			// Past the claim of a delivery cut short, and the retry delay.
+			h.fake.Advance(payments.EventClaim + time.Second)
+			h.start()
+			select {
+			case <-marked:
+			case <-time.After(waitLong):
+				t.Fatal("the event was never marked delivered")
+			}
+			edits := map[string]int{}
+			for _, c := range h.tg.CallsTo("editMessageMedia") {
+				edits[c.Params["chat_id"]]++
+			}
+			for _, c := range chats {
+				if edits[itoa(c)] != 1 || len(edits) != len(chats) {
+					t.Errorf("edits per chat %v, want one of each QR message, in chats %v", edits, chats)
+				}
+			}
+			if tc.editRefused == "" {
+				if got, _ := h.tg.Message(customer, m.ID); !strings.Contains(got.Caption, "Paid") {
+					t.Errorf("the customer's message reads %q", got.Caption)
+				}
+			}
+			if n := len(h.notices(false)); n != tc.notices || len(h.notices(true)) != tc.notices-1 {
+				t.Errorf("%d notices to the admin (%d refused), want %d and one of them accepted: %v", n, len(h.notices(true)), tc.notices, h.notices(false))
+			}
+		})
+	}
+}
+
+// notices are the bot's "was paid" notices to the admin, only those
+// Telegram refused when refused is set.
+func (h *harness) notices(refused bool) []telegramtest.Call {
+	var out []telegramtest.Call
+	for _, c := range h.tg.CallsTo("sendMessage") {
+		if c.Params["chat_id"] == itoa(admin) && strings.Contains(c.Params["text"], "was paid") && (!refused || c.ErrorCode != 0) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
