@@ -53,6 +53,8 @@ type DB struct {
 	engine Engine
 	clock  payments.Clock
 	tx     bool // gdb is a transaction: WithTx reuses it and Close leaves it alone
+
+	existing bool // Open refuses to create a SQLite file (Existing)
 }
 
 var _ payments.Store = (*DB)(nil)
@@ -63,6 +65,11 @@ type Option func(*DB)
 // WithClock sets the clock that dates rows whose caller left a timestamp
 // zero, and migration records. The default is the system clock.
 func WithClock(c payments.Clock) Option { return func(d *DB) { d.clock = c } }
+
+// Existing makes Open refuse a SQLite file that does not exist, with an
+// error matching fs.ErrNotExist, where it would create one: commands that
+// only look at a deployment's database leave no empty one behind.
+func Existing() Option { return func(d *DB) { d.existing = true } }
 
 // Open opens the database at databaseURL and brings its schema up to date.
 //
@@ -85,6 +92,11 @@ func Open(ctx context.Context, databaseURL string, opts ...Option) (*DB, error) 
 	d := &DB{clock: payments.SystemClock{}, engine: dsn.engine}
 	for _, o := range opts {
 		o(d)
+	}
+	if d.existing && dsn.file != "" {
+		if _, err := os.Stat(dsn.file); err != nil {
+			return nil, fmt.Errorf("open database %s: %w", dsn.name, err)
+		}
 	}
 	if err := createPrivate(dsn); err != nil {
 		return nil, err

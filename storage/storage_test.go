@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -179,6 +180,33 @@ func TestOpenErrors(t *testing.T) {
 	}
 	if _, err := Open(ctx, "file:"+t.TempDir()+"/k.db?_foreign_keys=off"); err == nil || !strings.Contains(err.Error(), "foreign keys are off") {
 		t.Errorf("foreign keys off: %v", err)
+	}
+}
+
+// TestOpenExisting: with Existing, Open opens a SQLite file that exists and
+// refuses, creating nothing, one that does not.
+func TestOpenExisting(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	for _, url := range []string{filepath.Join(dir, "k.db"), "file:" + filepath.Join(dir, "k.db") + "?_busy_timeout=100"} {
+		if _, err := Open(ctx, url, Existing()); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s missing: %v, want fs.ErrNotExist", url, err)
+		}
+		if names, _ := filepath.Glob(filepath.Join(dir, "*")); len(names) != 0 {
+			t.Fatalf("Existing created %v", names)
+		}
+	}
+	d, _ := openPath(t, filepath.Join(dir, "k.db"))
+	d.Close()
+	d, err := Open(ctx, filepath.Join(dir, "k.db"), Existing())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	if d, err := Open(ctx, ":memory:", Existing()); err != nil {
+		t.Errorf(":memory: with Existing: %v", err)
+	} else {
+		d.Close()
 	}
 }
 

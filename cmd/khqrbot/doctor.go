@@ -218,15 +218,11 @@ func (d *doctor) checkToken(ctx context.Context) (checkStatus, string) {
 			store = db
 		}
 	}
-	m, err := bakong.NewTokenManager(ctx, bakong.TokenConfig{Token: d.cfg.BakongToken, Store: store, Clock: d.now})
+	st, err := tokenInUse(ctx, d.cfg.BakongToken, d.cfg.BakongEmail, store, d.now)
 	if err != nil {
-		return checkFail, fmt.Sprintf("the renewed token in the database cannot be read: %v", err)
+		return checkFail, err.Error()
 	}
-	st := m.Status()
-	which := "BAKONG_TOKEN"
-	if st.Source == "store" {
-		which = "the renewed token in the database"
-	}
+	which := tokenSource(st)
 	if st.ExpiresAt.IsZero() {
 		_, err := bakong.DecodeExpiry(d.cfg.BakongToken)
 		return checkFail, fmt.Sprintf("BAKONG_TOKEN cannot be read: %v; copy it again from the token email%s", err, note)

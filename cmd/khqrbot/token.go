@@ -6,20 +6,23 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"time"
 
 	"github.com/khqrbot/khqrbot/payments/bakong"
+	"github.com/khqrbot/khqrbot/storage"
 )
 
 // tokenUsage lists the token subcommands.
 func tokenUsage(w io.Writer) {
-	fmt.Fprintln(w, `Usage: khqrbot token status [--bakong-token T] [--email E] [--json]
+	fmt.Fprintln(w, `Usage: khqrbot token status [--bakong-token T] [--email E] [--database-url D] [--json]
        khqrbot token request --email E --org O --project P
        khqrbot token verify CODE
        khqrbot token renew [--email E]
 
-The Open API token: status reads BAKONG_TOKEN's expiry locally (no call);
-request and verify get a first token by email (API v1.0.2; today the portal
+The Open API token: status reads the expiry of the token the bot uses
+locally (no call): BAKONG_TOKEN, or the renewed one kept in the database
+(DATABASE_URL) when it expires later, as 'khqrbot run' picks it; request and verify get a first token by email (API v1.0.2; today the portal
 https://api-bakong.nbc.gov.kh/register does this); renew asks for a new token
 for the registered email (BAKONG_EMAIL) and prints it as BAKONG_TOKEN=...
 The running bot renews by itself when BAKONG_EMAIL is set.
@@ -54,6 +57,7 @@ func tokenEmail(e *env, fs *flag.FlagSet, sf *settingFlags) (string, int) {
 }
 
 type tokenStatusJSON struct {
+	Source    string     `json:"source"` // "database" (renewed) or "environment" (BAKONG_TOKEN)
 	ExpiresAt time.Time  `json:"expiresAt"`
 	DaysLeft  int        `json:"daysLeft"`
 	Expired   bool       `json:"expired"`
@@ -62,37 +66,58 @@ type tokenStatusJSON struct {
 	Summary   string     `json:"summary"`
 }
 
+// tokenStatusTimeout bounds opening the database token status looks in.
+const tokenStatusTimeout = 15 * time.Second
+
 func tokenStatus(ctx context.Context, e *env, args []string) int {
-	fs := tokenFlags(e, "status", "[--bakong-token T] [--email E] [--json]", "Decodes the token's expiry locally; no call to Bakong.")
+	fs := tokenFlags(e, "status", "[--bakong-token T] [--email E] [--database-url D] [--json]",
+		"Decodes the expiry of the token the bot uses locally, BAKONG_TOKEN or the renewed one in the database; no call to Bakong.")
 	sf := newSettingFlags(fs)
 	sf.add("BAKONG_TOKEN", flagName("BAKONG_TOKEN"))
 	sf.add("BAKONG_EMAIL", "email")
+	sf.add("DATABASE_URL", flagName("DATABASE_URL"))
 	asJSON := fs.Bool("json", false, "print JSON for scripts")
 	if code, ok := parseNoArgs(fs, args); !ok {
 		return code
 	}
 	r := sf.reader(e.getenv)
-	t, email := r.bakongToken(), r.bakongEmail()
+	t, email, dbURL := r.bakongToken(), r.bakongEmail(), r.database()
 	if err := r.err(); err != nil {
 		return cmdError(e, fs, exitUsage, err)
 	}
 	if t == "" {
 		return cmdError(e, fs, exitUsage, errors.New("no token: set BAKONG_TOKEN or pass --bakong-token"))
 	}
-	if _, err := bakong.DecodeExpiry(t); err != nil {
+	var store bakong.TokenStore
+	octx, cancel := context.WithTimeout(ctx, tokenStatusTimeout)
+	defer cancel()
+	// Existing: no database yet means no renewed token, and status makes none.
+	db, err := storage.Open(octx, dbURL, storage.Existing())
+	switch {
+	case err == nil:
+		defer db.Close()
+		store = db
+	case !errors.Is(err, iofs.ErrNotExist):
+		fmt.Fprintf(e.stderr, "khqrbot token status: %v; a renewed token there could not be looked for\n", err)
+	}
+	st, err := tokenInUse(octx, t, email, store, time.Now)
+	if err != nil {
+		return cmdError(e, fs, exitError, err)
+	}
+	if st.ExpiresAt.IsZero() {
+		_, err := bakong.DecodeExpiry(t)
 		return cmdError(e, fs, exitUsage, fmt.Errorf("BAKONG_TOKEN cannot be read: %v; copy it again from the token email", err))
 	}
-	m, err := bakong.NewTokenManager(ctx, bakong.TokenConfig{Token: t, Email: email})
-	if err != nil {
-		return cmdError(e, fs, exitUsage, err)
-	}
-	st := m.Status()
 	code := exitOK
 	if st.Expired {
 		code = exitNo
 	}
 	if *asJSON {
-		j := tokenStatusJSON{ExpiresAt: st.ExpiresAt.UTC(), DaysLeft: st.DaysLeft, Expired: st.Expired, Renewable: st.Renewable, Summary: st.String()}
+		source := "environment"
+		if st.Source == "store" {
+			source = "database"
+		}
+		j := tokenStatusJSON{Source: source, ExpiresAt: st.ExpiresAt.UTC(), DaysLeft: st.DaysLeft, Expired: st.Expired, Renewable: st.Renewable, Summary: st.String()}
 		if !st.RenewAt.IsZero() {
 			at := st.RenewAt.UTC()
 			j.RenewAt = &at
@@ -100,6 +125,7 @@ func tokenStatus(ctx context.Context, e *env, args []string) int {
 		printJSON(e.stdout, j)
 		return code
 	}
+	fmt.Fprintf(e.stdout, "token       %s\n", tokenSource(st))
 	fmt.Fprintf(e.stdout, "expires at  %s\n", st.ExpiresAt.UTC().Format("2006-01-02 15:04:05 MST"))
 	fmt.Fprintf(e.stdout, "days left   %d\n", st.DaysLeft)
 	if st.Renewable {
@@ -190,6 +216,26 @@ func tokenRenew(ctx context.Context, e *env, args []string) int {
 	}
 	fmt.Fprintln(e.stderr, "khqrbot token renew: the old token may stop working; put the new one where the bot runs")
 	return printToken(e, api.json, tok)
+}
+
+// tokenInUse reports on the Bakong token the deployment uses, picked as
+// 'khqrbot run' picks it: the renewed one in store (the database the
+// replicas share) when it expires later than configured (BAKONG_TOKEN). A
+// nil store holds no renewed token.
+func tokenInUse(ctx context.Context, configured, email string, store bakong.TokenStore, now func() time.Time) (bakong.TokenStatus, error) {
+	m, err := bakong.NewTokenManager(ctx, bakong.TokenConfig{Token: configured, Email: email, Store: store, Clock: now})
+	if err != nil {
+		return bakong.TokenStatus{}, fmt.Errorf("the renewed token in the database cannot be read: %w", err)
+	}
+	return m.Status(), nil
+}
+
+// tokenSource names the token st reports on, for people.
+func tokenSource(st bakong.TokenStatus) string {
+	if st.Source == "store" {
+		return "the renewed token in the database"
+	}
+	return "BAKONG_TOKEN"
 }
 
 // printToken prints a token the operator asked for, on stdout only.

@@ -1,12 +1,19 @@
 package main
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/khqrbot/khqrbot/storage"
 )
 
 // toolJWT is a token expiring at exp, for status checks that make no call.
@@ -25,14 +32,14 @@ func TestTokenStatus(t *testing.T) {
 		want []string
 	}{
 		{"valid, renewable", map[string]string{"BAKONG_TOKEN": toolJWT(soon), "BAKONG_EMAIL": "me@shop.kh"}, nil, 0,
-			[]string{"days left   30", "renewable   yes", soon.UTC().Format("2006-01-02")}},
+			[]string{"token       BAKONG_TOKEN\n", "days left   30", "renewable   yes", soon.UTC().Format("2006-01-02")}},
 		{"valid, no email", map[string]string{"BAKONG_TOKEN": toolJWT(soon)}, nil, 0, []string{"renewable   no: set BAKONG_EMAIL"}},
 		{"expired", map[string]string{"BAKONG_TOKEN": toolJWT(time.Now().Add(-48 * time.Hour))}, nil, 1, []string{"EXPIRED"}},
 		{"token flag", nil, []string{"--bakong-token", toolJWT(soon)}, 0, []string{"days left   30"}},
 		{"flag overrides env", map[string]string{"BAKONG_TOKEN": "not-a-jwt"}, []string{"--bakong-token", toolJWT(soon), "--email", "me@shop.kh"}, 0, []string{"days left   30", "renewable   yes"}},
 		{"bad email", map[string]string{"BAKONG_TOKEN": toolJWT(soon), "BAKONG_EMAIL": "not an email"}, nil, 2, []string{`BAKONG_EMAIL="not an email": want an email address`}},
 		{"token with spaces", map[string]string{"BAKONG_TOKEN": "ey a.b c"}, nil, 2, []string{"BAKONG_TOKEN=(set): want the Open API token, without spaces"}},
-		{"json", map[string]string{"BAKONG_TOKEN": toolJWT(soon)}, []string{"--json"}, 0, []string{`"daysLeft": 30`, `"renewable": false`, "renewal not possible"}},
+		{"json", map[string]string{"BAKONG_TOKEN": toolJWT(soon)}, []string{"--json"}, 0, []string{`"source": "environment"`, `"daysLeft": 30`, `"renewable": false`, "renewal not possible"}},
 		{"no token", nil, nil, 2, []string{"no token"}},
 		{"unreadable", map[string]string{"BAKONG_TOKEN": "not-a-jwt"}, nil, 2, []string{"cannot be read"}},
 	}
@@ -51,6 +58,62 @@ func TestTokenStatus(t *testing.T) {
 				t.Error("status shows the token")
 			}
 		})
+	}
+}
+
+// TestTokenStatusRenewed: status reports the token the deployment uses,
+// the renewed one in the database when it outlives BAKONG_TOKEN, and says
+// which; it creates no database where there is none.
+func TestTokenStatusRenewed(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now()
+	days := func(n int) string { return toolJWT(now.Add(time.Duration(n)*24*time.Hour + time.Hour)) }
+	dir := t.TempDir()
+	path := filepath.Join(dir, "k.db")
+	db, err := storage.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SaveToken(ctx, days(80)); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	missing := filepath.Join(dir, "none.db")
+	tests := []struct {
+		name string
+		vars map[string]string
+		args []string
+		code int
+		want []string
+	}{
+		{"renewed outlives BAKONG_TOKEN", map[string]string{"BAKONG_TOKEN": days(10), "DATABASE_URL": path}, nil, 0,
+			[]string{"token       the renewed token in the database\n", "days left   80"}},
+		{"renewed, expired BAKONG_TOKEN", map[string]string{"BAKONG_TOKEN": toolJWT(now.Add(-time.Hour)), "DATABASE_URL": path}, nil, 0,
+			[]string{"token       the renewed token in the database\n", "days left   80"}},
+		{"renewed, json", map[string]string{"BAKONG_TOKEN": days(10)}, []string{"--database-url", path, "--json"}, 0,
+			[]string{`"source": "database"`, `"daysLeft": 80`}},
+		{"newer BAKONG_TOKEN", map[string]string{"BAKONG_TOKEN": days(100), "DATABASE_URL": path}, nil, 0,
+			[]string{"token       BAKONG_TOKEN\n", "days left   100"}},
+		{"no database", map[string]string{"BAKONG_TOKEN": days(10), "DATABASE_URL": missing}, nil, 0,
+			[]string{"token       BAKONG_TOKEN\n", "days left   10"}},
+		{"database cannot be opened", map[string]string{"BAKONG_TOKEN": days(10), "DATABASE_URL": dir}, nil, 0,
+			[]string{"a renewed token there could not be looked for", "token       BAKONG_TOKEN\n", "days left   10"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runTool(t, tt.vars, "", append([]string{"token", "status"}, tt.args...)...)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d\n%s%s", code, tt.code, out, errOut)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out+errOut, w) {
+					t.Errorf("output lacks %q:\n%s%s", w, out, errOut)
+				}
+			}
+		})
+	}
+	if _, err := os.Stat(missing); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("status made a database at %s: %v", missing, err)
 	}
 }
 
