@@ -44,6 +44,9 @@ type doctor struct {
 	timeout  time.Duration
 	now      func() time.Time
 	redactor *redactor
+
+	db    *storage.DB // opened once by run for the checks; nil when it cannot be (dbErr)
+	dbErr error
 }
 
 func runDoctor(ctx context.Context, e *env, args []string) int {
@@ -88,6 +91,14 @@ func runDoctor(ctx context.Context, e *env, args []string) int {
 
 // run performs every check in order. Reasons never hold a secret.
 func (d *doctor) run(ctx context.Context) []checkResult {
+	if !d.cfgErr.has("DATABASE_URL") {
+		octx, cancel := context.WithTimeout(ctx, d.timeout)
+		d.db, d.dbErr = storage.Open(octx, d.cfg.DatabaseURL)
+		cancel()
+		if d.dbErr == nil {
+			defer d.db.Close()
+		}
+	}
 	checks := []struct {
 		name string
 		f    func(context.Context) (checkStatus, string)
@@ -133,24 +144,22 @@ func (d *doctor) checkDatabase(ctx context.Context) (checkStatus, string) {
 	ctx, cancel := context.WithTimeout(ctx, d.timeout)
 	defer cancel()
 	name := storage.DisplayURL(d.cfg.DatabaseURL) // a PostgreSQL URL may carry a password
-	db, err := storage.Open(ctx, d.cfg.DatabaseURL)
-	if err != nil {
-		return checkFail, fmt.Sprintf("cannot open %s: %v", name, err)
+	if d.dbErr != nil {
+		return checkFail, fmt.Sprintf("cannot open %s: %v", name, d.dbErr)
 	}
-	defer db.Close()
-	server, err := db.ServerVersion(ctx)
+	server, err := d.db.ServerVersion(ctx)
 	if err != nil {
 		return checkFail, fmt.Sprintf("%s: %v", name, err)
 	}
-	schema, err := db.SchemaVersion(ctx)
+	schema, err := d.db.SchemaVersion(ctx)
 	if err != nil {
 		return checkFail, fmt.Sprintf("%s: %v", name, err)
 	}
 	stamp := d.now().UTC().Format(time.RFC3339Nano)
-	if err := db.SetSetting(ctx, "doctor.checked_at", stamp); err != nil {
+	if err := d.db.SetSetting(ctx, "doctor.checked_at", stamp); err != nil {
 		return checkFail, fmt.Sprintf("%s is not writable: %v", name, err)
 	}
-	got, err := db.Setting(ctx, "doctor.checked_at")
+	got, err := d.db.Setting(ctx, "doctor.checked_at")
 	if err != nil || got != stamp {
 		return checkFail, fmt.Sprintf("%s: a value written could not be read back (%v)", name, err)
 	}
@@ -205,19 +214,16 @@ func (d *doctor) checkToken(ctx context.Context) (checkStatus, string) {
 	}
 	var store bakong.TokenStore
 	note := ""
-	if d.cfgErr.has("DATABASE_URL") {
+	switch {
+	case d.cfgErr.has("DATABASE_URL"):
 		note = " (DATABASE_URL is invalid, so a renewed token could not be looked for)"
-	} else {
-		octx, cancel := context.WithTimeout(ctx, d.timeout)
-		defer cancel()
-		db, err := storage.Open(octx, d.cfg.DatabaseURL)
-		if err != nil {
-			note = " (the database cannot be opened, so a renewed token could not be looked for)"
-		} else {
-			defer db.Close()
-			store = db
-		}
+	case d.dbErr != nil:
+		note = " (the database cannot be opened, so a renewed token could not be looked for)"
+	default:
+		store = d.db
 	}
+	ctx, cancel := context.WithTimeout(ctx, d.timeout)
+	defer cancel()
 	st, err := tokenInUse(ctx, d.cfg.BakongToken, d.cfg.BakongEmail, store, d.now)
 	if err != nil {
 		return checkFail, err.Error()
