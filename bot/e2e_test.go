@@ -282,7 +282,7 @@ func TestDoubleTapCheck(t *testing.T) {
 	}
 	h.waitCaption(admin, m.ID, "Paid")
 	h.waitFor("outbox drained", func() bool {
-		evs, err := h.svc.Events(context.Background(), 10)
+		evs, err := h.store.PendingEvents(context.Background(), h.clock.Now(), 10)
 		return err == nil && len(evs) == 0
 	})
 	pays, err := h.store.ListPayments(context.Background(), payments.PaymentFilter{})

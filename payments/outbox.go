@@ -50,18 +50,6 @@ func (s *Service) notify() {
 // few seconds as well.
 func (s *Service) Wake() <-chan struct{} { return s.wake }
 
-// Events returns up to limit undelivered events that are due now (never
-// delivered, or whose Retry delay has passed), oldest first, without
-// claiming them: a look at what waits (tests read the outbox with it); a
-// consumer uses ClaimEvents.
-func (s *Service) Events(ctx context.Context, limit int) ([]Event, error) {
-	evs, err := s.store.PendingEvents(ctx, s.clock.Now(), limit)
-	if err != nil {
-		return nil, fmt.Errorf("pending events: %w", err)
-	}
-	return evs, nil
-}
-
 // EventClaim is how long ClaimEvents keeps other replicas off the events it
 // hands out: long enough for a delivery (a flood limit longer than that is
 // retried later), and at most what a replica that dies delays its events by.

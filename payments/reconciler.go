@@ -191,9 +191,13 @@ func NewReconciler(svc *Service, cfg ReconcilerConfig) *Reconciler {
 
 // Tick runs one reconciliation cycle over the QRs due now. It never sleeps:
 // when the request budget runs out, the QRs left stay due for the next tick.
-// Tests drive it with a fake clock. Errors are logged, and those of single
-// QRs do not stop the tick; it returns the first, or ctx's error when ctx
-// ended it.
+// Errors are logged, and those of single QRs do not stop the tick; it
+// returns the first, or ctx's error when ctx ended it.
+//
+// Run ticks on its own grid of Intervals and never calls Tick. Tick is
+// exported for the tests of packages built on payments (bot's end-to-end
+// tests), which drive the reconciler one cycle at a time on a fake clock;
+// an export_test.go would not reach them.
 func (r *Reconciler) Tick(ctx context.Context) error {
 	return r.tick(ctx, &cycle{start: r.clock.Now()})
 }

@@ -63,7 +63,10 @@ var _ payments.Store = (*DB)(nil)
 type Option func(*DB)
 
 // WithClock sets the clock that dates rows whose caller left a timestamp
-// zero, and migration records. The default is the system clock.
+// zero, and migration records. The default is the system clock, which the
+// binary keeps. WithClock is exported for the tests of other packages
+// (payments' and bot's harnesses), which run the store on the fake clock
+// of their Service; an export_test.go would not reach them.
 func WithClock(c payments.Clock) Option { return func(d *DB) { d.clock = c } }
 
 // Existing makes Open refuse a SQLite file that does not exist, with an
