@@ -40,6 +40,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	tgbot "github.com/go-telegram/bot"
@@ -116,7 +117,7 @@ type Bot struct {
 	locks    chatLocks
 	sending  sending       // QR messages not yet linked
 	lanes    *lanes        // updates, one chat at a time
-	refusals refusals      // of non-admins in groups, rate-limited
+	refusals atomic.Uint64 // counts refusals in groups, naming each one's lease holder
 	wake     chan struct{} // nudges the outbox consumer
 	langs    sync.Map      // user id -> language seen in their Telegram language_code
 

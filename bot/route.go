@@ -2,8 +2,8 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"runtime/debug"
-	"sync"
 	"time"
 
 	tgbot "github.com/go-telegram/bot"
@@ -125,12 +125,12 @@ func (b *Bot) onMessage(ctx context.Context, m *models.Message) {
 	h, known := b.commands()[cmd.Name]
 	switch {
 	case !known:
-		if (r.private || cmd.To != "") && b.mayRefuse(r, r.user.ID) {
+		if (r.private || cmd.To != "") && b.mayRefuse(ctx, r, r.user.ID) {
 			b.reply(ctx, r.chat, r.p.T("cmd.unknown"), nil)
 		}
 	case h.admin && !r.admin:
 		b.log.Info("refused", "command", cmd.Name, "user", r.user.ID, "chat", r.chat)
-		if b.mayRefuse(r, r.user.ID) {
+		if b.mayRefuse(ctx, r, r.user.ID) {
 			b.reply(ctx, r.chat, r.p.T("deny.admin", r.user.ID), nil)
 		}
 	default:
@@ -158,45 +158,30 @@ func (b *Bot) onAnonymous(ctx context.Context, m *models.Message) {
 }
 
 // mayRefuse reports whether a refusal to a non-admin may be sent: always
-// in a private chat, and in a group once per user per refusalEvery, so
-// that a stranger's spam neither floods the group nor runs it into
-// Telegram's flood limits. The silent ones are still logged.
-func (b *Bot) mayRefuse(r *req, user int64) bool {
-	return r.private || r.admin || b.refusals.allow(r.chat, user, b.clock.Now())
+// in a private chat, and in a group once per user per refusalEvery for the
+// whole deployment, so that a stranger's spam neither floods the group nor
+// runs it into Telegram's flood limits, however many replicas share the
+// work. The silent ones are still logged.
+//
+// The window is a lease in the database, which every replica sees: the
+// refusal that takes it is sent, and until it expires nobody else takes it.
+// Each refusal holds it under a name of its own, since a holder taking its
+// lease again renews it.
+func (b *Bot) mayRefuse(ctx context.Context, r *req, user int64) bool {
+	if r.private || r.admin {
+		return true
+	}
+	holder := fmt.Sprintf("%s#%d", b.cfg.Replica, b.refusals.Add(1))
+	_, ok, err := b.cfg.Service.AcquireLease(ctx, refusalLease(r.chat, user), holder, refusalEvery)
+	if err != nil { // stay silent: a refusal is a courtesy, spam is not
+		b.log.Warn("group refusal window", "chat", r.chat, "user", user, "err", err)
+		return false
+	}
+	return ok
 }
 
 // refusalEvery is how often one user is refused in one group.
 const refusalEvery = 10 * time.Minute
 
-// refusals remembers when each user was last refused in each group.
-type refusals struct {
-	mu   sync.Mutex
-	last map[[2]int64]time.Time
-}
-
-// allow reports whether user may be refused in chat at now, and if so
-// records it.
-func (f *refusals) allow(chat, user int64, now time.Time) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.last == nil {
-		f.last = map[[2]int64]time.Time{}
-	}
-	k := [2]int64{chat, user}
-	if t, ok := f.last[k]; ok && now.Before(t.Add(refusalEvery)) {
-		return false
-	}
-	if len(f.last) >= maxRefusals {
-		for k, t := range f.last {
-			if !now.Before(t.Add(refusalEvery)) {
-				delete(f.last, k)
-			}
-		}
-	}
-	f.last[k] = now
-	return true
-}
-
-// maxRefusals is how many (group, user) pairs refusals keeps before it
-// forgets those whose window has passed.
-const maxRefusals = 10_000
+// refusalLease names the lease that spaces the refusals to user in chat.
+func refusalLease(chat, user int64) string { return fmt.Sprintf("refusal.%d.%d", chat, user) }

@@ -40,6 +40,76 @@ func TestGroupRefusalsRateLimited(t *testing.T) {
 	h.waitFor("3 refusals in private", func() bool { return h.refusalsIn(stranger) == 3 })
 }
 
+// replica starts a second bot, with its own Store and Service, on h's
+// database and fake Telegram, as another khqrbot process would be.
+func (h *harness) replica() *harness {
+	h.t.Helper()
+	r := &harness{t: h.t, o: h.o, tg: h.tg, sim: h.sim, api: h.api, db: h.db, clock: h.clock, fake: h.fake, logs: h.logs, linked: make(chan struct{}, 1)}
+	r.start()
+	h.t.Cleanup(r.shutdown)
+	return r
+}
+
+// TestGroupRefusalsAcrossReplicas: a stranger's /pay spam in a group,
+// spread over two replicas behind a load balancer (webhook mode), gets one
+// refusal from the deployment, not one from each replica, until the
+// refusal window ends.
+func TestGroupRefusalsAcrossReplicas(t *testing.T) {
+	const secret = "s3cret"
+	h := newHarness(t, options{webhook: true, secret: secret, noPolling: true, fakeClock: true})
+	r := h.replica()
+	hooks := []string{"http://" + h.addr + "/telegram/hook", "http://" + r.addr + "/telegram/hook"}
+	id := 99100
+	post := func(hook string, from int64, text string) {
+		t.Helper()
+		id++
+		update := map[string]any{"update_id": id, "message": map[string]any{
+			"message_id": id, "date": time.Now().Unix(), "chat": map[string]any{"id": -503, "type": "group", "title": "Shop"},
+			"from": map[string]any{"id": from, "is_bot": false, "first_name": "U"}, "text": text,
+			"entities": []map[string]any{{"type": "bot_command", "offset": 0, "length": strings.IndexByte(text+" ", ' ')}},
+		}}
+		if code, err := telegramtest.PostUpdate(hook, secret, update); err != nil || code != http.StatusOK {
+			t.Fatalf("post update %d: %d %v", id, code, err)
+		}
+	}
+	helps := 0
+	spam := func() {
+		t.Helper()
+		for i := range 10 {
+			post(hooks[i%2], stranger, "/pay 1")
+		}
+		// Each replica handles a group's updates in order: once both have
+		// answered the admin's /help, both have handled the spam.
+		for _, hook := range hooks {
+			post(hook, admin, "/help")
+		}
+		helps += 2
+		h.waitFor("both replicas' /help", func() bool {
+			n := 0
+			for _, m := range h.botMessages(-503) {
+				if strings.Contains(m.Text, "/lang en|km") {
+					n++
+				}
+			}
+			return n == helps
+		})
+	}
+	spam()
+	if n := h.refusalsIn(-503); n != 1 {
+		t.Errorf("%d refusals in the group from two replicas, want 1", n)
+	}
+	h.fake.Advance(9 * time.Minute)
+	spam()
+	if n := h.refusalsIn(-503); n != 1 {
+		t.Errorf("%d refusals within the window, want still 1", n)
+	}
+	h.fake.Advance(time.Minute)
+	spam()
+	if n := h.refusalsIn(-503); n != 2 {
+		t.Errorf("%d refusals once the window ended, want 2", n)
+	}
+}
+
 // TestFloodWaitHoldsOnlyItsChat: while a group waits out Telegram's flood
 // limit (429, retry_after 30s) with a stranger's /pay spam queued behind
 // it, a customer's /start in private is answered at once: no worker waits

@@ -8,9 +8,10 @@ import (
 )
 
 // Prune deletes up to limit call-log rows logged before `before`, up to
-// limit outbox events delivered before it and up to limit ids of Telegram
-// updates handled before it (Telegram redelivers for a day at most), oldest first, and reports how
-// many rows it deleted. Undelivered events stay, however old. Each table
+// limit outbox events delivered before it, up to limit ids of Telegram
+// updates handled before it (Telegram redelivers for a day at most), oldest
+// first, and up to limit leases expired before it, and reports how many rows
+// it deleted. Undelivered events stay, however old. Each table
 // takes one DELETE of at most limit rows, so other writers wait little; the
 // call log is read through its index on time (migration 2).
 func (d *DB) Prune(ctx context.Context, before time.Time, limit int) (int, error) {
@@ -35,6 +36,14 @@ func (d *DB) Prune(ctx context.Context, before time.Time, limit int) (int, error
 	res = db.Where("update_id IN (?)", updates).Delete(&updateRow{})
 	if res.Error != nil {
 		return int(n), dbErr(res.Error, "prune handled update ids")
+	}
+	n += res.RowsAffected
+	// An expired lease is as free as a missing one; the bot takes one per
+	// stranger refused in a group (bot's refusal window).
+	leases := db.Model(&leaseRow{}).Select("name").Where("expires_at < ?", before).Limit(limit)
+	res = db.Where("name IN (?)", leases).Delete(&leaseRow{})
+	if res.Error != nil {
+		return int(n), dbErr(res.Error, "prune expired leases")
 	}
 	return int(n + res.RowsAffected), nil
 }

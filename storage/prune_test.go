@@ -79,3 +79,26 @@ func TestPruneUsesIndex(t *testing.T) {
 		t.Errorf("plan %v does not use ix_api_calls_at", plan)
 	}
 }
+
+// TestPruneLeases: leases expired before the cut go; those expired since, or
+// held, stay.
+func TestPruneLeases(t *testing.T) {
+	pgtest.Each(t, func(t *testing.T, e pgtest.Engine) {
+		d, _ := newDB(t, e)
+		ctx := context.Background()
+		cut := t0.Add(-30 * 24 * time.Hour)
+		for name, until := range map[string]time.Time{"old": cut.Add(-time.Hour), "recent": cut.Add(time.Hour), "held": t0.Add(time.Hour)} {
+			if ok, err := d.AcquireLease(ctx, name, "r1", until.Add(-time.Minute), until); !ok || err != nil {
+				t.Fatalf("lease %s: %v %v", name, ok, err)
+			}
+		}
+		if n, err := d.Prune(ctx, cut, 10); n != 1 || err != nil {
+			t.Errorf("pruned %d rows (%v), want the old lease", n, err)
+		}
+		for name, want := range map[string]string{"old": "", "recent": "r1", "held": "r1"} {
+			if holder, _, err := d.Lease(ctx, name); holder != want || err != nil {
+				t.Errorf("lease %s: holder %q (%v), want %q", name, holder, err, want)
+			}
+		}
+	})
+}
