@@ -71,9 +71,17 @@ var methods = func() map[string]struct {
 	return m
 }()
 
-// ServeHTTP serves the Bot API: POST /bot<token>/<method>.
+// ServeHTTP serves the Bot API: POST /bot<token>/<method>, also under one
+// path segment that names the client, /<client>/bot<token>/<method>, as
+// when a bot's base URL ends in /<client>. Each call records its client
+// (Call.Client), so that a test giving each process its own base URL tells
+// their calls apart. A client's name does not start with "bot".
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rest, ok := strings.CutPrefix(r.URL.Path, "/bot")
+	path, client := r.URL.Path, ""
+	if seg, after, ok := strings.Cut(strings.TrimPrefix(path, "/"), "/"); ok && !strings.HasPrefix(seg, "bot") {
+		path, client = "/"+after, seg
+	}
+	rest, ok := strings.CutPrefix(path, "/bot")
 	if !ok {
 		writeError(w, &Error{Code: http.StatusNotFound, Description: "Not Found"})
 		return
@@ -93,7 +101,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	idx := len(s.calls)
 	if s.keepCalls {
-		s.calls = append(s.calls, Call{Method: m.name, Params: p.fields, Files: p.files, At: time.Now()})
+		s.calls = append(s.calls, Call{Method: m.name, Client: client, Params: p.fields, Files: p.files, At: time.Now()})
 	}
 	var aerr *Error
 	if s.intercept != nil {

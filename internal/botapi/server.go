@@ -100,6 +100,7 @@ type Server struct {
 // Call is one request the bot made, recorded in arrival order.
 type Call struct {
 	Method      string            // canonical name, e.g. "sendPhoto", whatever case the bot used
+	Client      string            // the path segment before /bot<token>, if any: who called
 	Params      map[string]string // form fields; JSON values other than strings as JSON text
 	Files       map[string]File   // uploaded file parts by form name
 	At          time.Time

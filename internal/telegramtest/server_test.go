@@ -630,3 +630,25 @@ func TestMultipartBodies(t *testing.T) {
 		t.Errorf("messages %+v, want only the complete one", s.Messages(42))
 	}
 }
+
+// TestClientURL: processes sharing the fake, each with its own base URL,
+// are told apart in the calls; the plain URL records no client.
+func TestClientURL(t *testing.T) {
+	s := telegramtest.New(t)
+	ctx := context.Background()
+	for _, u := range []string{s.ClientURL("r0"), s.ClientURL("r1"), s.URL()} {
+		if _, err := newBot(t, s, bot.WithServerURL(u)).SendMessage(ctx, &bot.SendMessageParams{ChatID: 42, Text: "hi"}); err != nil {
+			t.Fatalf("sendMessage through %s: %v", u, err)
+		}
+	}
+	var got []string
+	for _, c := range s.CallsTo("sendMessage") {
+		got = append(got, c.Client)
+	}
+	if strings.Join(got, ",") != "r0,r1," {
+		t.Errorf("clients of the calls: %q, want r0, r1 and none", got)
+	}
+	if n := len(s.Messages(42)); n != 3 {
+		t.Errorf("%d messages in the chat, want 3", n)
+	}
+}

@@ -103,6 +103,11 @@ func New(tb testing.TB) *Server {
 // URL is the base URL to give the client, e.g. bot.WithServerURL(s.URL()).
 func (s *Server) URL() string { return s.srv.URL }
 
+// ClientURL is a base URL for one client among several: its calls record
+// client as their Call.Client, so a test tells apart the calls of
+// processes sharing the fake. client must not start with "bot".
+func (s *Server) ClientURL(client string) string { return s.srv.URL + "/" + client }
+
 // Token is the bot token the fake accepts.
 func (s *Server) Token() string { return Token }
 
