@@ -11,9 +11,9 @@
 // Files follow the path of an update: run.go starts the bot, poller.go
 // takes updates by long polling while this replica holds the poller lease
 // (web.go takes them from the webhook, and serves /healthz and /metrics),
-// route.go queues each in its chat's lane and routes it (poller.go's once
-// drops an update the deployment already handled; command.go parses
-// commands), a file per command group handles it (invoice.go with
+// inbox.go keeps each in the database until it is handled, whichever
+// replica dies, route.go queues each in its chat's lane and routes it
+// (command.go parses commands), a file per command group handles it (invoice.go with
 // amount.go, pending.go, paid.go, report.go, export.go with csv.go,
 // period.go for their spans, check.go, verify.go, cancel.go, token.go,
 // start.go, lang.go; press.go and callbackdata.go for buttons),
@@ -112,7 +112,8 @@ type Bot struct {
 	username string // from getMe, set by Run before any update is handled
 	apiURL   string // the Bot API base URL, without a trailing slash
 	replica  replicaState
-	offset   int64 // the last update handed to a worker; only the poller goroutine uses it
+	offset   int64 // the last update stored in the inbox; only the poller goroutine uses it
+	held     held  // updates this replica claimed in the inbox and has not finished
 
 	locks    chatLocks
 	sending  sending       // QR messages not yet linked
@@ -228,8 +229,8 @@ func New(cfg Config) (*Bot, error) {
 		tgbot.WithSkipGetMe(),
 		tgbot.WithHTTPClient(cfg.PollTimeout, cfg.HTTPClient),
 		tgbot.WithDefaultHandler(b.route),
-		// once runs in the update's lane, after guard queued it there.
-		tgbot.WithMiddlewares(b.guard, b.once),
+		// inboxed runs in the update's lane, after guard queued it there.
+		tgbot.WithMiddlewares(b.guard, b.inboxed),
 		// The workers only queue each update in its chat's lane (guard);
 		// Run waits for the lanes once polling stops: our graceful drain.
 		tgbot.WithNotAsyncHandlers(),

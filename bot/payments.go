@@ -47,11 +47,16 @@ type Payments interface {
 	Progress(ctx context.Context, id int64, done payments.Progress) error
 	Retry(ctx context.Context, id int64, after time.Duration) error
 
-	// Replicas: leases and handled updates.
+	// Replicas: leases, and the inbox of updates to handle (inbox.go).
 	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (time.Time, bool, error)
 	ReleaseLease(ctx context.Context, name, holder string) error
 	LeaseHolder(ctx context.Context, name string) (string, error)
-	FirstUpdate(ctx context.Context, id int64, replica string) (bool, error)
+	StoreUpdates(ctx context.Context, ups []payments.Update, replica string, ttl time.Duration) ([]int64, error)
+	StartUpdate(ctx context.Context, id int64, replica string, ttl time.Duration) (bool, error)
+	RenewUpdates(ctx context.Context, ids []int64, replica string, ttl time.Duration) error
+	ReleaseUpdate(ctx context.Context, id int64, replica string) error
+	FinishUpdate(ctx context.Context, id int64) error
+	ClaimUpdates(ctx context.Context, replica string, ttl time.Duration, limit int) ([]payments.Update, error)
 
 	// Users, settings and health.
 	User(ctx context.Context, id int64) (*payments.User, error)

@@ -25,8 +25,10 @@ import (
 // polling before it would expire unrenewed; the others try to take it
 // every pollerRetry, so a survivor takes over within pollerLease +
 // pollerRetry of the poller's death (or at once when it stops cleanly and
-// releases the lease). Updates the dead poller took but never confirmed
-// come again to its successor; FirstUpdate drops the ones already handled.
+// releases the lease). The poller stores each batch in the inbox before
+// the next call confirms it (inbox.go): what the dead poller took, a
+// survivor runs; what it took but never confirmed comes again to its
+// successor, and the inbox drops it as already taken.
 //
 // The library's own loop (tgbot.Bot.Start) cannot stop polling without
 // stopping its workers too, nor be held to a lease, hence this one; the
@@ -72,8 +74,8 @@ func (s *replicaState) leaseCurrent(now time.Time) bool {
 
 // poll takes updates by long polling while this replica holds the poller
 // lease, and stands by while another does, until ctx is done. Each update
-// goes to its chat's lane (ProcessUpdate runs guard); Run waits for the
-// lanes.
+// is stored in the inbox, then goes to its chat's lane (take); Run waits
+// for the lanes.
 func (b *Bot) poll(ctx context.Context) {
 	b.replica.setRole(roleStandby)
 	for ctx.Err() == nil {
@@ -156,34 +158,64 @@ func (b *Bot) keepLease(ctx context.Context, until time.Time) {
 	}
 }
 
-// getUpdates long-polls Telegram and queues each update in its chat's
-// lane, until ctx ends. An update is confirmed (by the next call's offset)
-// only once it is queued.
+// getUpdates long-polls Telegram, stores each batch in the inbox and
+// queues its updates in their chats' lanes, until ctx ends. A batch is
+// confirmed (by the next call's offset) only once it is stored; one that
+// cannot be stored is asked for again.
 func (b *Bot) getUpdates(ctx context.Context) {
 	var backoff time.Duration
 	for ctx.Err() == nil {
-		ups, err := b.fetchUpdates(ctx)
+		raws, err := b.fetchUpdates(ctx)
+		if err == nil {
+			err = b.takeBatch(ctx, raws)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
 			backoff = min(max(2*backoff, 100*time.Millisecond), 5*time.Second)
-			b.log.Warn("telegram getUpdates failed", "err", err, "retry_in", backoff)
+			b.log.Warn("telegram updates: cannot take them", "err", err, "retry_in", backoff)
 			if !payments.Sleep(ctx, backoff) {
 				return
 			}
 			continue
 		}
 		backoff = 0
-		for _, u := range ups {
-			b.tg.ProcessUpdate(ctx, u)
-			b.offset = u.ID
-		}
 	}
 }
 
-// fetchUpdates makes one getUpdates call, confirming what was handed out.
-func (b *Bot) fetchUpdates(ctx context.Context) ([]*models.Update, error) {
+// takeBatch stores a getUpdates batch and queues what this replica is the
+// first to take (take), then moves the offset past it. An update that
+// cannot be read is logged and confirmed all the same: Telegram would
+// send it again and again.
+func (b *Bot) takeBatch(ctx context.Context, raws []json.RawMessage) error {
+	var ups []*models.Update
+	var stored []payments.Update
+	last := b.offset
+	for _, raw := range raws {
+		u, s, err := decode(raw)
+		if err != nil {
+			var id struct {
+				ID int64 `json:"update_id"`
+			}
+			json.Unmarshal(raw, &id)
+			b.log.Warn("telegram sent an update that cannot be read; skipping it", "update", id.ID, "err", err)
+			last = max(last, id.ID)
+			continue
+		}
+		ups, stored = append(ups, u), append(stored, s)
+		last = max(last, u.ID)
+	}
+	if err := b.take(ctx, ups, stored); err != nil {
+		return err
+	}
+	b.offset = last
+	return nil
+}
+
+// fetchUpdates makes one getUpdates call, confirming what was handed out,
+// and returns the updates as Telegram sent them.
+func (b *Bot) fetchUpdates(ctx context.Context) ([]json.RawMessage, error) {
 	body, err := json.Marshal(map[string]any{
 		"offset":          b.offset + 1,
 		"timeout":         int((b.cfg.PollTimeout - time.Second).Seconds()),
@@ -207,10 +239,10 @@ func (b *Bot) fetchUpdates(ctx context.Context) ([]*models.Update, error) {
 	}
 	defer resp.Body.Close()
 	var env struct {
-		OK          bool             `json:"ok"`
-		Result      []*models.Update `json:"result"`
-		ErrorCode   int              `json:"error_code"`
-		Description string           `json:"description"`
+		OK          bool              `json:"ok"`
+		Result      []json.RawMessage `json:"result"`
+		ErrorCode   int               `json:"error_code"`
+		Description string            `json:"description"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&env); err != nil {
 		return nil, fmt.Errorf("getUpdates: HTTP %d with a body that is not a Bot API answer: %w", resp.StatusCode, err)
@@ -226,22 +258,6 @@ func (b *Bot) fetchUpdates(ctx context.Context) ([]*models.Update, error) {
 
 // allowedUpdates are the updates the bot asks Telegram for.
 var allowedUpdates = []string{"message", "callback_query"}
-
-// once drops an update this deployment already handled: webhook retries
-// and pollers taking over deliver some twice. When the record cannot be
-// written the update is handled anyway: a duplicate is better than a loss.
-func (b *Bot) once(next tgbot.HandlerFunc) tgbot.HandlerFunc {
-	return func(ctx context.Context, tg *tgbot.Bot, u *models.Update) {
-		first, err := b.cfg.Service.FirstUpdate(ctx, u.ID, b.cfg.Replica)
-		if err != nil {
-			b.log.Warn("update dedupe", "update", u.ID, "err", err)
-		} else if !first {
-			b.log.Info("update already handled by this deployment; skipping", "update", u.ID)
-			return
-		}
-		next(ctx, tg, u)
-	}
-}
 
 // trimURL is a Bot API base URL without its trailing slash; "" is Telegram's.
 func trimURL(u string) string {

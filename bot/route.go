@@ -30,6 +30,7 @@ func (b *Bot) guard(next tgbot.HandlerFunc) tgbot.HandlerFunc {
 		})
 		if !ok {
 			b.log.Warn("too many updates waiting in one chat; dropping one", "chat", chat, "update", u.ID)
+			b.drop(u.ID)
 		}
 	}
 }

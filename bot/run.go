@@ -11,9 +11,10 @@ import (
 )
 
 // Run takes updates (long polling, or the webhook when WebhookURL is set),
-// delivers the outbox and serves /healthz until ctx is done. Then it stops
-// taking updates, waits for the handlers it started, and returns; edits not
-// yet delivered stay in the outbox for the next run.
+// and those other replicas left in the inbox, delivers the outbox and
+// serves /healthz until ctx is done. Then it stops taking updates, runs
+// those it holds, and returns; edits not yet delivered stay in the outbox
+// for the next run.
 func (b *Bot) Run(ctx context.Context) error {
 	if err := b.whoAmI(ctx); err != nil {
 		return err
@@ -26,7 +27,8 @@ func (b *Bot) Run(ctx context.Context) error {
 	defer wg.Wait()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // before wg.Wait: ends the server and consumer on early returns
-	if err := b.serveHTTP(ctx, &wg); err != nil {
+	served, err := b.serveHTTP(ctx, &wg)
+	if err != nil {
 		return err
 	}
 	if err := b.setUpdateMode(ctx); err != nil {
@@ -34,13 +36,22 @@ func (b *Bot) Run(ctx context.Context) error {
 	}
 
 	wg.Go(func() { b.consume(ctx) })
+	// Claims are renewed until the lanes are empty, after ctx ends.
+	kctx, keep := context.WithCancel(context.WithoutCancel(ctx))
+	var kept, swept sync.WaitGroup
+	kept.Go(func() { b.keepClaims(kctx) })
+	swept.Go(func() { b.sweep(ctx) })
 	if b.cfg.WebhookURL != "" {
 		b.replica.setRole(roleWebhook)
-		b.tg.StartWebhook(ctx)
+		<-ctx.Done()
 	} else {
 		b.poll(ctx)
 	}
+	swept.Wait()
+	<-served       // no webhook post queues more
 	b.lanes.stop() // the updates taken are all handled
+	keep()
+	kept.Wait()
 	cancel()
 	wg.Wait()
 	b.log.Info("bot stopped")

@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -46,8 +45,11 @@ func webhookPath(webhookURL string) string {
 }
 
 // webhook checks a Telegram update post (POST only, the secret token in
-// constant time, a JSON body) and hands it to the library's handler. The
-// library alone would answer 200 to all of these.
+// constant time, a JSON update), stores the update in the inbox and queues
+// it (take), and only then answers 200: an update Telegram was told it
+// delivered is in the database. One that cannot be stored gets 503, and
+// Telegram posts it again. The library's handler would answer 200 to all
+// of these, before the update is handled.
 func (b *Bot) webhook(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
@@ -67,13 +69,17 @@ func (b *Bot) webhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return
 	}
-	var u models.Update
-	if err := json.Unmarshal(body, &u); err != nil {
-		http.Error(w, "bad request: want a JSON update", http.StatusBadRequest)
+	u, s, err := decode(body)
+	if err != nil {
+		http.Error(w, "bad request: want a JSON update with an update_id", http.StatusBadRequest)
 		return
 	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	b.tg.WebhookHandler()(w, r)
+	if err := b.take(r.Context(), []*models.Update{u}, []payments.Update{s}); err != nil {
+		b.log.Warn("webhook: cannot store an update; Telegram will post it again", "update", u.ID, "err", err)
+		http.Error(w, "cannot store the update now; try again", http.StatusServiceUnavailable)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
 }
 
 // badSecretEvery is how often a wrong webhook secret is logged at most: a
@@ -192,16 +198,18 @@ func (l HTTPLimits) Server(h http.Handler, ln net.Listener) (*http.Server, net.L
 }
 
 // serveHTTP serves Handler on the configured listener, if any, until ctx
-// is done; the server's goroutines join wg.
-func (b *Bot) serveHTTP(ctx context.Context, wg *sync.WaitGroup) error {
+// is done; the server's goroutines join wg. served is closed once the
+// server has shut down (at once when there is none).
+func (b *Bot) serveHTTP(ctx context.Context, wg *sync.WaitGroup) (served <-chan struct{}, err error) {
+	done := make(chan struct{})
 	if b.cfg.Listener == nil && b.cfg.ListenAddr == "" {
-		return nil
+		close(done)
+		return done, nil
 	}
 	ln := b.cfg.Listener
 	if ln == nil {
-		var err error
 		if ln, err = net.Listen("tcp", b.cfg.ListenAddr); err != nil {
-			return fmt.Errorf("listen on %s: %w", b.cfg.ListenAddr, err)
+			return nil, fmt.Errorf("listen on %s: %w", b.cfg.ListenAddr, err)
 		}
 	}
 	srv, ln := b.cfg.HTTP.Server(b.Handler(), ln)
@@ -212,11 +220,12 @@ func (b *Bot) serveHTTP(ctx context.Context, wg *sync.WaitGroup) error {
 	})
 	// On shutdown, stop taking webhook posts first; handlers then drain.
 	wg.Go(func() {
+		defer close(done)
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		srv.Shutdown(sctx)
 	})
 	b.log.Info("http server", "addr", ln.Addr().String(), "webhook", b.cfg.WebhookURL != "")
-	return nil
+	return done, nil
 }

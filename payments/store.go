@@ -101,7 +101,7 @@ type Store interface {
 	// Prune deletes what nobody reads any more, oldest first: up to limit
 	// call-log rows logged before `before`, up to limit outbox events
 	// delivered before it (undelivered ones stay, however old) and up to
-	// limit handled update ids (FirstUpdate) recorded before it. It reports
+	// limit stored updates (StoreUpdates) taken before it. It reports
 	// how many rows it deleted; limit must be positive.
 	Prune(ctx context.Context, before time.Time, limit int) (int, error)
 
@@ -135,10 +135,33 @@ type Store interface {
 	ReleaseLease(ctx context.Context, name, holder string) error
 	// Lease reports who holds the lease called name, and until when.
 	Lease(ctx context.Context, name string) (holder string, until time.Time, err error)
-	// FirstUpdate records that holder handles Telegram update id and
-	// reports whether it is the first to, so an update delivered twice is
-	// handled once.
-	FirstUpdate(ctx context.Context, id int64, holder string, at time.Time) (bool, error)
+	// StoreUpdates keeps the updates of one delivery (a getUpdates batch,
+	// a webhook post) in the inbox, in one statement, claimed by holder
+	// until `until`; at is when they were taken. An update already stored
+	// (Telegram delivering it again) is left as it is. It reports the ids
+	// it stored, in ups' order: the updates holder is to handle.
+	StoreUpdates(ctx context.Context, ups []Update, holder string, at, until time.Time) ([]int64, error)
+	// StartUpdate claims stored update id for holder until `until`, counts
+	// a try, and reports whether holder may run it now: it is not done,
+	// its claim is holder's or ended at now, and no earlier update of its
+	// chat is still to be done.
+	StartUpdate(ctx context.Context, id int64, holder string, now, until time.Time) (bool, error)
+	// RenewUpdates extends holder's claims on the updates ids that are not
+	// done to until; claims another took are left alone.
+	RenewUpdates(ctx context.Context, ids []int64, holder string, until time.Time) error
+	// ReleaseUpdate ends holder's claim on update id at now, so the next
+	// claimer (ClaimUpdates) takes it; another's claim is left alone.
+	ReleaseUpdate(ctx context.Context, id int64, holder string, now time.Time) error
+	// FinishUpdate marks update id done at `at` and forgets its body; its
+	// id stays, so that Telegram delivering it again changes nothing,
+	// until Prune.
+	FinishUpdate(ctx context.Context, id int64, at time.Time) error
+	// ClaimUpdates claims for holder, until `until`, up to limit stored
+	// updates that are not done and whose claim ended at now, in update id
+	// order, and returns them as they were before the claim. An update
+	// whose chat has an earlier one not done and claimed by someone is
+	// left for later: a chat's updates are run in order.
+	ClaimUpdates(ctx context.Context, holder string, now, until time.Time, limit int) ([]Update, error)
 	// SwapSetting sets key to new only if its value is old ("" when
 	// unset), and reports whether it did.
 	SwapSetting(ctx context.Context, key, old, new string) (bool, error)

@@ -30,6 +30,7 @@ var migrations = []migration{
 	{5, "typed payment causes and alert kinds; no user roles", typeState},
 	{6, "due QRs indexed in claim order", indexDueByID},
 	{7, "outbox delivery progress", recordProgress},
+	{8, "an inbox of Telegram updates to handle", keepUpdates},
 }
 
 // indexDueByID makes ix_qrs_due (status, next_check_at, id), the order in

@@ -8,10 +8,13 @@ import (
 )
 
 // Prune deletes up to limit call-log rows logged before `before`, up to
-// limit outbox events delivered before it, up to limit ids of Telegram
-// updates handled before it (Telegram redelivers for a day at most), oldest
-// first, and up to limit leases expired before it, and reports how many rows
-// it deleted. Undelivered events stay, however old. Each table
+// limit outbox events delivered before it, up to limit Telegram updates
+// taken before it (Telegram redelivers for a day at most, and one not
+// handled in all that time is not worth answering), oldest first, and up
+// to limit leases expired before it, and reports how many rows it deleted.
+// A handled update keeps only its id (FinishUpdate drops what the user
+// wrote); one still to handle keeps its body until it is handled or
+// pruned. Undelivered events stay, however old. Each table
 // takes one DELETE of at most limit rows, so other writers wait little; the
 // call log is read through its index on time (migration 2).
 func (d *DB) Prune(ctx context.Context, before time.Time, limit int) (int, error) {
@@ -35,7 +38,7 @@ func (d *DB) Prune(ctx context.Context, before time.Time, limit int) (int, error
 	updates := db.Model(&updateRow{}).Select("update_id").Where("at < ?", before).Order("at").Limit(limit)
 	res = db.Where("update_id IN (?)", updates).Delete(&updateRow{})
 	if res.Error != nil {
-		return int(n), dbErr(res.Error, "prune handled update ids")
+		return int(n), dbErr(res.Error, "prune stored updates")
 	}
 	n += res.RowsAffected
 	// An expired lease is as free as a missing one; the bot takes one per

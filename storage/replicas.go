@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -60,10 +63,9 @@ func createReplicaTables(tx *gorm.DB) error {
 	return nil
 }
 
-// Live row types of the v3 tables.
+// Live row types of the v3 tables; the updates table's is inbox.go's.
 type (
 	leaseRow  = v3Lease
-	updateRow = v3Update
 	budgetRow = v3Budget
 )
 
@@ -97,7 +99,7 @@ func (d *DB) ClaimDueQRs(ctx context.Context, now, until time.Time, limit int) (
 	if limit <= 0 {
 		return nil, payments.Errorf(payments.EInvalid, "claim due QRs: limit %d, want a positive number", limit)
 	}
-	return claim[payments.QR, qrRow](ctx, d, "claim due QRs", "next_check_at", dueOrder, until, func(tx *gorm.DB) *gorm.DB {
+	return claim[payments.QR, qrRow](ctx, d, "claim due QRs", dueOrder, map[string]any{"next_check_at": utc(until)}, func(tx *gorm.DB) *gorm.DB {
 		return dueQuery(tx, now, limit)
 	})
 }
@@ -111,15 +113,16 @@ func (d *DB) ClaimEvents(ctx context.Context, now, until time.Time, limit int) (
 	if limit <= 0 {
 		return nil, payments.Errorf(payments.EInvalid, "claim events: limit %d, want a positive number", limit)
 	}
-	return claim[payments.Event, eventRow](ctx, d, "claim events", "next_attempt", "id", until, func(tx *gorm.DB) *gorm.DB {
+	return claim[payments.Event, eventRow](ctx, d, "claim events", "id", map[string]any{"next_attempt": utc(until)}, func(tx *gorm.DB) *gorm.DB {
 		return tx.Where("delivered_at IS NULL AND next_attempt <= ?", utc(now)).Order("id").Limit(limit)
 	})
 }
 
-// claim moves the rows the query selected makes (skipping rows other
-// claimers hold locked) to `until` in column, and returns them as they
-// were before, in order (selected's ORDER BY): what ClaimDueQRs and
-// ClaimEvents share.
+// claim sets the columns of set (to their values) in the rows the query
+// selected makes (skipping rows other claimers hold locked), and returns
+// them as they were before, in order (selected's ORDER BY): what
+// ClaimDueQRs, ClaimEvents and ClaimUpdates share. Rows are told apart by
+// their primary key (rowID, in the column the row type's schema names).
 //
 // Claims of one table queue behind each other, as on SQLite: on PostgreSQL
 // a transaction-scoped advisory lock per table comes first, then one
@@ -132,15 +135,18 @@ func claim[T, R any, P interface {
 	domainRow[T, R]
 	rowID() int64
 	TableName() string
-}](ctx context.Context, d *DB, what, column, order string, until time.Time, selected func(tx *gorm.DB) *gorm.DB) ([]T, error) {
+}](ctx context.Context, d *DB, what, order string, set map[string]any, selected func(tx *gorm.DB) *gorm.DB) ([]T, error) {
 	var rows []R
-	var err error
+	key, err := primaryKey(d.gdb, new(R))
+	if err != nil {
+		return nil, dbErr(err, "%s", what)
+	}
 	if d.engine == Postgres {
 		err = d.gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 			if err := tx.Exec("SELECT pg_advisory_xact_lock(?, hashtext(?))", claimLockKey, P(new(R)).TableName()).Error; err != nil {
 				return err
 			}
-			return claimPostgres[R, P](tx, column, order, until, selected, &rows)
+			return claimPostgres[R, P](tx, key, order, set, selected, &rows)
 		})
 	} else {
 		err = d.atomic(ctx, func(tx *gorm.DB) error {
@@ -154,7 +160,7 @@ func claim[T, R any, P interface {
 			for i := range rows {
 				ids[i] = P(&rows[i]).rowID()
 			}
-			return tx.Model(new(R)).Where("id IN ?", ids).Update(column, utc(until)).Error
+			return tx.Model(new(R)).Where(key+" IN ?", ids).Updates(set).Error
 		})
 	}
 	if err != nil {
@@ -184,11 +190,30 @@ const claimLockKey int32 = 0x6b687172
 func claimPostgres[R any, P interface {
 	*R
 	TableName() string
-}](tx *gorm.DB, column, order string, until time.Time, selected func(tx *gorm.DB) *gorm.DB, rows *[]R) error {
+}](tx *gorm.DB, key, order string, set map[string]any, selected func(tx *gorm.DB) *gorm.DB, rows *[]R) error {
 	table := P(new(R)).TableName()
 	due := skipLocked(selected(tx.Model(new(R))))
-	return tx.Raw("WITH due AS (?), claimed AS (UPDATE "+table+" SET "+column+" = ? FROM (SELECT * FROM due ORDER BY id) AS due WHERE "+table+".id = due.id RETURNING due.*) SELECT * FROM claimed ORDER BY "+order,
-		due, utc(until)).Scan(rows).Error
+	cols := slices.Sorted(maps.Keys(set))
+	assign := make([]string, len(cols))
+	args := []any{due}
+	for i, c := range cols {
+		assign[i] = c + " = ?"
+		args = append(args, set[c])
+	}
+	return tx.Raw("WITH due AS (?), claimed AS (UPDATE "+table+" SET "+strings.Join(assign, ", ")+" FROM (SELECT * FROM due ORDER BY "+key+") AS due WHERE "+table+"."+key+" = due."+key+" RETURNING due.*) SELECT * FROM claimed ORDER BY "+order,
+		args...).Scan(rows).Error
+}
+
+// primaryKey names the primary key column of model's table.
+func primaryKey(db *gorm.DB, model any) (string, error) {
+	stmt := &gorm.Statement{DB: db}
+	if err := stmt.Parse(model); err != nil {
+		return "", err
+	}
+	if f := stmt.Schema.PrioritizedPrimaryField; f != nil {
+		return f.DBName, nil
+	}
+	return "", fmt.Errorf("table %s has no single primary key", stmt.Schema.Table)
 }
 
 func (r *qrRow) rowID() int64    { return r.ID }
@@ -239,18 +264,6 @@ func (d *DB) Lease(ctx context.Context, name string) (string, time.Time, error) 
 		return "", time.Time{}, dbErr(err, "read lease %q", name)
 	}
 	return row.Holder, utc(row.ExpiresAt), nil
-}
-
-// FirstUpdate records that holder handles Telegram update id, at `at`, and
-// reports whether it is the first to: an update delivered twice (a webhook
-// retry, a poller taking over from one that died) is handled once.
-func (d *DB) FirstUpdate(ctx context.Context, id int64, holder string, at time.Time) (bool, error) {
-	row := updateRow{UpdateID: id, HandledBy: holder, At: d.orNow(at)}
-	res := d.gdb.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
-	if res.Error != nil {
-		return false, dbErr(res.Error, "record update %d", id)
-	}
-	return res.RowsAffected == 1, nil
 }
 
 // SwapSetting sets key to new only if its value is old (a missing key's

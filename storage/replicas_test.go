@@ -207,42 +207,6 @@ func TestLeases(t *testing.T) {
 	})
 }
 
-// TestFirstUpdate races replicas to handle the same updates: one wins each.
-func TestFirstUpdate(t *testing.T) {
-	pgtest.Each(t, func(t *testing.T, e pgtest.Engine) {
-		a, b := twoProcesses(t, e)
-		ctx := context.Background()
-		wins := make([]int, 50)
-		var mu sync.Mutex
-		var wg sync.WaitGroup
-		for i := range 4 {
-			d := []*DB{a, b}[i%2]
-			wg.Go(func() {
-				for id := range wins {
-					ok, err := d.FirstUpdate(ctx, int64(1000+id), fmt.Sprint("r", i), t0)
-					if err != nil {
-						t.Error(err)
-					}
-					if ok {
-						mu.Lock()
-						wins[id]++
-						mu.Unlock()
-					}
-				}
-			})
-		}
-		wg.Wait()
-		for id, w := range wins {
-			if w != 1 {
-				t.Errorf("update %d handled %d times", 1000+id, w)
-			}
-		}
-		if n, err := a.Prune(ctx, t0.Add(time.Second), 1000); err != nil || n != len(wins) {
-			t.Errorf("Prune = %d %v, want the %d update ids", n, err, len(wins))
-		}
-	})
-}
-
 func TestSwapSetting(t *testing.T) {
 	pgtest.Each(t, func(t *testing.T, e pgtest.Engine) {
 		a, b := twoProcesses(t, e)
