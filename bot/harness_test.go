@@ -57,6 +57,8 @@ type options struct {
 	// delivered, when set, is how the bot marks an event delivered: mark
 	// marks it, and the test may fail the marking instead.
 	delivered func(id int64, mark func() error) error
+	// wrap, when set, wraps the Service the harness's own bot sees.
+	wrap func(bot.Payments) bot.Payments
 }
 
 // harness is the whole bot, built from the real pieces: the fake Bot API,
@@ -126,6 +128,28 @@ func newHarness(t *testing.T, o options) *harness {
 // start runs a fresh Store, Service, Reconciler and Bot on the harness's
 // database and fake Telegram.
 func (h *harness) start() {
+	h.t.Helper()
+	r := h.launch(h.o.wrap)
+	h.store, h.svc, h.rec, h.bot, h.addr, h.stop, h.cut = r.store, r.svc, r.rec, r.bot, r.addr, r.stop, r.cut
+}
+
+// replica is one running bot of the harness, as one `khqrbot run` process
+// is: its own Store, Service, Reconciler and Bot on the harness's
+// database and fake Telegram.
+type replica struct {
+	store *storage.DB
+	svc   *payments.Service
+	rec   *payments.Reconciler
+	bot   *bot.Bot
+	addr  string             // webhook listener
+	stop  func()             // as SIGTERM does; waits for the bot to stop
+	cut   context.CancelFunc // begins stop, without waiting
+}
+
+// launch starts a replica. wrap, when set, wraps the Service the bot sees.
+// The harness's options shape it; each webhook replica listens on an
+// address of its own.
+func (h *harness) launch(wrap func(bot.Payments) bot.Payments) *replica {
 	t := h.t
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -142,9 +166,14 @@ func (h *harness) start() {
 		t.Fatal(err)
 	}
 	rec := payments.NewReconciler(svc, payments.ReconcilerConfig{Interval: pollInterval, MaxRPS: 100})
+	var service bot.Payments = linkSignal{svc, h.linked, h.o.beforeLink, h.o.progressed, h.o.delivered}
+	if wrap != nil {
+		service = wrap(service)
+	}
+	r := &replica{store: store, svc: svc, rec: rec}
 	cfg := bot.Config{
 		Token: h.tg.Token(), APIURL: h.tg.URL(),
-		Service: linkSignal{svc, h.linked, h.o.beforeLink, h.o.progressed, h.o.delivered},
+		Service: service,
 		Admins:  h.o.admins, Sandbox: true, MerchantName: h.o.merchant,
 		Clock: h.clock, Log: log,
 		PollTimeout: 3 * time.Second, OutboxInterval: pollInterval,
@@ -165,8 +194,8 @@ func (h *harness) start() {
 		if err != nil {
 			t.Fatal(err)
 		}
-		h.addr = ln.Addr().String()
-		cfg.Listener, cfg.WebhookURL, cfg.WebhookSecret = ln, "http://"+h.addr+"/telegram/hook", h.o.secret
+		r.addr = ln.Addr().String()
+		cfg.Listener, cfg.WebhookURL, cfg.WebhookSecret = ln, "http://"+r.addr+"/telegram/hook", h.o.secret
 		cfg.HTTP = h.o.http
 	}
 	b, err := bot.New(cfg)
@@ -182,15 +211,16 @@ func (h *harness) start() {
 	if !h.o.noPolling {
 		wg.Go(func() { rec.Run(ctx) })
 	}
-	h.store, h.svc, h.rec, h.bot, h.cut = store, svc, rec, b, cancel
+	r.bot, r.cut = b, cancel
 	var once sync.Once
-	h.stop = func() {
+	r.stop = func() {
 		once.Do(func() {
 			cancel()
 			wg.Wait()
 			store.Close()
 		})
 	}
+	return r
 }
 
 // shutdown stops the running bot, as SIGTERM does.
