@@ -187,7 +187,9 @@ func TestRedeliveryResumes(t *testing.T) {
 				return err
 			}
 			var cutOnce sync.Once
+			var records atomic.Int32
 			o.progressed = func(_ int64, done payments.Progress) {
+				records.Add(1)
 				if tc.cut && done.User == 0 {
 					cutOnce.Do(func() {
 						h.cut()
@@ -247,6 +249,11 @@ func TestRedeliveryResumes(t *testing.T) {
 				if got, _ := h.tg.Message(customer, m.ID); !strings.Contains(got.Caption, "Paid") {
 					t.Errorf("the customer's message reads %q", got.Caption)
 				}
+			}
+			// One record per step, whatever the attempts: a small UPDATE per
+			// Telegram call at most.
+			if n := int(records.Load()); n != len(chats)+1 {
+				t.Errorf("%d progress records, want %d: one per step", n, len(chats)+1)
 			}
 			if n := len(h.notices(false)); n != tc.notices || len(h.notices(true)) != tc.notices-1 {
 				t.Errorf("%d notices to the admin (%d refused), want %d and one of them accepted: %v", n, len(h.notices(true)), tc.notices, h.notices(false))

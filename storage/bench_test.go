@@ -106,3 +106,34 @@ func BenchmarkSetQRChecks(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkEventDelivery writes what the delivery of one settled event
+// writes (an edit and a notice: two Telegram calls): its row, then with
+// records=2 a progress record per call, and the mark delivered. The two
+// variants' difference is what recording progress costs an event.
+func BenchmarkEventDelivery(b *testing.B) {
+	for _, e := range pgtest.Engines() {
+		b.Run(e.Name, func(b *testing.B) {
+			d, _ := newDB(b, e)
+			ctx := context.Background()
+			for _, records := range []int{0, 2} {
+				b.Run(fmt.Sprintf("records=%d", records), func(b *testing.B) {
+					for b.Loop() {
+						ev := &payments.Event{Kind: payments.EventSettled, InvoiceID: 1, QRID: 2, CreatedAt: t0}
+						if err := d.AddEvent(ctx, ev); err != nil {
+							b.Fatal(err)
+						}
+						for i := range records {
+							if err := d.SetEventProgress(ctx, ev.ID, payments.Progress{QR: 2, User: int64(i) * 777}); err != nil {
+								b.Fatal(err)
+							}
+						}
+						if err := d.MarkEventDelivered(ctx, ev.ID, t0); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
+		})
+	}
+}
