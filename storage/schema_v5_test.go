@@ -19,19 +19,8 @@ func TestUpgradeToTypedState(t *testing.T) {
 
 func upgradeToTypedState(t *testing.T, path string) {
 	ctx := context.Background()
-	dsn, err := parseURL(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := &fakeClock{t: t0}
 	at := t0.UTC() // as the store writes times
-	old := &DB{clock: clk}
-	if err := old.connect(ctx, dsn); err != nil {
-		t.Fatal(err)
-	}
-	if err := migrate(ctx, old.gdb, migrations[:4], clk); err != nil {
-		t.Fatal(err)
-	}
+	old := migratedTo(t, path, 4)
 	inv := testInvoice()
 	if err := old.CreateInvoice(ctx, inv); err != nil {
 		t.Fatal(err)

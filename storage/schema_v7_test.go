@@ -15,19 +15,8 @@ func TestUpgradeToProgress(t *testing.T) {
 	pgtest.Each(t, func(t *testing.T, e pgtest.Engine) {
 		ctx := context.Background()
 		path := e.NewURL(t)
-		dsn, err := parseURL(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		clk := &fakeClock{t: t0}
 		at := t0.UTC()
-		old := &DB{clock: clk}
-		if err := old.connect(ctx, dsn); err != nil {
-			t.Fatal(err)
-		}
-		if err := migrate(ctx, old.gdb, migrations[:6], clk); err != nil {
-			t.Fatal(err)
-		}
+		old := migratedTo(t, path, 6)
 		row := v1Event{Kind: string(payments.EventSettled), InvoiceID: 3, QRID: 4, CreatedAt: at, NextAttempt: at}
 		if err := old.gdb.Create(&row).Error; err != nil {
 			t.Fatal(err)

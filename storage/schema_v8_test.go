@@ -19,18 +19,7 @@ func TestUpgradeToInbox(t *testing.T) {
 
 func upgradeToInbox(t *testing.T, path string) {
 	ctx := context.Background()
-	dsn, err := parseURL(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := &fakeClock{t: t0}
-	old := &DB{clock: clk}
-	if err := old.connect(ctx, dsn); err != nil {
-		t.Fatal(err)
-	}
-	if err := migrate(ctx, old.gdb, migrations[:7], clk); err != nil {
-		t.Fatal(err)
-	}
+	old := migratedTo(t, path, 7)
 	for _, id := range []int64{501, 502} {
 		if err := old.gdb.Create(&v3Update{UpdateID: id, HandledBy: "r-old", At: t0.UTC()}).Error; err != nil {
 			t.Fatal(err)

@@ -52,6 +52,28 @@ func openPath(t testing.TB, path string) (*DB, *fakeClock) {
 	return d, clk
 }
 
+// migratedTo opens the database at path (a SQLite file or a PostgreSQL
+// URL) as a khqrbot that knows only the first version migrations would
+// have left it, for a test to write rows in the old schema and close it
+// before opening it as today's build does.
+func migratedTo(t testing.TB, path string, version int) *DB {
+	t.Helper()
+	ctx := context.Background()
+	dsn, err := parseURL(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := &fakeClock{t: t0}
+	old := &DB{clock: clk}
+	if err := old.connect(ctx, dsn); err != nil {
+		t.Fatal(err)
+	}
+	if err := migrate(ctx, old.gdb, migrations[:version], clk); err != nil {
+		t.Fatal(err)
+	}
+	return old
+}
+
 // newDB opens a fresh database of engine e.
 func newDB(t testing.TB, e pgtest.Engine) (*DB, *fakeClock) {
 	t.Helper()
@@ -412,18 +434,7 @@ func TestUpgradeFromV1(t *testing.T) {
 	pgtest.Each(t, func(t *testing.T, e pgtest.Engine) {
 		ctx := context.Background()
 		path := e.NewURL(t)
-		dsn, err := parseURL(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		clk := &fakeClock{t: t0}
-		old := &DB{clock: clk}
-		if err := old.connect(ctx, dsn); err != nil {
-			t.Fatal(err)
-		}
-		if err := migrate(ctx, old.gdb, migrations[:1], clk); err != nil {
-			t.Fatal(err)
-		}
+		old := migratedTo(t, path, 1)
 		inv := testInvoice()
 		call := &payments.APICall{Endpoint: "check_transaction_by_md5", RequestID: "r1", At: t0}
 		if err := old.CreateInvoice(ctx, inv); err != nil {
