@@ -22,15 +22,34 @@ func toolJWT(exp time.Time) string {
 	return enc([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." + enc([]byte(fmt.Sprintf(`{"data":{"id":"ab"},"exp":%d}`, exp.Unix()))) + ".c2ln"
 }
 
+// tokenStatusCase is a run of 'khqrbot token status' and what it prints.
+type tokenStatusCase struct {
+	name string
+	vars map[string]string
+	args []string
+	code int
+	want []string // in stdout or stderr
+}
+
+// run checks the exit code and the output, which never shows the token.
+func (tt tokenStatusCase) run(t *testing.T) {
+	code, out, errOut := runTool(t, tt.vars, "", append([]string{"token", "status"}, tt.args...)...)
+	if code != tt.code {
+		t.Fatalf("exit %d, want %d\n%s%s", code, tt.code, out, errOut)
+	}
+	for _, w := range tt.want {
+		if !strings.Contains(out+errOut, w) {
+			t.Errorf("output lacks %q:\n%s%s", w, out, errOut)
+		}
+	}
+	if tok := tt.vars["BAKONG_TOKEN"]; tok != "" && strings.Contains(out+errOut, tok) {
+		t.Error("status shows the token")
+	}
+}
+
 func TestTokenStatus(t *testing.T) {
 	soon := time.Now().Add(30*24*time.Hour + time.Hour)
-	tests := []struct {
-		name string
-		vars map[string]string
-		args []string
-		code int
-		want []string
-	}{
+	tests := []tokenStatusCase{
 		{"valid, renewable", map[string]string{"BAKONG_TOKEN": toolJWT(soon), "BAKONG_EMAIL": "me@shop.kh"}, nil, 0,
 			[]string{"token       BAKONG_TOKEN\n", "days left   30", "renewable   yes", soon.UTC().Format("2006-01-02")}},
 		{"valid, no email", map[string]string{"BAKONG_TOKEN": toolJWT(soon)}, nil, 0, []string{"renewable   no: set BAKONG_EMAIL"}},
@@ -44,20 +63,7 @@ func TestTokenStatus(t *testing.T) {
 		{"unreadable", map[string]string{"BAKONG_TOKEN": "not-a-jwt"}, nil, 2, []string{"cannot be read"}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			code, out, errOut := runTool(t, tt.vars, "", append([]string{"token", "status"}, tt.args...)...)
-			if code != tt.code {
-				t.Fatalf("exit %d, want %d\n%s%s", code, tt.code, out, errOut)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(out+errOut, w) {
-					t.Errorf("output lacks %q:\n%s%s", w, out, errOut)
-				}
-			}
-			if tok := tt.vars["BAKONG_TOKEN"]; tok != "" && strings.Contains(out+errOut, tok) {
-				t.Error("status shows the token")
-			}
-		})
+		t.Run(tt.name, tt.run)
 	}
 }
 
@@ -79,13 +85,7 @@ func TestTokenStatusRenewed(t *testing.T) {
 	}
 	db.Close()
 	missing := filepath.Join(dir, "none.db")
-	tests := []struct {
-		name string
-		vars map[string]string
-		args []string
-		code int
-		want []string
-	}{
+	tests := []tokenStatusCase{
 		{"renewed outlives BAKONG_TOKEN", map[string]string{"BAKONG_TOKEN": days(10), "DATABASE_URL": path}, nil, 0,
 			[]string{"token       the renewed token in the database\n", "days left   80"}},
 		{"renewed, expired BAKONG_TOKEN", map[string]string{"BAKONG_TOKEN": toolJWT(now.Add(-time.Hour)), "DATABASE_URL": path}, nil, 0,
@@ -100,17 +100,7 @@ func TestTokenStatusRenewed(t *testing.T) {
 			[]string{"a renewed token there could not be looked for", "token       BAKONG_TOKEN\n", "days left   10"}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			code, out, errOut := runTool(t, tt.vars, "", append([]string{"token", "status"}, tt.args...)...)
-			if code != tt.code {
-				t.Fatalf("exit %d, want %d\n%s%s", code, tt.code, out, errOut)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(out+errOut, w) {
-					t.Errorf("output lacks %q:\n%s%s", w, out, errOut)
-				}
-			}
-		})
+		t.Run(tt.name, tt.run)
 	}
 	if _, err := os.Stat(missing); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("status made a database at %s: %v", missing, err)
