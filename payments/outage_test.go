@@ -242,6 +242,41 @@ func TestBudgetWithLists(t *testing.T) {
 	}
 }
 
+// TestShortBudgetTakesTurns: when the budget allows fewer calls per cycle
+// than the QRs due need, each cycle starts where the last one stopped, and
+// goes round to the first QRs in the same md5 lists, so every QR is asked
+// about in turn; the last QR, paid at once, settles in the third cycle.
+func TestShortBudgetTakesTurns(t *testing.T) {
+	h := newHarness(t, withReconciler(payments.ReconcilerConfig{Interval: interval, MaxRPS: 2})) // two list calls a cycle
+	inv := h.invoice(usd5)
+	qrs := make([]*payments.QR, 240)
+	for i := range qrs {
+		qrs[i] = h.qr(inv.ID)
+	}
+	last := h.invoice(usd5)
+	paid := h.qr(last.ID) // the 241st
+	h.pay(paid, sim.Payment{})
+	h.clk.Advance(time.Second) // the deeplink calls drew from the budget too
+	// Each cycle's turn of qrs; the third's goes on with the 241st, then
+	// the first 59 again.
+	for cycle, want := range [][2]int{{0, 100}, {100, 200}, {200, 240}} {
+		h.sim.ResetCalls()
+		began := h.clk.Now()
+		h.tick()
+		if n := h.checks(); n != 2 {
+			t.Fatalf("cycle %d: %d calls, want the budget's 2", cycle, n)
+		}
+		for i, q := range qrs {
+			asked := !h.getQR(q.ID).LastCheckedAt.Before(began)
+			if turn := i >= want[0] && i < want[1] || cycle == 2 && i < 59; asked != turn {
+				t.Errorf("cycle %d: QR %d of 240 asked about: %v, want %v", cycle, i+1, asked, turn)
+			}
+		}
+		h.clk.Advance(interval)
+	}
+	h.wantInvoice(last.ID, payments.InvoicePaid)
+}
+
 // TestRateLimitedStopsTick: a 429 ends the tick and pauses calls for its Retry-After.
 func TestRateLimitedStopsTick(t *testing.T) {
 	h := newHarness(t)

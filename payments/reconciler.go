@@ -67,9 +67,11 @@ var gridEpoch = time.Unix(0, 0)
 //
 // Its schedule lives in the database (QR.NextCheckAt), so a restart resumes
 // where polling stopped. Several replicas on one database share the work:
-// a tick claims due QRs (Store.ClaimDueQRs) a batch at a time, so each due
-// QR is checked by one replica per cycle, and a replica that dies leaves
-// its claims to expire (ClaimFor) for another. Every replica's cycles start
+// a tick claims due QRs (Store.ClaimDueQRs) a batch at a time, in ID
+// order, so each due QR is checked by one replica per cycle, and a replica
+// that dies leaves its claims to expire (ClaimFor) for another. When the
+// budget runs short, the next cycle starts where the last one stopped, so
+// every QR gets its turn. Every replica's cycles start
 // on one grid of Intervals, and calls draw from one Budget, so the
 // deployment makes about ceil(N/50) calls per interval for N pending QRs,
 // and MaxRPS holds for all together. A payment seen by two reconcilers
@@ -128,6 +130,7 @@ type Reconciler struct {
 	outage      bool       // an outage alert was written for the current streak
 	pauseUntil  time.Time  // no calls before this (after a 429)
 	pruneAt     time.Time  // when to prune old rows next
+	resume      int64      // the next cycle claims QRs with IDs above this first (check)
 }
 
 // settler is what the Reconciler needs of the Service: apply what Bakong
@@ -327,24 +330,35 @@ func (r *Reconciler) logErr(c *cycle, err error) {
 	}
 }
 
-// check claims the QRs due at the cycle's start, a batch at a time, and
-// asks Bakong about them until none is left. QRs that fall due during the
-// cycle (new ones, final checks) wait for the next: otherwise every
-// replica ticking a little later, or claiming its next batch, would ask
-// about them in lists of a few. It stops early when the budget is spent,
-// on a 429, or when ctx is done; QRs it claimed but did not ask about are
-// released, due for the next tick.
+// check claims the QRs due at the cycle's start, a batch at a time in ID
+// order, and asks Bakong about them until none is left. QRs that fall due
+// during the cycle (new ones, final checks) wait for the next: otherwise
+// every replica ticking a little later, or claiming its next batch, would
+// ask about them in lists of a few. It stops early when the budget is
+// spent, on a 429, or when ctx is done; QRs it claimed but did not ask
+// about are released, due for the next tick.
+//
+// Each claim starts after the last QR the one before claimed, so no claim
+// reads the QRs claimed before it. A cycle starts from the lowest ID, or,
+// when the last one stopped early, after the last QR that one asked about,
+// and then goes round to the lowest IDs (claim): when the budget allows
+// fewer calls than QRs are due, each QR still gets its turn.
 func (r *Reconciler) check(ctx context.Context, c *cycle) {
+	after := r.resume
+	wrapped := after == 0 // the lowest IDs come after the rest
+	r.resume = 0
 	for ctx.Err() == nil {
 		now := r.clock.Now()
 		if now.Before(r.pauseUntil) {
+			r.resume = after
 			return
 		}
-		qrs, err := r.store.ClaimDueQRs(ctx, c.start, now.Add(r.cfg.ClaimFor), claimBatch)
+		qrs, err := r.claim(ctx, c, now, after, &wrapped)
 		if err != nil {
 			if ctx.Err() == nil {
 				r.logErr(c, fmt.Errorf("claim due QRs: %w", err))
 			}
+			r.resume = after
 			return
 		}
 		if len(qrs) == 0 {
@@ -352,16 +366,39 @@ func (r *Reconciler) check(ctx context.Context, c *cycle) {
 		}
 		if rest := r.checkClaimed(ctx, c, qrs); len(rest) > 0 {
 			r.release(ctx, c, rest)
+			r.resume = rest[0].ID - 1
 			return
 		}
+		after = qrs[len(qrs)-1].ID
 	}
+}
+
+// claim claims the next batch of QRs due in cycle c after the ID after. A
+// batch that reaches the highest ID goes on from the lowest, once a cycle
+// (wrapped), so that the QRs on either side share md5 lists.
+func (r *Reconciler) claim(ctx context.Context, c *cycle, now time.Time, after int64, wrapped *bool) ([]QR, error) {
+	until := now.Add(r.cfg.ClaimFor)
+	qrs, err := r.store.ClaimDueQRs(ctx, c.start, until, after, claimBatch)
+	if err != nil || *wrapped || len(qrs) == claimBatch {
+		return qrs, err
+	}
+	*wrapped = true
+	more, err := r.store.ClaimDueQRs(ctx, c.start, until, 0, claimBatch-len(qrs))
+	if err != nil {
+		if len(qrs) == 0 {
+			return nil, err
+		}
+		r.logErr(c, fmt.Errorf("claim due QRs: %w", err)) // the lowest IDs wait for the next cycle
+	}
+	return append(qrs, more...), nil
 }
 
 // markTimeout bounds releasing claims once ctx has ended.
 const markTimeout = 5 * time.Second
 
 // release gives back claimed QRs that were not asked about, due again as
-// early as the earliest of them was, so they keep their place in line.
+// early as the earliest of them was; the next cycle starts with them
+// (check).
 func (r *Reconciler) release(ctx context.Context, c *cycle, qrs []QR) {
 	ids := make([]int64, len(qrs))
 	next := qrs[0].NextCheckAt

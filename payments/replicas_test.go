@@ -90,7 +90,7 @@ func TestReplicaDiesWithClaims(t *testing.T) {
 		h.pay(q, sim.Payment{})
 		now := h.clk.Now()
 		claimFor := 2*interval + 10*time.Second // the default
-		if got, err := nodes[1].db.ClaimDueQRs(h.ctx, now, now.Add(claimFor), 10); err != nil || len(got) != 1 {
+		if got, err := nodes[1].db.ClaimDueQRs(h.ctx, now, now.Add(claimFor), 0, 10); err != nil || len(got) != 1 {
 			t.Fatalf("claim: %v %v", got, err)
 		}
 		// nodes[1] dies here. nodes[0] finds nothing until the claim expires.

@@ -114,14 +114,16 @@ type Store interface {
 	// Replica coordination: several processes on one database share the
 	// work through these, and only these.
 
-	// ClaimDueQRs returns up to limit pending QRs whose NextCheckAt is at
-	// or before now, oldest NextCheckAt first, and claims them for one of
-	// several replicas by moving their NextCheckAt to until, so no other
-	// claimer takes them before then. For speed (a reconciler cycle claims
-	// thousands) each QR holds only ID, InvoiceID, BillNumber, MD5, Status,
-	// ExpiresAt, NextCheckAt (before the claim) and CheckFailures. The claimer records their checks
-	// (SetQRChecks) or closes them; if it dies they are due again at until.
-	ClaimDueQRs(ctx context.Context, now, until time.Time, limit int) ([]QR, error)
+	// ClaimDueQRs returns up to limit pending QRs with an ID above after
+	// whose NextCheckAt is at or before now, in ID order, and claims them
+	// for one of several replicas by moving their NextCheckAt to until, so
+	// no other claimer takes them before then. A claimer passes the last ID
+	// it claimed as after, and so reads no claimed QR twice. For speed (a
+	// reconciler cycle claims thousands) each QR holds only ID, InvoiceID,
+	// BillNumber, MD5, Status, ExpiresAt, NextCheckAt (before the claim) and
+	// CheckFailures. The claimer records their checks (SetQRChecks) or
+	// closes them; if it dies they are due again at until.
+	ClaimDueQRs(ctx context.Context, now, until time.Time, after int64, limit int) ([]QR, error)
 	// ClaimEvents is PendingEvents for one of several replicas: it claims
 	// the events it returns by moving their NextAttempt to until. The
 	// claimer marks each delivered or delays it; if it dies they are due

@@ -41,7 +41,7 @@ func BenchmarkDueQRs(b *testing.B) {
 			for _, limit := range []int{50, 500, 10_000} {
 				b.Run(fmt.Sprintf("limit=%d", limit), func(b *testing.B) {
 					for b.Loop() {
-						qs, err := dueQRs(ctx, d, now, limit)
+						qs, err := dueQRs(ctx, d, now, 0, limit)
 						if err != nil || len(qs) != limit {
 							b.Fatal(len(qs), err)
 						}

@@ -124,7 +124,7 @@ func TestDueQRsFields(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		due, err := dueQRs(ctx, d, t0, 0)
+		due, err := dueQRs(ctx, d, t0, 0, 0)
 		if err != nil || len(due) != 1 {
 			t.Fatalf("DueQRs: %v, %v", due, err)
 		}

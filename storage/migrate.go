@@ -31,6 +31,7 @@ var migrations = []migration{
 	{6, "due QRs indexed in claim order", indexDueByID},
 	{7, "outbox delivery progress", recordProgress},
 	{8, "an inbox of Telegram updates to handle", keepUpdates},
+	{9, "due QRs claimed in ID order; room for in-place updates of QRs", indexDueInIDOrder},
 }
 
 // indexDueByID makes ix_qrs_due (status, next_check_at, id), the order in

@@ -88,19 +88,19 @@ func forUpdate(q *gorm.DB) *gorm.DB {
 	return q.Clauses(clause.Locking{Strength: "UPDATE"})
 }
 
-// ClaimDueQRs claims up to limit pending QRs due at now (NextCheckAt at or
-// before it), oldest NextCheckAt first, with the fields a check needs
-// (dueColumns).
+// ClaimDueQRs claims up to limit pending QRs with an ID above after that
+// are due at now (NextCheckAt at or before it), in ID order, with the
+// fields a check needs (dueColumns).
 // The claim moves their NextCheckAt to until, so that no other claimer
 // takes them before then: the claimer records each check (SetQRChecks) or
 // closes the QR, and a claimer that dies leaves them due again at until.
 // The QRs returned carry the NextCheckAt they had before the claim.
-func (d *DB) ClaimDueQRs(ctx context.Context, now, until time.Time, limit int) ([]payments.QR, error) {
+func (d *DB) ClaimDueQRs(ctx context.Context, now, until time.Time, after int64, limit int) ([]payments.QR, error) {
 	if limit <= 0 {
 		return nil, payments.Errorf(payments.EInvalid, "claim due QRs: limit %d, want a positive number", limit)
 	}
-	return claim[payments.QR, qrRow](ctx, d, "claim due QRs", dueOrder, map[string]any{"next_check_at": utc(until)}, func(tx *gorm.DB) *gorm.DB {
-		return dueQuery(tx, now, limit)
+	return claim[payments.QR, qrRow](ctx, d, "claim due QRs", "id", map[string]any{"next_check_at": utc(until)}, func(tx *gorm.DB) *gorm.DB {
+		return dueQuery(tx, now, after, limit)
 	})
 }
 

@@ -21,9 +21,10 @@ func twoProcesses(t *testing.T, e pgtest.Engine) (a, b *DB) {
 }
 
 // TestClaimDueQRsOnce: eight claimers on two handles of one database claim
-// 50 at a time until nothing is due; every due QR is claimed exactly once,
-// oldest first, as it was before the claim, and claims not recorded come
-// due again when they expire.
+// 50 at a time, each after the last QR it claimed, until nothing is due;
+// every due QR is claimed exactly once, in ID order, as it was before the
+// claim, QRs not yet due are left alone, and claims not recorded come due
+// again when they expire.
 func TestClaimDueQRsOnce(t *testing.T) {
 	pgtest.Each(t, func(t *testing.T, e pgtest.Engine) {
 		a, b := twoProcesses(t, e)
@@ -33,22 +34,26 @@ func TestClaimDueQRsOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		const n = 230
-		for i := range n {
+		now, until := t0.Add(time.Second), t0.Add(time.Minute)
+		for i := range n + n/10 {
 			q := testQR(inv.ID, i+1)
-			q.NextCheckAt = t0.Add(time.Duration(i) * time.Millisecond)
+			q.NextCheckAt = t0.Add(time.Duration(n-i) * time.Millisecond) // the order of IDs is not that of due times
+			if i%11 == 10 {
+				q.NextCheckAt = until.Add(time.Hour) // not due in this test
+			}
 			if err := a.CreateQR(ctx, q); err != nil {
 				t.Fatal(err)
 			}
 		}
-		now, until := t0.Add(time.Second), t0.Add(time.Minute)
 		var mu sync.Mutex
 		claimed := map[int64]int{}
 		var wg sync.WaitGroup
 		for i := range 8 {
 			d := []*DB{a, b}[i%2]
 			wg.Go(func() {
+				var after int64
 				for {
-					qrs, err := d.ClaimDueQRs(ctx, now, until, 50)
+					qrs, err := d.ClaimDueQRs(ctx, now, until, after, 50)
 					if err != nil {
 						t.Error(err)
 						return
@@ -62,13 +67,18 @@ func TestClaimDueQRsOnce(t *testing.T) {
 						if q.MD5 == "" || q.ExpiresAt.IsZero() {
 							t.Errorf("claimed QR %d lacks its check fields: %+v", q.ID, q)
 						}
-						if !q.NextCheckAt.Before(now) {
-							t.Errorf("claimed QR %d: NextCheckAt %s, want the one it had before the claim", q.ID, q.NextCheckAt)
+						if q.NextCheckAt.After(now) {
+							t.Errorf("claimed QR %d: NextCheckAt %s, want the one it had before the claim, at or before %s", q.ID, q.NextCheckAt, now)
 						}
-						if j > 0 && !qrs[j-1].NextCheckAt.Before(q.NextCheckAt) {
-							t.Errorf("claim out of order: QR %d (next check %s) after QR %d (%s)", q.ID, q.NextCheckAt, qrs[j-1].ID, qrs[j-1].NextCheckAt)
+						prev := after
+						if j > 0 {
+							prev = qrs[j-1].ID
+						}
+						if q.ID <= prev {
+							t.Errorf("claim out of order: QR %d after %d", q.ID, prev)
 						}
 					}
+					after = qrs[len(qrs)-1].ID
 					mu.Unlock()
 				}
 			})
@@ -82,13 +92,13 @@ func TestClaimDueQRsOnce(t *testing.T) {
 				t.Errorf("QR %d claimed %d times", id, k)
 			}
 		}
-		if qrs, _ := b.ClaimDueQRs(ctx, until.Add(-time.Nanosecond), until.Add(time.Minute), 500); len(qrs) != 0 {
+		if qrs, _ := b.ClaimDueQRs(ctx, until.Add(-time.Nanosecond), until.Add(time.Minute), 0, 500); len(qrs) != 0 {
 			t.Errorf("%d QRs claimable before the claims expire", len(qrs))
 		}
-		if qrs, _ := b.ClaimDueQRs(ctx, until, until.Add(time.Minute), 500); len(qrs) != n {
+		if qrs, _ := b.ClaimDueQRs(ctx, until, until.Add(time.Minute), 0, 500); len(qrs) != n {
 			t.Errorf("%d QRs claimable once the claims expired, want %d", len(qrs), n)
 		}
-		if _, err := a.ClaimDueQRs(ctx, now, until, 0); payments.ErrorCode(err) != payments.EInvalid {
+		if _, err := a.ClaimDueQRs(ctx, now, until, 0, 0); payments.ErrorCode(err) != payments.EInvalid {
 			t.Errorf("limit 0: %v, want EInvalid", err)
 		}
 	})
@@ -304,13 +314,13 @@ func TestReleaseQRs(t *testing.T) {
 		ctx := context.Background()
 		_, q := seed(t, d)
 		now := q.NextCheckAt
-		if qrs, _ := d.ClaimDueQRs(ctx, now, now.Add(time.Hour), 10); len(qrs) != 1 {
+		if qrs, _ := d.ClaimDueQRs(ctx, now, now.Add(time.Hour), 0, 10); len(qrs) != 1 {
 			t.Fatalf("claimed %d, want 1", len(qrs))
 		}
 		if err := d.ReleaseQRs(ctx, []int64{q.ID}, now); err != nil {
 			t.Fatal(err)
 		}
-		if qrs, _ := d.ClaimDueQRs(ctx, now, now.Add(time.Hour), 10); len(qrs) != 1 {
+		if qrs, _ := d.ClaimDueQRs(ctx, now, now.Add(time.Hour), 0, 10); len(qrs) != 1 {
 			t.Fatalf("a released QR is not due again (%d claimed)", len(qrs))
 		}
 	})

@@ -287,15 +287,23 @@ func TestSchemaMatchesRows(t *testing.T) {
 	})
 }
 
+// dueSQL is the statement of dueQuery (a claim's read) with its values.
+func dueSQL(d *DB, after int64, limit int) string {
+	return d.gdb.ToSQL(func(tx *gorm.DB) *gorm.DB {
+		return skipLocked(dueQuery(tx.Model(&qrRow{}), t0, after, limit)).Find(&[]qrRow{})
+	})
+}
+
+// TestDueQRsUsesIndex: SQLite reads a claim's due QRs from ix_qrs_due, in
+// its order, from the cursor on.
 func TestDueQRsUsesIndex(t *testing.T) {
 	d, _ := newSQLite(t)
 	var plan []struct{ Detail string }
-	err := d.gdb.Raw("EXPLAIN QUERY PLAN SELECT * FROM qrs WHERE status = ? AND next_check_at <= ? ORDER BY next_check_at, id LIMIT 50", "pending", t0).Scan(&plan).Error
-	if err != nil {
+	if err := d.gdb.Raw("EXPLAIN QUERY PLAN " + dueSQL(d, 1000, 500)).Scan(&plan).Error; err != nil {
 		t.Fatal(err)
 	}
-	if len(plan) == 0 || !strings.Contains(plan[0].Detail, "ix_qrs_due") {
-		t.Errorf("plan %v does not use ix_qrs_due", plan)
+	if len(plan) == 0 || !strings.Contains(plan[0].Detail, "ix_qrs_due (status=? AND id>?)") {
+		t.Errorf("plan %v does not search ix_qrs_due from the cursor", plan)
 	}
 	for _, p := range plan {
 		if strings.Contains(p.Detail, "TEMP B-TREE") {
@@ -305,9 +313,10 @@ func TestDueQRsUsesIndex(t *testing.T) {
 }
 
 // TestDueQRsUsesIndexPostgres: PostgreSQL reads a claim's due QRs in index
-// order and stops at the limit, rather than reading and sorting all of them
-// (a 100,000-QR backlog made each claim read every due QR). Sequential
-// scans are off so that the planner shows the index plan on a small table.
+// order from the cursor on and stops at the limit, rather than reading and
+// sorting all of them (a 100,000-QR backlog made each claim read every due
+// QR). Sequential scans are off so that the planner shows the index plan on
+// a small table.
 func TestDueQRsUsesIndexPostgres(t *testing.T) {
 	d, _ := openPath(t, pgtest.URL(t))
 	err := d.gdb.Transaction(func(tx *gorm.DB) error {
@@ -315,13 +324,12 @@ func TestDueQRsUsesIndexPostgres(t *testing.T) {
 			return err
 		}
 		var plan []string
-		err := tx.Raw("EXPLAIN SELECT id FROM qrs WHERE status = ? AND next_check_at <= ? ORDER BY next_check_at, id LIMIT 500 FOR UPDATE SKIP LOCKED", "pending", t0).Scan(&plan).Error
-		if err != nil {
+		if err := tx.Raw("EXPLAIN " + dueSQL(d, 1000, 500)).Scan(&plan).Error; err != nil {
 			return err
 		}
 		text := strings.Join(plan, "\n")
-		if !strings.Contains(text, "Index Scan using ix_qrs_due") || strings.Contains(text, "Sort") {
-			t.Errorf("plan does not read ix_qrs_due in order:\n%s", text)
+		if !strings.Contains(text, "Index Scan using ix_qrs_due") || !strings.Contains(text, "(id > 1000)") || strings.Contains(text, "Sort") {
+			t.Errorf("plan does not read ix_qrs_due in order from the cursor:\n%s", text)
 		}
 		return nil
 	})

@@ -428,8 +428,8 @@ func TestListQRs(t *testing.T) {
 }
 
 // dueQRs reads what ClaimDueQRs would claim, without claiming it.
-func dueQRs(ctx context.Context, d *DB, now time.Time, limit int) ([]payments.QR, error) {
-	return find[payments.QR, qrRow](dueQuery(d.gdb.WithContext(ctx), now, limit), "due QRs")
+func dueQRs(ctx context.Context, d *DB, now time.Time, after int64, limit int) ([]payments.QR, error) {
+	return find[payments.QR, qrRow](dueQuery(d.gdb.WithContext(ctx), now, after, limit), "due QRs")
 }
 
 func TestDueQRs(t *testing.T) {
@@ -460,19 +460,23 @@ func TestDueQRs(t *testing.T) {
 		tests := []struct {
 			name  string
 			now   time.Time
+			after int64
 			limit int
 			want  []int64
 		}{
-			{"at t0", t0, 0, []int64{2, 5}},
-			{"at t0 in UTC", t0.UTC(), 0, []int64{2, 5}},
-			{"a nanosecond later", t0.Add(time.Nanosecond), 0, []int64{2, 5}},
-			{"a microsecond later", t0.Add(time.Microsecond), 0, []int64{2, 5, 8}},
-			{"ordered by due time, ties by id", t0.Add(10 * time.Second), 0, []int64{2, 5, 8, 3, 6, 4, 1}},
-			{"limit", t0.Add(10 * time.Second), 3, []int64{2, 5, 8}},
-			{"nothing due", t0.Add(-time.Minute), 0, []int64{}},
+			{"at t0", t0, 0, 0, []int64{2, 5}},
+			{"at t0 in UTC", t0.UTC(), 0, 0, []int64{2, 5}},
+			{"a nanosecond later", t0.Add(time.Nanosecond), 0, 0, []int64{2, 5}},
+			{"a microsecond later", t0.Add(time.Microsecond), 0, 0, []int64{2, 5, 8}},
+			{"ordered by id", t0.Add(10 * time.Second), 0, 0, []int64{1, 2, 3, 4, 5, 6, 8}},
+			{"limit", t0.Add(10 * time.Second), 0, 3, []int64{1, 2, 3}},
+			{"after an id", t0.Add(10 * time.Second), 3, 0, []int64{4, 5, 6, 8}},
+			{"after an id, limit", t0.Add(10 * time.Second), 4, 2, []int64{5, 6}},
+			{"after the last", t0.Add(10 * time.Second), 8, 0, []int64{}},
+			{"nothing due", t0.Add(-time.Minute), 0, 0, []int64{}},
 		}
 		for _, tt := range tests {
-			got, err := dueQRs(ctx, d, tt.now, tt.limit)
+			got, err := dueQRs(ctx, d, tt.now, tt.after, tt.limit)
 			if err != nil {
 				t.Fatal(err)
 			}
