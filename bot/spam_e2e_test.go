@@ -40,16 +40,6 @@ func TestGroupRefusalsRateLimited(t *testing.T) {
 	h.waitFor("3 refusals in private", func() bool { return h.refusalsIn(stranger) == 3 })
 }
 
-// replica starts a second bot, with its own Store and Service, on h's
-// database and fake Telegram, as another khqrbot process would be.
-func (h *harness) replica() *harness {
-	h.t.Helper()
-	r := &harness{t: h.t, o: h.o, tg: h.tg, sim: h.sim, api: h.api, db: h.db, clock: h.clock, fake: h.fake, logs: h.logs, linked: make(chan struct{}, 1)}
-	r.start()
-	h.t.Cleanup(r.shutdown)
-	return r
-}
-
 // TestGroupRefusalsAcrossReplicas: a stranger's /pay spam in a group,
 // spread over two replicas behind a load balancer (webhook mode), gets one
 // refusal from the deployment, not one from each replica, until the
@@ -57,7 +47,8 @@ func (h *harness) replica() *harness {
 func TestGroupRefusalsAcrossReplicas(t *testing.T) {
 	const secret = "s3cret"
 	h := newHarness(t, options{webhook: true, secret: secret, noPolling: true, fakeClock: true})
-	r := h.replica()
+	r := h.launch(nil)
+	t.Cleanup(r.stop)
 	hooks := []string{"http://" + h.addr + "/telegram/hook", "http://" + r.addr + "/telegram/hook"}
 	id := 99100
 	post := func(hook string, from int64, text string) {
