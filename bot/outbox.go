@@ -67,7 +67,7 @@ type claimed struct {
 
 // release gives back the events claimed and never delivered.
 func (o *outbox) release(ctx context.Context) {
-	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markingTimeout)
+	mctx, cancel := marking(ctx)
 	defer cancel()
 	if err := o.b.cfg.Service.Release(mctx, o.left); err != nil {
 		o.b.log.Error("outbox: release undelivered events", "err", err)
