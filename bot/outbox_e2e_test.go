@@ -273,3 +273,37 @@ func (h *harness) notices(refused bool) []telegramtest.Call {
 	}
 	return out
 }
+
+// TestUndeliverableStepSkipped: a step Telegram refuses for good (the
+// customer blocked the bot) is logged and skipped, and the event's other
+// steps still go out: the admin is told their invoice was paid, once.
+func TestUndeliverableStepSkipped(t *testing.T) {
+	marked := make(chan error, 1)
+	h := newHarness(t, options{fakeClock: true, noPolling: true, delivered: func(_ int64, mark func() error) error {
+		err := mark()
+		marked <- err
+		return err
+	}})
+	tok := h.shareLink("20 USD logo design")
+	h.tg.SendText(customer, customer, "/start inv_"+tok)
+	m := h.waitPhoto(customer, 1)
+	h.tg.InjectError("editMessageMedia", http.StatusForbidden, "Forbidden: bot was blocked by the user", 0)
+	if _, err := h.sim.PayQR(scanQR(t, m.Photo), sim.Payment{}); err != nil {
+		t.Fatal(err)
+	}
+	h.poll(5, func() bool { return h.invoiceStatus("INV-000001") == payments.InvoicePaid })
+	select {
+	case err := <-marked:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(waitLong):
+		t.Fatal("the event was never marked delivered")
+	}
+	if n, edits := len(h.notices(false)), h.tg.CallsTo("editMessageMedia"); n != 1 || len(edits) != 1 {
+		t.Errorf("%d notices and edits %v, want one of each", n, edits)
+	}
+	if !strings.Contains(h.logs.String(), "cannot be delivered; skipping it") {
+		t.Errorf("the refused step was not logged")
+	}
+}
