@@ -205,7 +205,11 @@ func (b *Bot) sweep(ctx context.Context) {
 				b.drop(s.ID)
 				continue
 			}
-			b.log.Info("inbox: taking over an update no replica is handling", "update", s.ID, "chat", s.Chat, "tries", s.Tries)
+			if s.Holder == b.cfg.Replica {
+				b.log.Info("inbox: running an update this replica let go", "update", s.ID, "chat", s.Chat, "tries", s.Tries)
+			} else {
+				b.log.Info("inbox: taking over an update", "update", s.ID, "chat", s.Chat, "from", s.Holder, "tries", s.Tries)
+			}
 			b.tg.ProcessUpdate(ctx, u)
 		}
 	}

@@ -63,6 +63,9 @@ type Update struct {
 	Chat  int64  // the chat it belongs to: a chat's updates run in ID order
 	Body  []byte // the update's JSON as Telegram sent it; nil once done
 	Tries int    // how many times its handling started
+	// Holder is the replica that claimed it last; ClaimUpdates reports
+	// the one before its claim: who died holding it, or let it go.
+	Holder string
 }
 
 // Validate reports what makes u unstorable.

@@ -36,7 +36,7 @@ func (updateRow) TableName() string { return "updates" }
 func (r *updateRow) rowID() int64 { return r.UpdateID }
 
 func (r *updateRow) domain() payments.Update {
-	return payments.Update{ID: r.UpdateID, Chat: r.ChatID, Body: r.Body, Tries: r.Tries}
+	return payments.Update{ID: r.UpdateID, Chat: r.ChatID, Body: r.Body, Tries: r.Tries, Holder: r.HandledBy}
 }
 
 // StoreUpdates inserts the updates not stored yet, claimed by holder until

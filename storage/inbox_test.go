@@ -169,9 +169,9 @@ func TestInboxClaims(t *testing.T) {
 		if !start(b, 2, "r2", at(19)) || !start(b, 3, "r2", at(19)) {
 			t.Fatal("r2 could not start the updates it claimed")
 		}
-		ups, err := b.ClaimUpdates(ctx, "r2", at(40), at(50), 10)
-		if err != nil || len(ups) != 3 || ups[0].Tries != 2 || ups[1].Tries != 1 || ups[2].Tries != 0 {
-			t.Fatalf("claimed again after r2's claims ended: %+v %v; want 2, 3 and 4 with 2, 1 and 0 tries", ups, err)
+		ups, err := a.ClaimUpdates(ctx, "r1", at(40), at(50), 10)
+		if err != nil || len(ups) != 3 || ups[0].Tries != 2 || ups[1].Tries != 1 || ups[2].Tries != 0 || ups[0].Holder != "r2" {
+			t.Fatalf("claimed again after r2's claims ended: %+v %v; want 2, 3 and 4 with 2, 1 and 0 tries, held by r2 until then", ups, err)
 		}
 		for _, id := range []int64{2, 3, 4} {
 			finish(id, at(41))

@@ -32,7 +32,9 @@ import (
 // once, with one edit of the customer's QR message and one notice to the
 // admin; nothing unpaid settles; Bakong calls per interval stay near
 // ceil(pending/50) for the deployment; Telegram never sees two pollers at
-// once (no 409), and updates are answered again soon after the poller dies.
+// once (no 409), updates are answered again soon after the poller dies, and
+// every update users send through the kills is answered, once
+// (replicas_updates_test.go).
 
 // TestReplicasPostgres runs three replicas on one PostgreSQL database and
 // kills the poller and one other.
@@ -150,7 +152,7 @@ func runReplicas(t *testing.T, rr replicaRun) {
 		"BAKONG_ACCOUNT_ID=" + replicaShop,
 		"BAKONG_MAX_RPS=20",
 		"MERCHANT_NAME=Coffee Shop",
-		"ADMIN_IDS=777,778,779,780",
+		"ADMIN_IDS=777,778,779,780," + talkerIDs(),
 		"POLL_INTERVAL=" + replicaInterval.String(),
 		"QR_TTL=10m",
 		"LOG_LEVEL=debug",
@@ -261,7 +263,8 @@ func runReplicas(t *testing.T, rr replicaRun) {
 	}
 
 	// Pay some over a few seconds; kill replicas meanwhile, the poller
-	// first, while a user keeps asking the bot for /help.
+	// first, while users keep talking to the bot (chatter) and one keeps
+	// asking for /help.
 	rand.Shuffle(len(qrs), func(i, j int) { qrs[i], qrs[j] = qrs[j], qrs[i] })
 	paid := map[int64]bool{} // QR ids
 	payDone := make(chan struct{})
@@ -289,6 +292,7 @@ func runReplicas(t *testing.T, rr replicaRun) {
 	}
 	var takeover time.Duration
 	killed := map[string]bool{} // replica names
+	chat := startChatter(tg)
 	for k := range rr.kills {
 		time.Sleep(time.Duration(500+rand.IntN(2500)) * time.Millisecond)
 		if k == 0 {
@@ -314,6 +318,12 @@ func runReplicas(t *testing.T, rr replicaRun) {
 		// one soon: in the middle of a delivery, the edit before it done.
 		told := noticesBy(victim.name)
 		midDelivery := tg.WaitFor(2*replicaInterval, func() bool { return noticesBy(victim.name) > told })
+		if role == "poller" {
+			// And with updates it took, stored and confirmed to Telegram
+			// still in its lanes, or some of them.
+			chat.burst()
+			tg.WaitFor(5*time.Second, func() bool { return tg.Pending() == 0 })
+		}
 		victim.cmd.Process.Kill() // SIGKILL: no clean stop, no lease released
 		victim.killed = true
 		<-victim.done
@@ -355,6 +365,7 @@ func runReplicas(t *testing.T, rr replicaRun) {
 		}
 		t.Logf("takeover: updates answered again %s after the poller died", takeover.Round(time.Millisecond))
 	}
+	chat.flowsOn(t)
 	<-payDone
 
 	// Every paid invoice settles, and its customer sees it.
@@ -526,8 +537,9 @@ func runReplicas(t *testing.T, rr replicaRun) {
 			t.Errorf("%d Bakong checks in the interval from %s with %d pending, want at most 1.5 × %d; calls (second:md5s) %v", n, from.Format("15:04:05.000"), pending, want, sizes[w])
 		}
 	}
-	t.Logf("figures: %d replicas, %d killed; Bakong checks %d in %d intervals against an ideal of %d (worst interval %.2f × ideal); takeover %s; delivery calls %d (edits of QR messages, paid notices); duplicates %d; lost %d; 409s %d; calls repeated because their replica was killed between Telegram taking them and their record %d",
-		rr.procs, rr.kills, checks, windows, ideal, worst, takeover.Round(time.Millisecond), delivery, dups, lost, conflicts, repeats)
+	updates := chat.check(t, killed, reps)
+	t.Logf("figures: %d replicas, %d killed; %s; Bakong checks %d in %d intervals against an ideal of %d (worst interval %.2f × ideal); takeover %s; delivery calls %d (edits of QR messages, paid notices); duplicates %d; lost %d; 409s %d; calls repeated because their replica was killed between Telegram taking them and their record %d",
+		rr.procs, rr.kills, updates, checks, windows, ideal, worst, takeover.Round(time.Millisecond), delivery, dups, lost, conflicts, repeats)
 }
 
 // waitUntil polls cond (the processes are outside; their effects have no

@@ -146,9 +146,10 @@ func replicaName() string {
 // processName names this process among the replicas sharing the database,
 // in leases, /healthz and logs: unique even with several on one host, as
 // replicaName (stable across restarts, for metrics) is not.
-func processName() string {
-	return fmt.Sprintf("%s-%d", replicaName(), os.Getpid())
-}
+func processName() string { return processNameOf(os.Getpid()) }
+
+// processNameOf is the processName of the khqrbot process pid on this host.
+func processNameOf(pid int) string { return fmt.Sprintf("%s-%d", replicaName(), pid) }
 
 // renewLock is the Open API token's renewal lease in the database, so that
 // the deployment renews the token once and every replica takes it from
