@@ -231,18 +231,15 @@ func New(cfg Config) (*Bot, error) {
 		tgbot.WithDefaultHandler(b.route),
 		// inboxed runs in the update's lane, after guard queued it there.
 		tgbot.WithMiddlewares(b.guard, b.inboxed),
-		// The workers only queue each update in its chat's lane (guard);
-		// Run waits for the lanes once polling stops: our graceful drain.
+		// ProcessUpdate runs guard at once, which only queues the update
+		// in its chat's lane; Run waits for the lanes once taking updates
+		// stops: our graceful drain. The library takes no updates itself
+		// (no Start, no WebhookHandler): poller.go and web.go do, through
+		// the inbox.
 		tgbot.WithNotAsyncHandlers(),
-		tgbot.WithWorkers(cfg.Workers),
-		tgbot.WithAllowedUpdates(allowedUpdates),
-		tgbot.WithErrorsHandler(func(err error) { b.log.Warn("telegram updates", "err", err) }),
 	}
 	if cfg.APIURL != "" {
 		opts = append(opts, tgbot.WithServerURL(b.apiURL))
-	}
-	if cfg.WebhookSecret != "" {
-		opts = append(opts, tgbot.WithWebhookSecretToken(cfg.WebhookSecret))
 	}
 	tg, err := tgbot.New(cfg.Token, opts...)
 	if err != nil {

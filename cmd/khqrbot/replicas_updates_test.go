@@ -48,7 +48,8 @@ func talkerIDs() string {
 type chatter struct {
 	tg   *telegramtest.Server
 	mu   sync.Mutex
-	sent map[int64][]string // talker's chat -> what they sent, in order
+	sent map[int64][]string   // talker's chat -> what they sent, in order
+	at   map[string]time.Time // when each was sent
 	seq  int
 	stop chan struct{}
 	done chan struct{}
@@ -57,7 +58,7 @@ type chatter struct {
 // startChatter starts the stream: one update every talkEvery, from each
 // talker in turn, until halt.
 func startChatter(tg *telegramtest.Server) *chatter {
-	c := &chatter{tg: tg, sent: map[int64][]string{}, stop: make(chan struct{}), done: make(chan struct{})}
+	c := &chatter{tg: tg, sent: map[int64][]string{}, at: map[string]time.Time{}, stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(c.done)
 		tick := time.NewTicker(talkEvery)
@@ -81,6 +82,7 @@ func (c *chatter) say(k int) {
 	c.seq++
 	word := fmt.Sprintf("t%dn%d", k, c.seq)
 	c.sent[talker(k)] = append(c.sent[talker(k)], word)
+	c.at[word] = time.Now()
 	c.tg.SendText(talker(k), talker(k), "/pay "+word)
 }
 
@@ -156,6 +158,7 @@ func (c *chatter) check(t *testing.T, killed map[string]bool, reps []*replica) s
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	answered, lost, twice := 0, 0, 0
+	var longest time.Duration // from an update to its first answer
 	for chat, words := range c.sent {
 		for _, w := range words {
 			at := answers[w]
@@ -165,6 +168,7 @@ func (c *chatter) check(t *testing.T, killed map[string]bool, reps []*replica) s
 				continue
 			}
 			answered++
+			longest = max(longest, calls[at[0]].At.Sub(c.at[w]))
 			if len(at) > 1 {
 				twice++
 			}
@@ -179,8 +183,8 @@ func (c *chatter) check(t *testing.T, killed map[string]bool, reps []*replica) s
 		}
 	}
 	takenOver, midHandling := takeovers(reps)
-	return fmt.Sprintf("updates sent %d, answered %d, lost %d, answered twice %d (each in flight at a kill); updates taken over from killed replicas %d (%d of them mid-handling)",
-		c.seq, answered, lost, twice, takenOver, midHandling)
+	return fmt.Sprintf("updates sent %d, answered %d (the longest after %s), lost %d, answered twice %d (each in flight at a kill); updates taken over from killed replicas %d (%d of them mid-handling)",
+		c.seq, answered, longest.Round(time.Millisecond), lost, twice, takenOver, midHandling)
 }
 
 // takeoverRE finds, in a replica's log, an update it took over from
