@@ -2,14 +2,15 @@ package bot_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/khqrbot/khqrbot/bot"
-	"github.com/khqrbot/khqrbot/internal/telegramtest"
 	"github.com/khqrbot/khqrbot/payments"
 )
 
@@ -170,13 +171,8 @@ func TestWebhookReplicaDiesHoldingUpdates(t *testing.T) {
 
 	post := func(addr string, id int, text string) {
 		t.Helper()
-		update := map[string]any{"update_id": id, "message": map[string]any{
-			"message_id": id, "date": time.Now().Unix(), "chat": map[string]any{"id": customer, "type": "private"},
-			"from": map[string]any{"id": customer, "is_bot": false, "first_name": "C"}, "text": text,
-			"entities": []map[string]any{{"type": "bot_command", "offset": 0, "length": len(text)}},
-		}}
-		if code, err := telegramtest.PostUpdate("http://"+addr+"/telegram/hook", secret, update); err != nil || code != http.StatusOK {
-			t.Fatalf("post update %d to %s: %d %v", id, addr, code, err)
+		if code := postCommand(t, addr, secret, id, text); code != http.StatusOK {
+			t.Fatalf("post update %d to %s: %d", id, addr, code)
 		}
 	}
 	post(h.addr, 99001, "/help")
@@ -188,5 +184,115 @@ func TestWebhookReplicaDiesHoldingUpdates(t *testing.T) {
 	wantHelpThenWelcome(t, h, customer)
 	if n := strings.Count(h.logs.String(), "taking over an update"); n != 2 {
 		t.Errorf("%d updates taken over, want the 2 the dead replica held", n)
+	}
+}
+
+// unstorable is a Service whose inbox refuses the first fails deliveries,
+// as a database that cannot be reached for a while does; seen, when set,
+// runs at each refusal.
+type unstorable struct {
+	domain
+	mu    sync.Mutex
+	fails int
+	seen  func()
+}
+
+func (u *unstorable) wrap(p bot.Payments) bot.Payments {
+	u.domain = p
+	return u
+}
+
+func (u *unstorable) StoreUpdates(ctx context.Context, ups []payments.Update, replica string, ttl time.Duration) ([]int64, error) {
+	u.mu.Lock()
+	refuse := u.fails > 0
+	if refuse {
+		u.fails--
+	}
+	u.mu.Unlock()
+	if refuse {
+		if u.seen != nil {
+			u.seen()
+		}
+		return nil, errors.New("the database cannot be reached")
+	}
+	return u.domain.StoreUpdates(ctx, ups, replica, ttl)
+}
+
+func (u *unstorable) left() int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.fails
+}
+
+// TestUpdateConfirmedOnlyOnceStored: while the inbox cannot store an
+// update, the poller does not confirm it to Telegram (the next getUpdates
+// asks from it again), and the webhook answers 503 (Telegram posts it
+// again); once it is stored, it is answered, once.
+func TestUpdateConfirmedOnlyOnceStored(t *testing.T) {
+	t.Run("polling", func(t *testing.T) {
+		u := &unstorable{fails: 3}
+		var h *harness
+		u.seen = func() {
+			if n := h.tg.Pending(); n != 1 {
+				t.Errorf("%d updates waiting at Telegram while the only one could not be stored, want 1: it was confirmed", n)
+			}
+		}
+		h = newHarness(t, options{noPolling: true, wrap: u.wrap})
+		h.tg.SendText(customer, customer, "/help")
+		h.waitText(customer, "/lang")
+		h.tg.SendText(customer, customer, "/start") // after the /help in the chat's lane: the barrier
+		h.waitText(customer, "Your Telegram id is")
+		if n := len(h.botMessages(customer)); n != 2 || u.left() != 0 {
+			t.Errorf("%d answers to a /help stored at the fourth try and a /start (%d refusals left), want 2", n, u.left())
+		}
+	})
+	t.Run("webhook", func(t *testing.T) {
+		const secret = "s3cret"
+		u := &unstorable{fails: 1}
+		h := newHarness(t, options{webhook: true, secret: secret, noPolling: true, wrap: u.wrap})
+		if code := postCommand(t, h.addr, secret, 99001, "/help"); code != http.StatusServiceUnavailable {
+			t.Fatalf("an update that could not be stored was answered %d, want 503", code)
+		}
+		for _, p := range []struct {
+			id   int
+			text string
+		}{{99001, "/help"}, {99002, "/start"}} {
+			if code := postCommand(t, h.addr, secret, p.id, p.text); code != http.StatusOK {
+				t.Fatalf("post update %d: %d, want 200", p.id, code)
+			}
+		}
+		wantHelpThenWelcome(t, h, customer)
+	})
+}
+
+// TestUpdateDroppedAfterTries: an update whose handling started and never
+// finished maxUpdateTries times (it killed every replica that ran it) is
+// dropped, not run again; the chat's later updates run.
+func TestUpdateDroppedAfterTries(t *testing.T) {
+	h := newHarness(t, options{noPolling: true})
+	ctx := context.Background()
+	raw := func(id int, text string) []byte {
+		b, err := json.Marshal(commandUpdate(id, text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	now := time.Now()
+	ups := []payments.Update{{ID: 5001, Chat: customer, Body: raw(5001, "/help")}, {ID: 5002, Chat: customer, Body: raw(5002, "/start")}}
+	if _, err := h.store.StoreUpdates(ctx, ups, "dead", now, now); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 { // each start by a replica that died running it
+		if ok, err := h.store.StartUpdate(ctx, 5001, "dead", now, now); err != nil || !ok {
+			t.Fatalf("start: %v %v", ok, err)
+		}
+	}
+	h.waitText(customer, "Your Telegram id is")
+	if n := len(h.botMessages(customer)); n != 1 {
+		t.Errorf("%d answers, want only the /start's: the /help was dropped", n)
+	}
+	if !strings.Contains(h.logs.String(), "dropping an update") {
+		t.Error("the dropped update was not logged")
 	}
 }

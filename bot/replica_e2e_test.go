@@ -31,6 +31,27 @@ func healthOf(t *testing.T, h http.Handler) replicaHealth {
 	return st
 }
 
+// commandUpdate is update id: the customer's private message text, a
+// command, as Telegram sends it.
+func commandUpdate(id int, text string) map[string]any {
+	return map[string]any{"update_id": id, "message": map[string]any{
+		"message_id": id, "date": time.Now().Unix(), "chat": map[string]any{"id": customer, "type": "private"},
+		"from": map[string]any{"id": customer, "is_bot": false, "first_name": "C"}, "text": text,
+		"entities": []map[string]any{{"type": "bot_command", "offset": 0, "length": len(text)}},
+	}}
+}
+
+// postCommand posts commandUpdate(id, text) to the webhook of the replica
+// listening on addr, as Telegram does, and returns the HTTP status.
+func postCommand(t *testing.T, addr, secret string, id int, text string) int {
+	t.Helper()
+	code, err := telegramtest.PostUpdate("http://"+addr+"/telegram/hook", secret, commandUpdate(id, text))
+	if err != nil {
+		t.Fatalf("post update %d: %v", id, err)
+	}
+	return code
+}
+
 // TestWebhookUpdateOnce: Telegram posts an update twice (its retry after a
 // lost answer, or to two replicas behind a load balancer); it is handled
 // once. /healthz names the replica's role.
@@ -38,16 +59,10 @@ func TestWebhookUpdateOnce(t *testing.T) {
 	const secret = "s3cret"
 	h := newHarness(t, options{webhook: true, secret: secret, noPolling: true})
 	h.waitFor("setWebhook", func() bool { return len(h.tg.CallsTo("setWebhook")) == 1 })
-	hook := "http://" + h.addr + "/telegram/hook"
 	post := func(id int, text string) {
 		t.Helper()
-		update := map[string]any{"update_id": id, "message": map[string]any{
-			"message_id": id, "date": time.Now().Unix(), "chat": map[string]any{"id": customer, "type": "private"},
-			"from": map[string]any{"id": customer, "is_bot": false, "first_name": "C"}, "text": text,
-			"entities": []map[string]any{{"type": "bot_command", "offset": 0, "length": len(text)}},
-		}}
-		if code, err := telegramtest.PostUpdate(hook, secret, update); err != nil || code != http.StatusOK {
-			t.Fatalf("post update %d: %d %v", id, code, err)
+		if code := postCommand(t, h.addr, secret, id, text); code != http.StatusOK {
+			t.Fatalf("post update %d: %d", id, code)
 		}
 	}
 	post(99001, "/help")
