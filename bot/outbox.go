@@ -211,7 +211,7 @@ func marking(ctx context.Context) (context.Context, context.CancelFunc) {
 }
 
 // delivery is one attempt at delivering an event, as steps of one Telegram
-// call each (payments.Progress): bringing the message of each QR it
+// call each, or a few for one message (payments.Progress): bringing the message of each QR it
 // concerns up to date, in QR id order, then telling each person it
 // concerns, in user id order. A step done before (ev.Done) is skipped, and
 // each step Telegram took is recorded before the next call, so a delivery

@@ -250,7 +250,9 @@ type Event struct {
 // it) skips what Telegram already took. An event's steps are, in this
 // order, bringing up to date the message of each QR it concerns, in QR id
 // order, then telling each person it concerns, in user id order; each is
-// one Telegram call, recorded before the next is made. Ids only grow, so
+// one Telegram call (a few for one message: a text over Telegram's limit
+// in parts, a deleted message sent afresh), recorded before the next step
+// is made. Ids only grow, so
 // "every step up to this id" stays true when a step is added between two
 // deliveries (a QR issued since): the new one has a higher id.
 type Progress struct {
