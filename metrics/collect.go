@@ -20,6 +20,8 @@ var (
 		"Outbox events (message edits, notices) not delivered to Telegram yet.", nil, nil)
 	outboxAgeDesc = prometheus.NewDesc(namespace+"_outbox_oldest_event_age_seconds",
 		"Age of the oldest undelivered outbox event; 0 when none waits.", nil, nil)
+	updatesWaitingDesc = prometheus.NewDesc(namespace+"_updates_waiting",
+		"Telegram updates stored and not handled yet: queued or running on a replica, or left by one that died until a survivor takes them.", nil, nil)
 	tokenExpiryDesc = prometheus.NewDesc(namespace+"_bakong_token_expiry_timestamp_seconds",
 		"Unix time at which the Open API token expires.", nil, nil)
 )
@@ -37,6 +39,7 @@ func (c *backlogCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- inReviewDesc
 	ch <- outboxWaitingDesc
 	ch <- outboxAgeDesc
+	ch <- updatesWaitingDesc
 }
 
 // Collect counts the backlog. When the database fails, the gauges are
@@ -57,6 +60,7 @@ func (c *backlogCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(inReviewDesc, prometheus.GaugeValue, float64(b.InReview))
 	ch <- prometheus.MustNewConstMetric(outboxWaitingDesc, prometheus.GaugeValue, float64(b.OutboxWaiting))
 	ch <- prometheus.MustNewConstMetric(outboxAgeDesc, prometheus.GaugeValue, b.OldestAge().Seconds())
+	ch <- prometheus.MustNewConstMetric(updatesWaitingDesc, prometheus.GaugeValue, float64(b.UpdatesWaiting))
 }
 
 // tokenCollector reports the token's expiry when it is known.

@@ -36,7 +36,7 @@ func newMetrics(t *testing.T, backlog func(context.Context) (payments.Backlog, e
 
 func someBacklog(context.Context) (payments.Backlog, error) {
 	at := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
-	return payments.Backlog{PendingQRs: 3, InReview: 1, OutboxWaiting: 2, OldestWaiting: at.Add(-90 * time.Second), CountedAt: at}, nil
+	return payments.Backlog{PendingQRs: 3, InReview: 1, OutboxWaiting: 2, OldestWaiting: at.Add(-90 * time.Second), UpdatesWaiting: 4, CountedAt: at}, nil
 }
 
 // scrape GETs /metrics and parses it with the client library's text parser.
@@ -142,6 +142,7 @@ func TestExposition(t *testing.T) {
 		{"khqrbot_payments_in_review", r, 1},
 		{"khqrbot_outbox_events_waiting", r, 2},
 		{"khqrbot_outbox_oldest_event_age_seconds", r, 90},
+		{"khqrbot_updates_waiting", r, 4},
 		{"khqrbot_bakong_token_expiry_timestamp_seconds", r, float64(expiry.Unix())},
 		{"khqrbot_build_info", with("version", "v1.2.3"), 1},
 	}

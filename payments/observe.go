@@ -58,13 +58,16 @@ type Backlog struct {
 	InReview      int       // payments waiting for an admin
 	OutboxWaiting int       // events not delivered yet
 	OldestWaiting time.Time // CreatedAt of the oldest undelivered event; zero when none
-	CountedAt     time.Time // when the counts were taken, by the Service's clock
+	// UpdatesWaiting counts the Telegram updates in the inbox not handled
+	// yet: queued or running on a replica, or left by one that died.
+	UpdatesWaiting int
+	CountedAt      time.Time // when the counts were taken, by the Service's clock
 }
 
 // Validate reports negative counts.
 func (b Backlog) Validate() error {
-	if b.PendingQRs < 0 || b.InReview < 0 || b.OutboxWaiting < 0 {
-		return Errorf(EInvalid, "backlog: negative count (%d QRs, %d in review, %d events)", b.PendingQRs, b.InReview, b.OutboxWaiting)
+	if b.PendingQRs < 0 || b.InReview < 0 || b.OutboxWaiting < 0 || b.UpdatesWaiting < 0 {
+		return Errorf(EInvalid, "backlog: negative count (%d QRs, %d in review, %d events, %d updates)", b.PendingQRs, b.InReview, b.OutboxWaiting, b.UpdatesWaiting)
 	}
 	return nil
 }

@@ -9,8 +9,9 @@ import (
 	"github.com/khqrbot/khqrbot/payments"
 )
 
-// Backlog counts pending QRs, payments in review and undelivered events,
-// and finds when the oldest of those events was written. Each count is its
+// Backlog counts pending QRs, payments in review, undelivered events and
+// updates not handled (on the inbox's index of them), and finds when the
+// oldest of those events was written. Each count is its
 // own query: the numbers are a gauge's, and need not be one snapshot.
 func (d *DB) Backlog(ctx context.Context) (payments.Backlog, error) {
 	var b payments.Backlog
@@ -28,6 +29,11 @@ func (d *DB) Backlog(ctx context.Context) (payments.Backlog, error) {
 		return b, dbErr(err, "count undelivered events")
 	}
 	b.OutboxWaiting = int(n)
+	var updates int64
+	if err := g.Model(&updateRow{}).Where("done_at IS NULL").Count(&updates).Error; err != nil {
+		return b, dbErr(err, "count updates not handled")
+	}
+	b.UpdatesWaiting = int(updates)
 	if n == 0 {
 		return b, nil
 	}

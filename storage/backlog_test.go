@@ -44,12 +44,19 @@ func TestBacklog(t *testing.T) {
 			t.Fatal(err)
 		}
 
+		if _, err := d.StoreUpdates(ctx, []payments.Update{upd(1, 7), upd(2, 7), upd(3, 8)}, "r1", t0, t0.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.FinishUpdate(ctx, 2, t0); err != nil {
+			t.Fatal(err)
+		}
+
 		b, err = d.Backlog(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if b.PendingQRs != 2 || b.InReview != 1 || b.OutboxWaiting != 2 || !b.OldestWaiting.Equal(t0.Add(time.Minute)) {
-			t.Errorf("backlog %+v, want 2 pending QRs, 1 payment in review, 2 events waiting since %v", b, t0.Add(time.Minute))
+		if b.PendingQRs != 2 || b.InReview != 1 || b.OutboxWaiting != 2 || !b.OldestWaiting.Equal(t0.Add(time.Minute)) || b.UpdatesWaiting != 2 {
+			t.Errorf("backlog %+v, want 2 pending QRs, 1 payment in review, 2 events waiting since %v, 2 updates waiting", b, t0.Add(time.Minute))
 		}
 		b.CountedAt = t0.Add(3 * time.Minute)
 		if b.OldestAge() != 2*time.Minute {
