@@ -25,8 +25,9 @@
 // It uses github.com/go-telegram/bot v1.19.0 for the wire, with our own
 // routing (the library misses "/cmd@bot" and slices UTF-16 offsets as bytes),
 // our own retry on 429 (the library never retries), our own long polling
-// (the library's cannot be held to a lease) and our own webhook endpoint
-// (the library answers 200 to a wrong secret).
+// (the library's cannot be held to a lease, and confirms updates before
+// they are stored) and our own webhook endpoint (the library answers 200
+// to a wrong secret, and before the update is stored).
 package bot
 
 import (
