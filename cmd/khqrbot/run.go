@@ -57,6 +57,19 @@ func runBot(ctx context.Context, e *env, args []string) int {
 // mode the bot pays its QRs on sb, the simulator its caller runs (the demo
 // plays the payer's bank on it), or with sb nil on one serve starts.
 func serve(ctx context.Context, cfg *config, log *slog.Logger, sb *builtinSim) error {
+	// The addresses are bound first: a port in use stops the start before
+	// anything runs, and no listener of ours (the sandbox simulator's, on a
+	// port the system picks) can take one in between.
+	ln, err := listen(cfg.ListenAddr, "LISTEN_ADDR")
+	if err != nil {
+		return err
+	}
+	defer closeListener(ln) // the servers close them too; this covers a failed start
+	mln, err := listen(cfg.MetricsAddr, "METRICS_ADDR")
+	if err != nil {
+		return err
+	}
+	defer closeListener(mln)
 	store, err := storage.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
@@ -70,7 +83,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, sb *builtinSim) e
 
 	met := metrics.New(metrics.Options{Replica: replicaName(), Version: buildVersion(), Log: log})
 	bc := botConfig(cfg, met, log)
-	bc.Replica = replica
+	bc.Replica, bc.Listener = replica, ln
 	calls := payments.NewCallLog(store, log)
 	defer calls.Close() // before the store closes: writes the last calls
 	opts := bakong.Options{
@@ -107,12 +120,8 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, sb *builtinSim) e
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	if cfg.MetricsAddr != "" {
-		srv, err := serveMetrics(cfg.MetricsAddr, met.Handler(), log)
-		if err != nil {
-			return err
-		}
-		defer srv.Close()
+	if mln != nil {
+		defer serveMetrics(mln, met.Handler(), log).Close()
 	}
 	wg.Go(func() {
 		if err := rec.Run(ctx); err != nil {
@@ -279,13 +288,28 @@ func sourceDeeplinks(cfg *config, links *bakong.Deeplinker, opts bakong.Options,
 	log.Info("deeplinks carry sourceInfo", "app_name", si.AppName, "callback", si.AppDeepLinkCallback)
 }
 
-// serveMetrics serves /metrics alone on addr (METRICS_ADDR), until the
-// returned server is closed.
-func serveMetrics(addr string, h http.Handler, log *slog.Logger) (*http.Server, error) {
+// listen binds addr, the setting called name; no address, no listener.
+func listen(addr, name string) (net.Listener, error) {
+	if addr == "" {
+		return nil, nil
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("metrics: listen on %s: %w", addr, err)
+		return nil, fmt.Errorf("listen on %s (%s): %w", addr, name, err)
 	}
+	return ln, nil
+}
+
+// closeListener closes ln, if any.
+func closeListener(ln net.Listener) {
+	if ln != nil {
+		ln.Close()
+	}
+}
+
+// serveMetrics serves /metrics alone on ln (METRICS_ADDR), until the
+// returned server is closed.
+func serveMetrics(ln net.Listener, h http.Handler, log *slog.Logger) *http.Server {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", h)
 	srv, ln := bot.HTTPLimits{}.Server(mux, ln)
@@ -295,7 +319,7 @@ func serveMetrics(addr string, h http.Handler, log *slog.Logger) (*http.Server, 
 		}
 	}()
 	log.Info("metrics served", "url", "http://"+ln.Addr().String()+"/metrics")
-	return srv, nil
+	return srv
 }
 
 // sourceInfo is what generate_deeplink_by_qr tells the customer's bank app

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -402,5 +403,41 @@ func TestRenewLock(t *testing.T) {
 	unlock()
 	if _, ok, err := b.TryLockRenewal(ctx); err != nil || !ok {
 		t.Fatalf("lock after release: %v %v", ok, err)
+	}
+}
+
+// TestRunPortInUse: a LISTEN_ADDR or METRICS_ADDR in use stops `khqrbot
+// run` before it does anything else: no database is created, and the
+// error names the setting.
+func TestRunPortInUse(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	tg := telegramtest.New(t)
+	for _, name := range []string{"LISTEN_ADDR", "METRICS_ADDR"} {
+		t.Run(name, func(t *testing.T) {
+			db := filepath.Join(t.TempDir(), "bot.db")
+			vars := map[string]string{
+				"TELEGRAM_BOT_TOKEN": tg.Token(),
+				"TELEGRAM_API_URL":   tg.URL(),
+				"DATABASE_URL":       db,
+				name:                 busy.Addr().String(),
+			}
+			if name == "METRICS_ADDR" {
+				vars["LISTEN_ADDR"] = "127.0.0.1:0"
+			}
+			stop, logs := startRun(t, vars)
+			if code := stop(); code != exitError {
+				t.Errorf("exit %d, want %d", code, exitError)
+			}
+			if want := "(" + name + ")"; !strings.Contains(logs.String(), want) || !strings.Contains(logs.String(), "address already in use") {
+				t.Errorf("logs do not say that %s is in use:\n%s", name, logs)
+			}
+			if _, err := os.Stat(db); !os.IsNotExist(err) {
+				t.Errorf("the database was created (stat: %v)", err)
+			}
+		})
 	}
 }
