@@ -45,7 +45,7 @@ func (b *Bot) newInvoice(ctx context.Context, r *req, kind payments.InvoiceKind,
 		return nil
 	}
 	inv, err := b.cfg.Service.CreateInvoice(ctx, payments.NewInvoice{
-		Kind: kind, Amount: m, Description: note, CreatedBy: r.user.ID, ChatID: r.chat,
+		Kind: kind, Amount: m, Description: note, CreatedBy: r.user.ID, ChatID: r.chat, SourceKey: r.key,
 	})
 	if err != nil {
 		b.fail(ctx, r, err)
@@ -70,7 +70,7 @@ func (b *Bot) openInvoice(ctx context.Context, r *req, token string) {
 	if !b.invoiceOpen(ctx, r, inv) {
 		return
 	}
-	q, reused, err := b.cfg.Service.QRFor(ctx, payments.QRRequest{InvoiceID: inv.ID, ChatID: r.chat, UserID: r.user.ID, Admin: r.admin})
+	q, reused, err := b.cfg.Service.QRFor(ctx, payments.QRRequest{InvoiceID: inv.ID, ChatID: r.chat, UserID: r.user.ID, Admin: r.admin, SourceKey: r.key})
 	if err != nil {
 		b.fail(ctx, r, err)
 		return
@@ -96,14 +96,16 @@ func (b *Bot) invoiceOpen(ctx context.Context, r *req, inv *payments.Invoice) bo
 	return false
 }
 
-// issueAndSend issues a QR for inv in r's chat and sends its message.
+// issueAndSend issues a QR for inv in r's chat and sends its message. Run
+// again (inbox.go), r's update gets the QR it made the first time, and
+// shows it again (showQR).
 func (b *Bot) issueAndSend(ctx context.Context, r *req, inv *payments.Invoice) {
-	q, err := b.cfg.Service.IssueQR(ctx, payments.QRRequest{InvoiceID: inv.ID, ChatID: r.chat, UserID: r.user.ID, Admin: r.admin})
+	q, reused, err := b.cfg.Service.QRFor(ctx, payments.QRRequest{InvoiceID: inv.ID, ChatID: r.chat, UserID: r.user.ID, Admin: r.admin, SourceKey: r.key})
 	if err != nil {
 		b.fail(ctx, r, err)
 		return
 	}
-	if err := b.sendQR(ctx, r.p, inv, q); err != nil {
+	if err := b.showQR(ctx, r.p, inv, q, reused); err != nil {
 		b.log.Error("send qr", "qr", q.ID, "invoice", inv.Number, "chat", r.chat, "err", err)
 		b.reply(ctx, r.chat, r.p.T("err.internal"), nil)
 	}

@@ -20,7 +20,6 @@ type Payments interface {
 	Cancel(ctx context.Context, invoiceID, by int64) (*payments.Invoice, error)
 
 	// QRs and the messages that show them.
-	IssueQR(ctx context.Context, r payments.QRRequest) (*payments.QR, error)
 	QRFor(ctx context.Context, r payments.QRRequest) (q *payments.QR, reused bool, err error)
 	QR(ctx context.Context, id int64) (*payments.QR, error)
 	QRByMD5(ctx context.Context, md5 string) (*payments.QR, error)

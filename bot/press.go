@@ -18,13 +18,14 @@ type press struct {
 	text  string // the pressed message's text; empty for a photo
 	p     *locales.Printer
 	admin bool
+	key   payments.SourceKey // the update's id: keys the QR it makes (see req)
 }
 
 // onCallback handles a button press. Whatever happens, the press is
 // answered once, and every action checks again who pressed it.
-func (b *Bot) onCallback(ctx context.Context, cq *models.CallbackQuery) {
+func (b *Bot) onCallback(ctx context.Context, update int64, cq *models.CallbackQuery) {
 	p := b.meet(ctx, &cq.From)
-	r := &press{from: cq.From.ID, p: p, admin: b.isAdmin(cq.From.ID)}
+	r := &press{from: cq.From.ID, p: p, admin: b.isAdmin(cq.From.ID), key: payments.SourceKey(update)}
 	if m := cq.Message.Message; m != nil {
 		r.chat, r.msgID, r.text = m.Chat.ID, m.ID, m.Text
 	} else if m := cq.Message.InaccessibleMessage; m != nil {
@@ -161,7 +162,7 @@ func (b *Bot) pressNew(ctx context.Context, r *press, id int64) string {
 	if chat == 0 {
 		chat = old.ChatID
 	}
-	q, reused, err := b.cfg.Service.QRFor(ctx, payments.QRRequest{InvoiceID: inv.ID, ChatID: chat, UserID: r.from, Admin: r.admin})
+	q, reused, err := b.cfg.Service.QRFor(ctx, payments.QRRequest{InvoiceID: inv.ID, ChatID: chat, UserID: r.from, Admin: r.admin, SourceKey: r.key})
 	if err != nil {
 		return b.errText(r.p, err)
 	}

@@ -78,8 +78,14 @@ func buttonRefused(err error) bool {
 
 // showQR sends q's message, or, when q was reused, sends it again at the
 // bottom of the chat and deletes the message that showed it before, so the
-// chat holds one message per QR.
+// chat holds one message per QR. A reused QR no longer pending (an update
+// run again after its QR was paid, cancelled or closed) is not offered
+// again: its message is brought up to date, or sent if it never was.
 func (b *Bot) showQR(ctx context.Context, p *locales.Printer, inv *payments.Invoice, q *payments.QR, reused bool) error {
+	if reused && q.Status != payments.QRPending {
+		_, err := b.refresh(ctx, q, true)
+		return err
+	}
 	var old *payments.Message
 	if reused {
 		m, err := b.cfg.Service.MessageOf(ctx, q.ID)

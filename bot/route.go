@@ -10,6 +10,7 @@ import (
 	"github.com/go-telegram/bot/models"
 
 	"github.com/khqrbot/khqrbot/locales"
+	"github.com/khqrbot/khqrbot/payments"
 )
 
 // guard queues each update in its chat's lane (see lanes) and gives its
@@ -59,9 +60,9 @@ func updateChat(u *models.Update) int64 {
 func (b *Bot) route(ctx context.Context, _ *tgbot.Bot, u *models.Update) {
 	switch {
 	case u.Message != nil:
-		b.onMessage(ctx, u.Message)
+		b.onMessage(ctx, u.ID, u.Message)
 	case u.CallbackQuery != nil:
-		b.onCallback(ctx, u.CallbackQuery)
+		b.onCallback(ctx, u.ID, u.CallbackQuery)
 	}
 }
 
@@ -72,6 +73,9 @@ type req struct {
 	user    *models.User
 	p       *locales.Printer
 	admin   bool
+	// key is the update's id, which keys the invoice and QR it makes, so
+	// that the update run again (inbox.go) gets them back, not new ones.
+	key payments.SourceKey
 }
 
 // handlers maps each command to its handler; admin marks admin-only ones.
@@ -104,7 +108,7 @@ func (b *Bot) commands() map[string]struct {
 
 // onMessage handles a text message: a command for us, or nothing. In groups
 // only commands are answered, and commands for other bots are ignored.
-func (b *Bot) onMessage(ctx context.Context, m *models.Message) {
+func (b *Bot) onMessage(ctx context.Context, update int64, m *models.Message) {
 	if m.SenderChat != nil && m.SenderChat.ID == m.Chat.ID {
 		b.onAnonymous(ctx, m)
 		return
@@ -122,6 +126,7 @@ func (b *Bot) onMessage(ctx context.Context, m *models.Message) {
 		user:    m.From,
 		p:       b.meet(ctx, m.From),
 		admin:   b.isAdmin(m.From.ID),
+		key:     payments.SourceKey(update),
 	}
 	h, known := b.commands()[cmd.Name]
 	switch {

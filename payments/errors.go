@@ -32,6 +32,9 @@ var (
 	// ErrHourlyQRLimit: the user asked for as many QRs in the last hour as
 	// they may (an EConflict).
 	ErrHourlyQRLimit = errors.New("payments: too many QRs asked for in an hour")
+	// ErrSourceKeyUsed: an invoice or QR with the same SourceKey is
+	// stored already (an EConflict): the request that makes it ran before.
+	ErrSourceKeyUsed = errors.New("payments: source key already used")
 )
 
 // RecordedElsewhere is ErrRecordedElsewhere with the invoice that holds

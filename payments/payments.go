@@ -59,9 +59,10 @@ type Invoice struct {
 	Amount      Money
 	Description string
 	Status      InvoiceStatus
-	CreatedBy   int64 // Telegram user id of the admin who made it
-	ChatID      int64 // chat it was made in
-	PaymentID   int64 // the settling payment, once paid
+	CreatedBy   int64     // Telegram user id of the admin who made it
+	ChatID      int64     // chat it was made in
+	SourceKey   SourceKey // the request that made it; 0: none said
+	PaymentID   int64     // the settling payment, once paid
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 	PaidAt      time.Time // zero unless paid
@@ -78,7 +79,7 @@ func (inv *Invoice) Validate() error {
 	if n := len([]rune(inv.Description)); n > MaxDescription {
 		return Errorf(EInvalid, "description has %d characters, at most %d are allowed", n, MaxDescription)
 	}
-	return nil
+	return inv.SourceKey.Validate()
 }
 
 // CleanDescription is a description as an invoice keeps it: one line of
@@ -102,6 +103,23 @@ func CleanDescription(s string) string {
 
 // MaxDescription bounds an invoice's description, in characters.
 const MaxDescription = 200
+
+// SourceKey names the request of a front end that makes an invoice or a
+// QR (the bot's: a Telegram update_id), so that the request, run again
+// from the start (its first run's replica died before it finished), gets
+// back what its first run made instead of making it twice. A store keeps
+// at most one invoice and one QR per key. The domain only compares keys;
+// 0 names no request (the CLI, tests), and such requests make a new
+// invoice or QR each time.
+type SourceKey int64
+
+// Validate reports a negative key.
+func (k SourceKey) Validate() error {
+	if k < 0 {
+		return Errorf(EInvalid, "source key %d: want a positive request id, or 0 for none", k)
+	}
+	return nil
+}
 
 // InvoiceNumber formats an invoice id as its number.
 func InvoiceNumber(id int64) string { return fmt.Sprintf("INV-%06d", id) }
@@ -131,8 +149,9 @@ type QR struct {
 	Receiver   string // Bakong account that must receive the money
 	Deeplink   string // empty when generate_deeplink_by_qr failed
 	Status     QRStatus
-	ChatID     int64 // chat the QR was sent to
-	UserID     int64 // who asked for it (admin for /pay, customer for /invoice links)
+	ChatID     int64     // chat the QR was sent to
+	UserID     int64     // who asked for it (admin for /pay, customer for /invoice links)
+	SourceKey  SourceKey // the request that made it; 0: none said
 	Sandbox    bool
 	CreatedAt  time.Time
 	ExpiresAt  time.Time

@@ -163,6 +163,7 @@ type NewInvoice struct {
 	Description string
 	CreatedBy   int64
 	ChatID      int64
+	SourceKey   SourceKey // the request asking for it, run again with the same key; 0: none
 }
 
 // QRRequest asks for a QR for an open invoice, to be shown in ChatID to UserID.
@@ -170,11 +171,19 @@ type QRRequest struct {
 	InvoiceID int64
 	ChatID    int64
 	UserID    int64
-	Admin     bool // UserID administers the shop: Config.MaxQRsPerHour does not apply
+	Admin     bool      // UserID administers the shop: Config.MaxQRsPerHour does not apply
+	SourceKey SourceKey // the request asking for it, run again with the same key; 0: none
 }
 
 // CreateInvoice validates and stores a new open invoice with a random token
 // for its share link.
+//
+// A request run again (n.SourceKey of an invoice stored before, asking for
+// the same kind, amount and description in the same chat by the same
+// admin) gets the invoice its first run made, whatever its status since,
+// and nothing new is stored. A key stored with another request's invoice
+// is no redo (Telegram picks update ids anew after a week without
+// updates): that request gets a new invoice, with no key.
 func (s *Service) CreateInvoice(ctx context.Context, n NewInvoice) (*Invoice, error) {
 	now := s.clock.Now()
 	inv := &Invoice{
@@ -185,13 +194,28 @@ func (s *Service) CreateInvoice(ctx context.Context, n NewInvoice) (*Invoice, er
 		Status:      InvoiceOpen,
 		CreatedBy:   n.CreatedBy,
 		ChatID:      n.ChatID,
+		SourceKey:   n.SourceKey,
 		CreatedAt:   now,
 		UpdatedAt:   now,
 	}
 	if err := inv.Validate(); err != nil {
 		return nil, err
 	}
-	if err := s.store.CreateInvoice(ctx, inv); err != nil {
+	err := s.store.CreateInvoice(ctx, inv)
+	if errors.Is(err, ErrSourceKeyUsed) {
+		first, ferr := s.store.InvoiceBySource(ctx, inv.SourceKey)
+		if ferr != nil {
+			return nil, fmt.Errorf("create invoice: the invoice of source key %d: %w", inv.SourceKey, ferr)
+		}
+		if first.Kind == inv.Kind && first.Amount == inv.Amount && first.Description == inv.Description &&
+			first.CreatedBy == inv.CreatedBy && first.ChatID == inv.ChatID {
+			return first, nil
+		}
+		s.log.Warn("source key of another invoice; making this one without", "key", inv.SourceKey, "invoice", first.Number)
+		inv.SourceKey = 0
+		err = s.store.CreateInvoice(ctx, inv)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("create invoice: %w", err)
 	}
 	s.cfg.Observer.InvoiceCreated(inv.Amount.Currency)
@@ -212,6 +236,12 @@ const maxBillNumber = 25
 // IssueQR generates a fresh dynamic KHQR for an open invoice, stores it as
 // pending and asks Bakong for its deeplink (optional: failure leaves it empty).
 //
+// A request run again (r.SourceKey of a QR stored before for the same
+// invoice, user and chat) gets the QR its first run made, whatever its
+// status since, and no new one; its deeplink is asked for again if the
+// first run stored none and it is still pending. A key stored with another
+// request's QR is no redo: that request gets a new QR, with no key.
+//
 // Each QR gets its own bill number, "<invoice number>-<attempt>", and expires
 // QRTTL after now. It is due for polling at once (NextCheckAt = now).
 //
@@ -225,9 +255,10 @@ func (s *Service) IssueQR(ctx context.Context, r QRRequest) (*QR, error) {
 	return q, err
 }
 
-// QRFor returns the QR to show a user for an invoice: the live QR already
-// issued to them in that chat (reused is then true), which has at least
-// minReuseLife left, or else a fresh one from IssueQR. Opening a share
+// QRFor returns the QR to show a user for an invoice: the QR r's request
+// made when it ran before (see IssueQR), or the live QR already issued to
+// them in that chat, which has at least minReuseLife left (reused is then
+// true), or else a fresh one from IssueQR. Opening a share
 // link or pressing New QR again thus resends one QR rather than minting
 // more, each with its own deeplink call and polling.
 func (s *Service) QRFor(ctx context.Context, r QRRequest) (q *QR, reused bool, err error) {
@@ -240,6 +271,9 @@ const minReuseLife = time.Minute
 
 // qr is IssueQR, and QRFor when reuse is set.
 func (s *Service) qr(ctx context.Context, r QRRequest, reuse bool) (*QR, bool, error) {
+	if err := r.SourceKey.Validate(); err != nil {
+		return nil, false, err
+	}
 	var q *QR
 	var reused bool
 	err := s.raceTx(ctx, func(st Store) error {
@@ -250,7 +284,8 @@ func (s *Service) qr(ctx context.Context, r QRRequest, reuse bool) (*QR, bool, e
 	if err != nil {
 		return nil, false, fmt.Errorf("issue QR for invoice %d: %w", r.InvoiceID, err)
 	}
-	if !reused {
+	redo := reused && r.SourceKey != 0 && q.SourceKey == r.SourceKey
+	if !reused || redo && q.Deeplink == "" && q.Status == QRPending {
 		s.addDeeplink(ctx, q)
 	}
 	return q, reused, nil
@@ -258,6 +293,18 @@ func (s *Service) qr(ctx context.Context, r QRRequest, reuse bool) (*QR, bool, e
 
 // qrTx is qr's transaction. Every read is bounded and by index.
 func (s *Service) qrTx(ctx context.Context, st Store, r QRRequest, reuse bool) (*QR, bool, error) {
+	if r.SourceKey != 0 {
+		made, err := st.QRBySource(ctx, r.SourceKey)
+		switch {
+		case err == nil && made.InvoiceID == r.InvoiceID && made.UserID == r.UserID && made.ChatID == r.ChatID:
+			return made, true, nil
+		case err == nil:
+			s.log.Warn("source key of another QR; making this one without", "key", r.SourceKey, "qr", made.ID)
+			r.SourceKey = 0
+		case ErrorCode(err) != ENotFound:
+			return nil, false, err
+		}
+	}
 	inv, err := st.Invoice(ctx, r.InvoiceID)
 	if err != nil {
 		return nil, false, err
@@ -363,6 +410,7 @@ func (s *Service) newQR(inv *Invoice, r QRRequest, attempt int) (*QR, error) {
 		Status:      QRPending,
 		ChatID:      r.ChatID,
 		UserID:      r.UserID,
+		SourceKey:   r.SourceKey,
 		Sandbox:     s.cfg.Sandbox,
 		CreatedAt:   now,
 		ExpiresAt:   exp,

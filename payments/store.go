@@ -14,7 +14,11 @@ type Store interface {
 	WithTx(ctx context.Context, fn func(tx Store) error) error
 
 	// CreateInvoice inserts inv and sets its ID, Number and timestamps.
+	// When an invoice with inv's SourceKey (not 0) is stored already it
+	// inserts nothing and fails with EConflict wrapping ErrSourceKeyUsed.
 	CreateInvoice(ctx context.Context, inv *Invoice) error
+	// InvoiceBySource returns the invoice made by the request key names.
+	InvoiceBySource(ctx context.Context, key SourceKey) (*Invoice, error)
 	Invoice(ctx context.Context, id int64) (*Invoice, error)
 	InvoiceByNumber(ctx context.Context, number string) (*Invoice, error)
 	InvoiceByToken(ctx context.Context, token string) (*Invoice, error)
@@ -27,8 +31,12 @@ type Store interface {
 	// CreatedAt, or by PaidAt when f.PaidRange is set.
 	ListInvoices(ctx context.Context, f InvoiceFilter) ([]Invoice, error)
 
-	// CreateQR inserts q and sets its ID. MD5 and BillNumber are unique.
+	// CreateQR inserts q and sets its ID. MD5 and BillNumber are unique,
+	// and so is SourceKey when not 0: a QR with q's is EConflict wrapping
+	// ErrSourceKeyUsed, and nothing is inserted.
 	CreateQR(ctx context.Context, q *QR) error
+	// QRBySource returns the QR made by the request key names.
+	QRBySource(ctx context.Context, key SourceKey) (*QR, error)
 	QR(ctx context.Context, id int64) (*QR, error)
 	QRByMD5(ctx context.Context, md5 string) (*QR, error)
 	// ListQRs returns the QRs f selects, newest (highest ID) first.

@@ -3,9 +3,11 @@ package storage
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/khqrbot/khqrbot/payments"
 )
@@ -13,7 +15,9 @@ import (
 // CreateInvoice inserts inv and sets its ID, its Number (from the ID, in the
 // same transaction, so numbers are unique across processes) and, when zero,
 // CreatedAt (the store's clock) and UpdatedAt (CreatedAt). An empty Status
-// becomes open. inv is changed only if the insert succeeds.
+// becomes open. A SourceKey of an invoice stored before is EConflict
+// wrapping payments.ErrSourceKeyUsed. inv is changed only if the insert
+// succeeds.
 func (d *DB) CreateInvoice(ctx context.Context, inv *payments.Invoice) error {
 	if inv == nil {
 		return payments.Errorf(payments.EInvalid, "create invoice: no invoice given")
@@ -32,14 +36,17 @@ func (d *DB) CreateInvoice(ctx context.Context, inv *payments.Invoice) error {
 		row.Status = string(payments.InvoiceOpen)
 	}
 	err := d.atomic(ctx, func(tx *gorm.DB) error {
-		if err := tx.Create(&row).Error; err != nil {
+		if err := insertKeyed(tx, &row, row.SourceKey); err != nil {
 			return err
 		}
 		n := payments.InvoiceNumber(row.ID)
 		row.Number = &n
 		return tx.Model(&invoiceRow{}).Where("id = ?", row.ID).Update("number", n).Error
 	})
-	if errors.Is(err, gorm.ErrDuplicatedKey) {
+	switch {
+	case errors.Is(err, payments.ErrSourceKeyUsed):
+		return &payments.Error{Code: payments.EConflict, Message: fmt.Sprintf("create invoice: source key %d made an invoice before", inv.SourceKey), Err: err}
+	case errors.Is(err, gorm.ErrDuplicatedKey):
 		return &payments.Error{Code: payments.EConflict, Message: "create invoice: another invoice has the same link token", Err: err}
 	}
 	if err != nil {
@@ -52,6 +59,30 @@ func (d *DB) CreateInvoice(ctx context.Context, inv *payments.Invoice) error {
 // Invoice returns invoice id.
 func (d *DB) Invoice(ctx context.Context, id int64) (*payments.Invoice, error) {
 	return take[payments.Invoice, invoiceRow](ctx, d, "invoice "+payments.InvoiceNumber(id), "id = ?", id)
+}
+
+// InvoiceBySource returns the invoice made by the request key names.
+func (d *DB) InvoiceBySource(ctx context.Context, key payments.SourceKey) (*payments.Invoice, error) {
+	return take[payments.Invoice, invoiceRow](ctx, d, fmt.Sprintf("invoice of source key %d", key), "source_key = ?", nullID(int64(key)))
+}
+
+// insertKeyed inserts row, a row of a table with a unique source_key, and
+// when key is not nil and taken inserts nothing and returns
+// payments.ErrSourceKeyUsed. The insert skips the conflict (ON CONFLICT DO
+// NOTHING) rather than failing on it, so that it leaves a PostgreSQL
+// transaction it runs in usable.
+func insertKeyed(tx *gorm.DB, row any, key *int64) error {
+	if key == nil {
+		return tx.Create(row).Error
+	}
+	res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "source_key"}}, DoNothing: true}).Create(row)
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return payments.ErrSourceKeyUsed
+	}
+	return nil
 }
 
 // InvoiceByNumber returns the invoice numbered number ("INV-000042").

@@ -32,6 +32,7 @@ var migrations = []migration{
 	{7, "outbox delivery progress", recordProgress},
 	{8, "an inbox of Telegram updates to handle", keepUpdates},
 	{9, "due QRs claimed in ID order; room for in-place updates of QRs", indexDueInIDOrder},
+	{10, "invoices and QRs keyed by the request that made them", keySources},
 }
 
 // indexDueByID makes ix_qrs_due (status, next_check_at, id), the order in

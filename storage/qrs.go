@@ -15,8 +15,9 @@ import (
 
 // CreateQR inserts q and sets its ID; a zero CreatedAt becomes the store's
 // clock and an empty Status pending. A zero NextCheckAt is kept: the QR is
-// due at once. A reused MD5 or BillNumber is EConflict, a missing invoice
-// ENotFound. q is changed only if the insert succeeds.
+// due at once. A reused MD5 or BillNumber is EConflict, a SourceKey of a
+// QR stored before EConflict wrapping payments.ErrSourceKeyUsed, a missing
+// invoice ENotFound. q is changed only if the insert succeeds.
 func (d *DB) CreateQR(ctx context.Context, q *payments.QR) error {
 	if q == nil {
 		return payments.Errorf(payments.EInvalid, "create QR: no QR given")
@@ -29,8 +30,10 @@ func (d *DB) CreateQR(ctx context.Context, q *payments.QR) error {
 	if row.Status == "" {
 		row.Status = string(payments.QRPending)
 	}
-	err := d.gdb.WithContext(ctx).Create(&row).Error
+	err := insertKeyed(d.gdb.WithContext(ctx), &row, row.SourceKey)
 	switch {
+	case errors.Is(err, payments.ErrSourceKeyUsed):
+		return &payments.Error{Code: payments.EConflict, Message: fmt.Sprintf("create QR: source key %d made a QR before", q.SourceKey), Err: err}
 	case errors.Is(err, gorm.ErrDuplicatedKey):
 		return &payments.Error{Code: payments.EConflict, Message: fmt.Sprintf("create QR: md5 %s or bill number %s is already used", q.MD5, q.BillNumber), Err: err}
 	case errors.Is(err, gorm.ErrForeignKeyViolated):
@@ -45,6 +48,11 @@ func (d *DB) CreateQR(ctx context.Context, q *payments.QR) error {
 // QR returns QR id.
 func (d *DB) QR(ctx context.Context, id int64) (*payments.QR, error) {
 	return take[payments.QR, qrRow](ctx, d, fmt.Sprintf("QR %d", id), "id = ?", id)
+}
+
+// QRBySource returns the QR made by the request key names.
+func (d *DB) QRBySource(ctx context.Context, key payments.SourceKey) (*payments.QR, error) {
+	return take[payments.QR, qrRow](ctx, d, fmt.Sprintf("QR of source key %d", key), "source_key = ?", nullID(int64(key)))
 }
 
 // QRByMD5 returns the QR whose payload hashes to md5.

@@ -26,6 +26,7 @@ type invoiceRow struct {
 	Status      string
 	CreatedBy   int64
 	ChatID      int64
+	SourceKey   *int64
 	PaymentID   *int64
 	CreatedAt   time.Time `gorm:"autoCreateTime:false"`
 	UpdatedAt   time.Time `gorm:"autoUpdateTime:false"`
@@ -47,6 +48,7 @@ func invoiceToRow(inv *payments.Invoice) invoiceRow {
 		Status:      string(inv.Status),
 		CreatedBy:   inv.CreatedBy,
 		ChatID:      inv.ChatID,
+		SourceKey:   nullID(int64(inv.SourceKey)),
 		PaymentID:   nullID(inv.PaymentID),
 		CreatedAt:   utc(inv.CreatedAt),
 		UpdatedAt:   utc(inv.UpdatedAt),
@@ -65,6 +67,7 @@ func (r *invoiceRow) domain() payments.Invoice {
 		Status:      payments.InvoiceStatus(r.Status),
 		CreatedBy:   r.CreatedBy,
 		ChatID:      r.ChatID,
+		SourceKey:   payments.SourceKey(derefID(r.SourceKey)),
 		PaymentID:   derefID(r.PaymentID),
 		CreatedAt:   utc(r.CreatedAt),
 		UpdatedAt:   utc(r.UpdatedAt),
@@ -85,6 +88,7 @@ type qrRow struct {
 	Status        string
 	ChatID        int64
 	UserID        int64
+	SourceKey     *int64
 	Sandbox       bool
 	CreatedAt     time.Time `gorm:"autoCreateTime:false"`
 	ExpiresAt     time.Time
@@ -112,6 +116,7 @@ func qrToRow(q *payments.QR) qrRow {
 		Status:        string(q.Status),
 		ChatID:        q.ChatID,
 		UserID:        q.UserID,
+		SourceKey:     nullID(int64(q.SourceKey)),
 		Sandbox:       q.Sandbox,
 		CreatedAt:     utc(q.CreatedAt),
 		ExpiresAt:     utc(q.ExpiresAt),
@@ -136,6 +141,7 @@ func (r *qrRow) domain() payments.QR {
 		Status:        payments.QRStatus(r.Status),
 		ChatID:        r.ChatID,
 		UserID:        r.UserID,
+		SourceKey:     payments.SourceKey(derefID(r.SourceKey)),
 		Sandbox:       r.Sandbox,
 		CreatedAt:     utc(r.CreatedAt),
 		ExpiresAt:     utc(r.ExpiresAt),

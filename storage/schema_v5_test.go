@@ -22,9 +22,7 @@ func upgradeToTypedState(t *testing.T, path string) {
 	at := t0.UTC() // as the store writes times
 	old := migratedTo(t, path, 4)
 	inv := testInvoice()
-	if err := old.CreateInvoice(ctx, inv); err != nil {
-		t.Fatal(err)
-	}
+	oldInvoice(t, old, inv)
 	pays := []struct {
 		status, reason string
 		want           payments.PaymentCause
