@@ -1,0 +1,115 @@
+package bot_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/khqrbot/khqrbot/bot"
+	"github.com/khqrbot/khqrbot/internal/telegramtest"
+	"github.com/khqrbot/khqrbot/payments"
+	"github.com/khqrbot/khqrbot/payments/bakong/sim"
+)
+
+// diesUndone is the Service of a replica that runs its first update
+// through and dies just before marking it done: the mark is lost, so a
+// survivor runs the update again from the start. Once dead it is a mortal.
+type diesUndone struct {
+	*mortal
+	h *harness
+}
+
+func (d *diesUndone) wrap(p bot.Payments) bot.Payments {
+	d.domain = p
+	return d
+}
+
+func (d *diesUndone) StartUpdate(ctx context.Context, id int64, replica string, ttl time.Duration) (bool, error) {
+	if d.isDead() {
+		return d.mortal.StartUpdate(ctx, id, replica, ttl)
+	}
+	return d.domain.StartUpdate(ctx, id, replica, ttl)
+}
+
+func (d *diesUndone) FinishUpdate(context.Context, int64) error {
+	if !d.isDead() {
+		d.kill(d.h)
+	}
+	return errDead
+}
+
+// photos returns the photos the bot shows in chat (deleted ones are gone).
+func photos(h *harness, chat int64) []telegramtest.Message {
+	var out []telegramtest.Message
+	for _, m := range h.botMessages(chat) {
+		if m.PhotoFileID != "" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// TestPayRunAgainMakesOneInvoice: a /pay whose replica dies after
+// handling it, before marking it done, is run again by a survivor, which
+// makes no second invoice or QR: it shows the same QR again, and the first
+// photo goes, so the chat holds one photo of one invoice. Paid, it settles
+// once.
+func TestPayRunAgainMakesOneInvoice(t *testing.T) {
+	m := newMortal()
+	d := &diesUndone{mortal: m}
+	h := newHarness(t, options{fakeClock: true, noPolling: true, wrap: d.wrap})
+	d.h = h
+	t.Cleanup(func() { close(m.gone) })
+	h.waitFor("the poller", func() bool { return healthOf(t, h.bot.Handler()).Role == "poller" })
+	survivor := h.launch(nil)
+	t.Cleanup(survivor.stop)
+	ctx := context.Background()
+
+	h.tg.SendText(admin, admin, "/pay 5 coffee")
+	first := h.waitNthPhoto(admin, 1)
+	payload := scanQR(t, first.Photo)
+	h.waitFor("the replica's death before its done mark", m.isDead)
+	h.fake.Advance(takeover)
+
+	h.waitFor("the /pay run again: its QR shown anew, the first photo gone", func() bool {
+		ps := photos(h, admin)
+		return len(ps) == 1 && ps[0].ID != first.ID
+	})
+	if again := scanQR(t, photos(h, admin)[0].Photo); again != payload {
+		t.Fatalf("the /pay run again shows QR %q, want the first run's %q", again, payload)
+	}
+	invs, err := survivor.store.ListInvoices(ctx, payments.InvoiceFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	qrs, err := survivor.store.ListQRs(ctx, payments.QRFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(invs) != 1 || len(qrs) != 1 {
+		t.Fatalf("%d invoices and %d QRs after one /pay run twice, want 1 and 1", len(invs), len(qrs))
+	}
+	if invs[0].SourceKey == 0 || qrs[0].SourceKey != invs[0].SourceKey {
+		t.Errorf("invoice key %d, QR key %d: want both keyed by the /pay update", invs[0].SourceKey, qrs[0].SourceKey)
+	}
+
+	if _, err := h.sim.PayQR(payload, sim.Payment{}); err != nil {
+		t.Fatal(err)
+	}
+	for range 50 {
+		if err := survivor.rec.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if inv, err := survivor.store.Invoice(ctx, invs[0].ID); err == nil && inv.Status == payments.InvoicePaid {
+			break
+		}
+		h.fake.Advance(pollInterval)
+	}
+	if inv, err := survivor.store.Invoice(ctx, invs[0].ID); err != nil || inv.Status != payments.InvoicePaid {
+		t.Fatalf("invoice after payment: %+v, %v; want paid", inv, err)
+	}
+	pays, err := survivor.store.ListPayments(ctx, payments.PaymentFilter{})
+	if err != nil || len(pays) != 1 {
+		t.Fatalf("%d payments (%v), want 1", len(pays), err)
+	}
+}
