@@ -34,13 +34,19 @@ import (
 // A redo is at least once. An update whose handling started on a replica
 // that died before finishing it runs again, from the start, on a survivor,
 // and what its first run did stays done: a reply may come twice (/help, a
-// list, a refusal, an error), /pay or /invoice may make a second invoice
-// with its own QR (the first stays open and unpaid until it expires or is
-// cancelled), /start inv_… may send the invoice's live QR again, and a
-// button press may be answered again (Telegram refuses a second answer to
-// one press; the action itself, such as a check or a cancel, runs again,
-// and settled, cancelled or expired invoices stay as they are). Nothing is
-// ever paid or settled twice: settlement is by transaction, exactly once.
+// list, a refusal, an error, the share link of an /invoice), and a button
+// press may be answered again (Telegram refuses a second answer to one
+// press; the action itself, such as a check or a cancel, runs again, and
+// settled, cancelled or expired invoices stay as they are). What an update
+// makes is keyed by its update id (payments.SourceKey), so its redo makes
+// nothing new: /pay and /invoice get back the invoice the first run made,
+// and /pay, /start inv_… and New QR the QR it issued, which the redo
+// shows again and whose earlier message it deletes (a first run that died
+// between sending the photo and linking it to its QR leaves that photo
+// too: two photos of one QR, which settles once whichever is paid). A QR
+// paid, cancelled or closed by the time of the redo is not offered again:
+// its message is brought up to date. Nothing is ever paid or settled
+// twice: settlement is by transaction, exactly once.
 // An update that never finishes (it kills its replica each time) is dropped
 // once maxUpdateTries runs of it started.
 const (

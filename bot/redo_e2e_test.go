@@ -49,12 +49,10 @@ func photos(h *harness, chat int64) []telegramtest.Message {
 	return out
 }
 
-// TestPayRunAgainMakesOneInvoice: a /pay whose replica dies after
-// handling it, before marking it done, is run again by a survivor, which
-// makes no second invoice or QR: it shows the same QR again, and the first
-// photo goes, so the chat holds one photo of one invoice. Paid, it settles
-// once.
-func TestPayRunAgainMakesOneInvoice(t *testing.T) {
+// payThenDie starts a poller that dies (diesUndone) and a survivor, sends
+// the poller a /pay, and returns once the poller sent its photo and died.
+func payThenDie(t *testing.T) (*harness, *replica, telegramtest.Message) {
+	t.Helper()
 	m := newMortal()
 	d := &diesUndone{mortal: m}
 	h := newHarness(t, options{fakeClock: true, noPolling: true, wrap: d.wrap})
@@ -63,12 +61,21 @@ func TestPayRunAgainMakesOneInvoice(t *testing.T) {
 	h.waitFor("the poller", func() bool { return healthOf(t, h.bot.Handler()).Role == "poller" })
 	survivor := h.launch(nil)
 	t.Cleanup(survivor.stop)
-	ctx := context.Background()
-
 	h.tg.SendText(admin, admin, "/pay 5 coffee")
 	first := h.waitNthPhoto(admin, 1)
-	payload := scanQR(t, first.Photo)
 	h.waitFor("the replica's death before its done mark", m.isDead)
+	return h, survivor, first
+}
+
+// TestPayRunAgainMakesOneInvoice: a /pay whose replica dies after
+// handling it, before marking it done, is run again by a survivor, which
+// makes no second invoice or QR: it shows the same QR again, and the first
+// photo goes, so the chat holds one photo of one invoice. Paid, it settles
+// once.
+func TestPayRunAgainMakesOneInvoice(t *testing.T) {
+	h, survivor, first := payThenDie(t)
+	ctx := context.Background()
+	payload := scanQR(t, first.Photo)
 	h.fake.Advance(takeover)
 
 	h.waitFor("the /pay run again: its QR shown anew, the first photo gone", func() bool {
@@ -111,5 +118,37 @@ func TestPayRunAgainMakesOneInvoice(t *testing.T) {
 	pays, err := survivor.store.ListPayments(ctx, payments.PaymentFilter{})
 	if err != nil || len(pays) != 1 {
 		t.Fatalf("%d payments (%v), want 1", len(pays), err)
+	}
+}
+
+// TestPayRunAgainAfterPaid: a /pay whose first run's replica died before
+// marking it done, and whose QR was paid before a survivor ran it again,
+// is not offered again: the redo sends no photo, and the one photo shows
+// the payment.
+func TestPayRunAgainAfterPaid(t *testing.T) {
+	h, survivor, first := payThenDie(t)
+	ctx := context.Background()
+	if _, err := h.sim.PayQR(scanQR(t, first.Photo), sim.Payment{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := survivor.rec.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h.waitCaption(admin, first.ID, "Paid")
+	edits := len(h.tg.CallsTo("editMessageMedia"))
+	h.fake.Advance(takeover)
+
+	h.waitFor("the /pay run again: its paid QR's message brought up to date", func() bool {
+		return len(h.tg.CallsTo("editMessageMedia")) > edits
+	})
+	if n := len(h.tg.CallsTo("sendPhoto")); n != 1 {
+		t.Errorf("%d photos sent, want the first run's only", n)
+	}
+	if ps := photos(h, admin); len(ps) != 1 || ps[0].ID != first.ID {
+		t.Errorf("the chat shows %d photos, want the first run's, paid", len(ps))
+	}
+	invs, err := survivor.store.ListInvoices(ctx, payments.InvoiceFilter{})
+	if err != nil || len(invs) != 1 || invs[0].Status != payments.InvoicePaid {
+		t.Fatalf("invoices %+v (%v), want one, paid", invs, err)
 	}
 }
