@@ -180,13 +180,15 @@ func invalid(endpoint, format string, a ...any) *Error {
 
 // request is one call to make: auth says whether it carries the Bearer
 // token; list marks md5_list/hash_list, whose 403/404 mean "refused"; key
-// becomes Call.Key.
+// becomes Call.Key; decode reads the answer (decodeEnvelopeAs the shape of
+// its data, or by default decodeEnvelope).
 type request struct {
 	endpoint string
 	key      string
 	body     any
 	auth     bool
 	list     bool
+	decode   func([]byte) (answer, error)
 }
 
 // post sends r and returns the decoded envelope of a successful answer
@@ -331,7 +333,11 @@ func (c *Client) transportError(ctx context.Context, endpoint string, err error,
 // status before trusting the body to be JSON.
 func (c *Client) classify(r request, resp *http.Response, raw []byte) (answer, error) {
 	st := resp.StatusCode
-	a, derr := decodeEnvelope(raw)
+	decode := r.decode
+	if decode == nil {
+		decode = decodeEnvelope
+	}
+	a, derr := decode(raw)
 	e := &Error{Endpoint: r.endpoint, HTTPStatus: st, ErrorCode: a.errorCode}
 	detail := func(s string) string {
 		if a.message != "" {

@@ -166,6 +166,12 @@ func TestCheckMD5Answers(t *testing.T) {
 		{name: "amount not a number", rep: reply{body: ok(tx(`"1,000"`, "KHR", "1"))}, kind: KindBadResponse},
 		{name: "unknown currency", rep: reply{body: ok(tx(`1`, "EUR", "1"))}, kind: KindBadResponse},
 		{name: "success without data", rep: reply{body: ok(`null`)}, kind: KindBadResponse},
+		{name: "data not an object", rep: reply{body: ok(`"paid"`)}, kind: KindBadResponse},
+		{name: "numeric responseMessage", rep: reply{body: `{"responseCode":0,"responseMessage":200,"errorCode":null,"data":` + tx("1", "USD", "1") + `}`},
+			want: txWith(100, "USD", 1)},
+		{name: "numeric responseMessage, not found", rep: reply{body: `{"responseCode":1,"responseMessage":1,"errorCode":1,"data":null}`}, wantErr: ErrNotFound},
+		{name: "codes as text and floats", rep: reply{body: `{"responseCode":"1","responseMessage":"x","errorCode":1.0,"data":null}`}, wantErr: ErrNotFound},
+		{name: "errorCode not a code", rep: reply{body: `{"responseCode":1,"errorCode":"one","data":null}`}, kind: KindBadResponse},
 		{name: "no responseCode", rep: reply{body: `{"data":null}`}, kind: KindBadResponse},
 		{name: "not an envelope", rep: reply{body: `[1,2]`}, kind: KindBadResponse},
 		{name: "not found", rep: reply{body: docNotFound}, wantErr: ErrNotFound},
@@ -493,6 +499,8 @@ func TestListRefusedAndErrors(t *testing.T) {
 		{"empty list refused by API", reply{body: docMissingFields}, KindAPI},
 		{"not found at list level is no outcome", reply{body: docNotFound}, KindAPI},
 		{"data not a list", reply{body: ok(`{"md5":"x"}`)}, KindBadResponse},
+		{"data null", reply{body: ok(`null`)}, KindBadResponse},
+		{"data absent", reply{body: `{"responseCode":0,"errorCode":null}`}, KindBadResponse},
 		{"502", reply{status: 502, body: nginx504}, KindUnavailable},
 	}
 	for _, tt := range tests {

@@ -20,46 +20,88 @@ type envelope struct {
 	Data            json.RawMessage `json:"data"`
 }
 
-// answer is a decoded envelope.
+// typedEnvelope is an envelope as it normally comes: a string message and
+// data of type T (nil when null or absent).
+type typedEnvelope[T any] struct {
+	ResponseCode    *json.Number `json:"responseCode"`
+	ResponseMessage string       `json:"responseMessage"`
+	ErrorCode       *json.Number `json:"errorCode"`
+	Data            *T           `json:"data"`
+}
+
+// answer is a decoded envelope. Its data is either typed, decoded with the
+// envelope, or raw, for the lenient decoders.
 type answer struct {
 	responseCode int // -1 when absent
 	errorCode    int // 0 when null
 	message      string
-	data         json.RawMessage // nil when null or absent
+	data         json.RawMessage // raw data; nil when typed, null or absent
+	typed        any             // the *T of decodeEnvelopeAs[T]; nil when data is raw, null or absent
 }
 
 // errNotJSON marks a body that is not JSON at all (an HTML error page).
 var errNotJSON = errors.New("answer is not JSON")
 
-// decodeEnvelope reads body as an envelope. It returns errNotJSON for bodies
-// that are not JSON, and a descriptive error for JSON of the wrong shape.
+// decodeEnvelope reads body as an envelope with raw data. It returns
+// errNotJSON for bodies that are not JSON, and a descriptive error for JSON
+// of the wrong shape.
 func decodeEnvelope(body []byte) (answer, error) {
-	a := answer{responseCode: -1}
 	var env envelope
 	if err := json.Unmarshal(body, &env); err != nil {
 		var syn *json.SyntaxError
 		if errors.As(err, &syn) {
-			return a, errNotJSON
+			return answer{responseCode: -1}, errNotJSON
 		}
-		return a, fmt.Errorf("not a Bakong envelope: %w", err)
+		return answer{responseCode: -1}, fmt.Errorf("not a Bakong envelope: %w", err)
 	}
-	if env.ResponseCode != nil {
-		n, err := code(*env.ResponseCode)
+	a, err := codes(env.ResponseCode, env.ErrorCode)
+	if err != nil {
+		return a, err
+	}
+	a.message = text(env.ResponseMessage)
+	if !isNull(env.Data) {
+		a.data = env.Data
+	}
+	return a, nil
+}
+
+// decodeEnvelopeAs reads body in one pass, its data as T, the shape the
+// endpoint normally answers with. A body that does not fit (no JSON, a
+// number for a message, an item or field of another type) goes to
+// decodeEnvelope instead, so nothing the lenient decoders accept is lost.
+func decodeEnvelopeAs[T any](body []byte) (answer, error) {
+	var env typedEnvelope[T]
+	if json.Unmarshal(body, &env) != nil {
+		return decodeEnvelope(body)
+	}
+	a, err := codes(env.ResponseCode, env.ErrorCode)
+	if err != nil {
+		return a, err
+	}
+	a.message = env.ResponseMessage
+	if env.Data != nil {
+		a.typed = env.Data
+	}
+	return a, nil
+}
+
+// codes starts an answer with an envelope's codes; on error it keeps those
+// read so far.
+func codes(responseCode, errorCode *json.Number) (answer, error) {
+	a := answer{responseCode: -1}
+	if responseCode != nil {
+		n, err := code(*responseCode)
 		if err != nil {
 			return a, fmt.Errorf("responseCode: %w", err)
 		}
 		a.responseCode = n
 	}
-	if env.ErrorCode != nil {
-		n, err := code(*env.ErrorCode)
+	if errorCode != nil {
+		n, err := code(*errorCode)
 		if err != nil {
 			return a, fmt.Errorf("errorCode: %w", err)
 		}
 		a.errorCode = n
-	}
-	a.message = text(env.ResponseMessage)
-	if !isNull(env.Data) {
-		a.data = env.Data
 	}
 	return a, nil
 }
@@ -89,6 +131,15 @@ func text(raw json.RawMessage) string {
 func isNull(raw json.RawMessage) bool {
 	t := bytes.TrimSpace(raw)
 	return len(t) == 0 || string(t) == "null"
+}
+
+// transactionOf returns the transaction of a single check's answer, from
+// its typed data or else its raw data.
+func transactionOf(a answer) (*Transaction, error) {
+	if w, ok := a.typed.(*wireTx); ok {
+		return w.transaction()
+	}
+	return decodeTransaction(a.data)
 }
 
 // wireTx is a transaction as the API sends it. Numbers may arrive as JSON
@@ -270,14 +321,29 @@ type wireItem struct {
 	wireTx
 }
 
-// decodeItems reads the data of a list answer into results keyed by the
-// lower-case echoed md5 or hash (field names which). Trouble with one item
-// becomes that item's SERVICE_FAILED, never NOT_FOUND, so the others count.
+// itemsOf returns the results of a list answer, from its typed items or
+// else its raw data.
+func itemsOf(a answer, field string) (map[string]Result, error) {
+	if items, ok := a.typed.(*[]wireItem); ok {
+		return results(*items, field), nil
+	}
+	return decodeItems(a.data, field)
+}
+
+// decodeItems reads the raw data of a list answer into results keyed by
+// the lower-case echoed md5 or hash (field names which). Trouble with one
+// item becomes that item's SERVICE_FAILED, never NOT_FOUND, so the others
+// count.
 func decodeItems(data json.RawMessage, field string) (map[string]Result, error) {
 	var items []wireItem
 	if err := json.Unmarshal(data, &items); err != nil {
 		return decodeItemsOneByOne(data, field)
 	}
+	return results(items, field), nil
+}
+
+// results keys decoded items as decodeItems does; the first of a key wins.
+func results(items []wireItem, field string) map[string]Result {
 	got := make(map[string]Result, len(items))
 	for i := range items {
 		k, r := items[i].result(field)
@@ -285,7 +351,7 @@ func decodeItems(data json.RawMessage, field string) (map[string]Result, error) 
 			got[k] = r
 		}
 	}
-	return got, nil
+	return got
 }
 
 // decodeItemsOneByOne is the slow path for answers with a malformed item.

@@ -120,17 +120,20 @@ func (c *Client) Deeplink(ctx context.Context, qr string) (string, error) {
 		QR         string      `json:"qr"`
 		SourceInfo *SourceInfo `json:"sourceInfo,omitempty"`
 	}{qr, c.source}
-	a, err := c.post(ctx, request{endpoint: ep, key: fmt.Sprintf("%x", md5.Sum([]byte(qr))), body: body})
+	a, err := c.post(ctx, request{endpoint: ep, key: fmt.Sprintf("%x", md5.Sum([]byte(qr))), body: body, decode: decodeEnvelopeAs[linkData]})
 	if err != nil {
 		return "", err
 	}
-	var d struct {
-		ShortLink string `json:"shortLink"`
-	}
-	if err := json.Unmarshal(a.data, &d); err != nil || d.ShortLink == "" {
+	d, err := dataAs[linkData](a)
+	if err != nil || d.ShortLink == "" {
 		return "", badResponse(ep, "no shortLink in data", err)
 	}
 	return d.ShortLink, nil
+}
+
+// linkData is the data of a deeplink answer.
+type linkData struct {
+	ShortLink string `json:"shortLink"`
 }
 
 // RequestToken registers email for a token (API v1.0.2; today the web
@@ -170,23 +173,37 @@ func (c *Client) RenewToken(ctx context.Context, email string) (string, error) {
 }
 
 func (c *Client) token(ctx context.Context, ep, key string, body any) (string, error) {
-	a, err := c.post(ctx, request{endpoint: ep, key: key, body: body})
+	a, err := c.post(ctx, request{endpoint: ep, key: key, body: body, decode: decodeEnvelopeAs[tokenData]})
 	if err != nil {
 		return "", err
 	}
-	var d struct {
-		Token string `json:"token"`
-	}
-	if err := json.Unmarshal(a.data, &d); err != nil || d.Token == "" {
+	d, err := dataAs[tokenData](a)
+	if err != nil || d.Token == "" {
 		return "", badResponse(ep, "no token in data", nil)
 	}
 	return d.Token, nil
 }
 
+// tokenData is the data of a token answer.
+type tokenData struct {
+	Token string `json:"token"`
+}
+
+// dataAs returns the data of a as decodeEnvelopeAs[T] typed it, or else
+// decodes it from the raw data.
+func dataAs[T any](a answer) (T, error) {
+	if t, ok := a.typed.(*T); ok {
+		return *t, nil
+	}
+	var t T
+	err := json.Unmarshal(a.data, &t)
+	return t, err
+}
+
 // check makes a single transaction lookup and turns errorCode 1 and 3 at
 // HTTP 200 into ErrNotFound and ErrFailed.
 func (c *Client) check(ctx context.Context, ep, key string, body any) (*Transaction, error) {
-	a, err := c.post(ctx, request{endpoint: ep, key: key, body: body, auth: true})
+	a, err := c.post(ctx, request{endpoint: ep, key: key, body: body, auth: true, decode: decodeEnvelopeAs[wireTx]})
 	if err != nil {
 		switch apiCode(err) {
 		case 1:
@@ -196,7 +213,7 @@ func (c *Client) check(ctx context.Context, ep, key string, body any) (*Transact
 		}
 		return nil, err
 	}
-	tx, err := decodeTransaction(a.data)
+	tx, err := transactionOf(a)
 	if err != nil {
 		return nil, badResponse(ep, "transaction breaks the contract", err)
 	}
@@ -225,11 +242,12 @@ func (c *Client) checkList(ctx context.Context, ep, field, fields string, size i
 			send = append(send, k)
 		}
 	}
-	a, err := c.post(ctx, request{endpoint: ep, key: fmt.Sprintf("%d %s", len(send), fields), body: send, auth: true, list: true})
+	a, err := c.post(ctx, request{endpoint: ep, key: fmt.Sprintf("%d %s", len(send), fields), body: send, auth: true, list: true,
+		decode: decodeEnvelopeAs[[]wireItem]})
 	if err != nil {
 		return nil, err
 	}
-	got, err := decodeItems(a.data, field)
+	got, err := itemsOf(a, field)
 	if err != nil {
 		return nil, badResponse(ep, "data is not a list", err)
 	}
