@@ -13,6 +13,9 @@
 //
 // Amounts are decoded exactly into integer minor units (cents, riel) whether
 // the API sends them as numbers or strings; floats are never involved.
+// Each answer is decoded in one pass, its data in the shape the endpoint
+// normally answers with; one that does not fit goes to lenient decoders
+// that read item by item.
 // Error texts and Observer records never contain the token.
 //
 // The package uses only the standard library and payments/khqr (its hex
