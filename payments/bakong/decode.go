@@ -69,6 +69,9 @@ func decodeEnvelope(body []byte) (answer, error) {
 // endpoint normally answers with. A body that does not fit (no JSON, a
 // number for a message, an item or field of another type) goes to
 // decodeEnvelope instead, so nothing the lenient decoders accept is lost.
+// One difference: a top-level key sent twice merges into typed data as
+// encoding/json merges repeated keys, where decodeEnvelope keeps the last
+// value; Bakong's answers never repeat a key.
 func decodeEnvelopeAs[T any](body []byte) (answer, error) {
 	var env typedEnvelope[T]
 	if json.Unmarshal(body, &env) != nil {
