@@ -96,7 +96,7 @@ func (b *Bot) poll(ctx context.Context) {
 // lead polls, renewing the poller lease, until ctx ends or the lease is
 // lost; then it lets the lease go.
 func (b *Bot) lead(ctx context.Context, until time.Time) {
-	b.log.Info("long polling: this replica is the poller", "replica", b.cfg.Replica)
+	b.log.Info("long polling: this replica is the poller")
 	until = b.wallTime(until)
 	b.replica.leaseUntil.Store(until.UnixNano())
 	b.replica.setRole(rolePoller)
@@ -117,7 +117,7 @@ func (b *Bot) lead(ctx context.Context, until time.Time) {
 		b.log.Warn("release the poller lease", "err", err)
 	}
 	if ctx.Err() == nil {
-		b.log.Warn("long polling: this replica lost the poller lease; standing by", "replica", b.cfg.Replica)
+		b.log.Warn("long polling: this replica lost the poller lease; standing by")
 	}
 }
 
