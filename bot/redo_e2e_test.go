@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,12 +12,14 @@ import (
 	"github.com/khqrbot/khqrbot/payments/bakong/sim"
 )
 
-// diesUndone is the Service of a replica that runs its first update
-// through and dies just before marking it done: the mark is lost, so a
-// survivor runs the update again from the start. Once dead it is a mortal.
+// diesUndone is the Service of a replica that marks its first `after`
+// updates done, runs the next through and dies just before marking it
+// done: the mark is lost, so a survivor runs the update again from the
+// start. Once dead it is a mortal.
 type diesUndone struct {
 	*mortal
-	h *harness
+	h     *harness
+	after atomic.Int32 // updates still to mark done before dying
 }
 
 func (d *diesUndone) wrap(p bot.Payments) bot.Payments {
@@ -31,7 +34,10 @@ func (d *diesUndone) StartUpdate(ctx context.Context, id int64, replica string, 
 	return d.domain.StartUpdate(ctx, id, replica, ttl)
 }
 
-func (d *diesUndone) FinishUpdate(context.Context, int64) error {
+func (d *diesUndone) FinishUpdate(ctx context.Context, id int64) error {
+	if d.after.Add(-1) >= 0 {
+		return d.domain.FinishUpdate(ctx, id)
+	}
 	if !d.isDead() {
 		d.kill(d.h)
 	}
@@ -49,21 +55,41 @@ func photos(h *harness, chat int64) []telegramtest.Message {
 	return out
 }
 
-// payThenDie starts a poller that dies (diesUndone) and a survivor, sends
-// the poller a /pay, and returns once the poller sent its photo and died.
+// dyingPoller starts a poller that dies (diesUndone) after marking
+// `after` updates done.
+func dyingPoller(t *testing.T, after int) (*harness, *diesUndone) {
+	t.Helper()
+	d := &diesUndone{mortal: newMortal()}
+	d.after.Store(int32(after))
+	h := newHarness(t, options{fakeClock: true, noPolling: true, grace: 10 * time.Second, wrap: d.wrap})
+	d.h = h
+	t.Cleanup(func() { close(d.gone) })
+	h.waitFor("the poller", func() bool { return healthOf(t, h.bot.Handler()).Role == "poller" })
+	return h, d
+}
+
+// standby starts a replica that will survive the poller, once the
+// poller's lease is current (renewed after any leap of the fake clock), so
+// that it leaves the poller the polling.
+func standby(h *harness) *replica {
+	h.waitFor("the poller's lease current", func() bool {
+		_, until, err := h.store.Lease(context.Background(), payments.PollerLease)
+		return err == nil && until.After(h.fake.Now())
+	})
+	r := h.launch(nil)
+	h.t.Cleanup(r.stop)
+	return r
+}
+
+// payThenDie sends a dyingPoller a /pay, and returns once the poller sent
+// its photo and died.
 func payThenDie(t *testing.T) (*harness, *replica, telegramtest.Message) {
 	t.Helper()
-	m := newMortal()
-	d := &diesUndone{mortal: m}
-	h := newHarness(t, options{fakeClock: true, noPolling: true, wrap: d.wrap})
-	d.h = h
-	t.Cleanup(func() { close(m.gone) })
-	h.waitFor("the poller", func() bool { return healthOf(t, h.bot.Handler()).Role == "poller" })
-	survivor := h.launch(nil)
-	t.Cleanup(survivor.stop)
+	h, d := dyingPoller(t, 0)
+	survivor := standby(h)
 	h.tg.SendText(admin, admin, "/pay 5 coffee")
 	first := h.waitNthPhoto(admin, 1)
-	h.waitFor("the replica's death before its done mark", m.isDead)
+	h.waitFor("the replica's death before its done mark", d.isDead)
 	return h, survivor, first
 }
 
@@ -150,5 +176,40 @@ func TestPayRunAgainAfterPaid(t *testing.T) {
 	invs, err := survivor.store.ListInvoices(ctx, payments.InvoiceFilter{})
 	if err != nil || len(invs) != 1 || invs[0].Status != payments.InvoicePaid {
 		t.Fatalf("invoices %+v (%v), want one, paid", invs, err)
+	}
+}
+
+// TestNewQRRunAgain: a New QR press whose replica died after handling it,
+// before marking it done, is run again by a survivor, which issues no
+// second QR: it shows the first run's QR again, and that run's photo goes.
+// (Reusing the user's live QR, as QRFor does, gives this too; the key
+// gives it also when that QR is no longer live.)
+func TestNewQRRunAgain(t *testing.T) {
+	h, d := dyingPoller(t, 1)
+	ctx := context.Background()
+	h.tg.SendText(admin, admin, "/pay 2.50")
+	m := h.waitPhoto(admin, 1)
+	h.fake.Advance(5*time.Minute + 11*time.Second)
+	if err := h.rec.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	exp := h.waitCaption(admin, m.ID, "expired")
+	survivor := standby(h)
+	h.press(admin, admin, exp.ID, button(t, exp, "New QR"))
+	fresh := h.waitNthPhoto(admin, 2)
+	payload := scanQR(t, fresh.Photo)
+	h.waitFor("the replica's death before its done mark", d.isDead)
+	h.fake.Advance(takeover)
+
+	h.waitFor("the press run again: the new QR shown anew, its first photo gone", func() bool {
+		ps := photos(h, admin)
+		return len(ps) == 2 && ps[0].ID == m.ID && ps[1].ID != fresh.ID
+	})
+	if again := scanQR(t, photos(h, admin)[1].Photo); again != payload {
+		t.Fatalf("the press run again shows QR %q, want the first run's %q", again, payload)
+	}
+	qrs, err := survivor.store.ListQRs(ctx, payments.QRFilter{})
+	if err != nil || len(qrs) != 2 {
+		t.Fatalf("%d QRs (%v) after a /pay and one New QR press run twice, want 2", len(qrs), err)
 	}
 }
