@@ -69,6 +69,11 @@ type Options struct {
 	// method's canonical name); an Error it returns is the answer instead.
 	// It must not call the Server.
 	Intercept func(method string) *Error
+	// FirstUpdateID is the id of the first update; 0 means 1001. A bot
+	// keeps the ids of the updates it handled (its inbox) and skips them
+	// when they come again, so a server that a bot with an old database
+	// talks to must number above what the bot saw before.
+	FirstUpdateID int64
 }
 
 // Server is a running Bot API. It is an http.Handler; all its methods are
@@ -151,11 +156,18 @@ func New(o Options) (*Server, error) {
 	if err := o.Bot.Validate(); err != nil {
 		return nil, err
 	}
+	if o.FirstUpdateID < 0 {
+		return nil, fmt.Errorf("first update id %d: want a positive id, or 0 for 1001", o.FirstUpdateID)
+	}
+	if o.FirstUpdateID == 0 {
+		o.FirstUpdateID = 1001
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		bot:       o.Bot,
 		keepCalls: o.KeepCalls,
 		intercept: o.Intercept,
+		updateID:  o.FirstUpdateID - 1,
 		ctx:       ctx,
 		cancel:    cancel,
 		changed:   make(chan struct{}),

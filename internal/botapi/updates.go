@@ -106,9 +106,6 @@ func (s *Server) PressButton(chatID, userID int64, messageID int, data string, o
 }
 
 func (s *Server) addUpdateLocked(kind string, v any) {
-	if s.updateID == 0 {
-		s.updateID = 1000
-	}
 	s.updateID++
 	body, _ := json.Marshal(map[string]any{"update_id": s.updateID, kind: v}) // wire types always marshal
 	s.updates = append(s.updates, pendingUpdate{id: s.updateID, body: body})
