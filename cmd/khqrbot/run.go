@@ -57,18 +57,11 @@ func runBot(ctx context.Context, e *env, args []string) int {
 // mode the bot pays its QRs on sb, the simulator its caller runs (the demo
 // plays the payer's bank on it), or with sb nil on one serve starts.
 func serve(ctx context.Context, cfg *config, log *slog.Logger, sb *builtinSim) error {
-	// The addresses are bound first: a port in use stops the start before
-	// anything runs, and no listener of ours (the sandbox simulator's, on a
-	// port the system picks) can take one in between.
-	ln, err := listen(cfg.ListenAddr, "LISTEN_ADDR")
+	ln, mln, err := bind(cfg)
 	if err != nil {
 		return err
 	}
 	defer closeListener(ln) // the servers close them too; this covers a failed start
-	mln, err := listen(cfg.MetricsAddr, "METRICS_ADDR")
-	if err != nil {
-		return err
-	}
 	defer closeListener(mln)
 	store, err := storage.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
@@ -286,6 +279,21 @@ func sourceDeeplinks(cfg *config, links *bakong.Deeplinker, opts bakong.Options,
 		return
 	}
 	log.Info("deeplinks carry sourceInfo", "app_name", si.AppName, "callback", si.AppDeepLinkCallback)
+}
+
+// bind binds LISTEN_ADDR and METRICS_ADDR (nil for one not set), first
+// of all: a port in use stops the start before anything runs, and no
+// listener of ours (the sandbox simulator's, on a port the system picks)
+// can take one in between.
+func bind(cfg *config) (ln, mln net.Listener, err error) {
+	if ln, err = listen(cfg.ListenAddr, "LISTEN_ADDR"); err != nil {
+		return nil, nil, err
+	}
+	if mln, err = listen(cfg.MetricsAddr, "METRICS_ADDR"); err != nil {
+		closeListener(ln)
+		return nil, nil, err
+	}
+	return ln, mln, nil
 }
 
 // listen binds addr, the setting called name; no address, no listener.
