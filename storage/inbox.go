@@ -106,17 +106,7 @@ func (d *DB) StartUpdate(ctx context.Context, id int64, holder string, now, unti
 
 // RenewUpdates extends holder's claims on ids, checkChunk ids a statement.
 func (d *DB) RenewUpdates(ctx context.Context, ids []int64, holder string, until time.Time) error {
-	for len(ids) > 0 {
-		chunk := ids[:min(len(ids), checkChunk)]
-		ids = ids[len(chunk):]
-		err := d.gdb.WithContext(ctx).Model(&updateRow{}).
-			Where("update_id IN ? AND handled_by = ? AND done_at IS NULL", chunk, holder).
-			Update("claim_until", utc(until)).Error
-		if err != nil {
-			return dbErr(err, "renew claims on %d updates", len(chunk))
-		}
-	}
-	return nil
+	return d.setClaims(ctx, &updateRow{}, "claim_until", "renew claims on %d updates", ids, until, "handled_by = ? AND done_at IS NULL", holder)
 }
 
 // ReleaseUpdate ends holder's claim on update id at now.

@@ -334,27 +334,33 @@ func (d *DB) TakeBudget(ctx context.Context, name string, now time.Time, cost, b
 // ReleaseQRs gives back claimed QRs that were not checked after all: they
 // are due again at next. Closed QRs are left alone.
 func (d *DB) ReleaseQRs(ctx context.Context, ids []int64, next time.Time) error {
-	return d.release(ctx, &qrRow{}, "next_check_at", "QRs", ids, next, "status = ?", string(payments.QRPending))
+	return d.setClaims(ctx, &qrRow{}, "next_check_at", "release %d claimed QRs", ids, next, "status = ?", string(payments.QRPending))
 }
 
 // ReleaseEvents gives back claimed events that were not delivered after
 // all: they are due again at next. Delivered events are left alone.
 func (d *DB) ReleaseEvents(ctx context.Context, ids []int64, next time.Time) error {
-	return d.release(ctx, &eventRow{}, "next_attempt", "events", ids, next, "delivered_at IS NULL")
+	return d.setClaims(ctx, &eventRow{}, "next_attempt", "release %d claimed events", ids, next, "delivered_at IS NULL")
 }
 
-// release moves column of the rows of model with ids that are still open
-// (the condition open, with its args) to next, checkChunk ids a
-// statement: what ReleaseQRs and ReleaseEvents share.
-func (d *DB) release(ctx context.Context, model any, column, what string, ids []int64, next time.Time, open string, args ...any) error {
+// setClaims sets column of the rows of model whose primary keys are ids,
+// and that are still open (the condition open, with its args), to t,
+// checkChunk ids a statement; what (a format of the chunk's size) names
+// the work in errors. What ReleaseQRs, ReleaseEvents and RenewUpdates
+// share.
+func (d *DB) setClaims(ctx context.Context, model any, column, what string, ids []int64, t time.Time, open string, args ...any) error {
+	key, err := primaryKey(d.gdb, model)
+	if err != nil {
+		return dbErr(err, what, len(ids))
+	}
 	for len(ids) > 0 {
 		chunk := ids[:min(len(ids), checkChunk)]
 		ids = ids[len(chunk):]
 		err := d.gdb.WithContext(ctx).Model(model).
-			Where("id IN ?", chunk).Where(open, args...).
-			Update(column, utc(next)).Error
+			Where(key+" IN ?", chunk).Where(open, args...).
+			Update(column, utc(t)).Error
 		if err != nil {
-			return dbErr(err, "release %d claimed %s", len(chunk), what)
+			return dbErr(err, what, len(chunk))
 		}
 	}
 	return nil
