@@ -36,20 +36,29 @@ func (d *DB) Mode(ctx context.Context) (string, error) {
 	if err != nil || m != "" {
 		return m, err
 	}
-	var sandbox, any int64
-	if err := d.gdb.WithContext(ctx).Model(&qrRow{}).Where("sandbox = ?", true).Limit(1).Count(&sandbox).Error; err != nil {
+	sandbox, err := exists(d.gdb.WithContext(ctx).Model(&qrRow{}).Where("sandbox = ?", true))
+	if err != nil {
 		return "", dbErr(err, "look for sandbox QRs")
 	}
-	if sandbox > 0 {
+	if sandbox {
 		return ModeSandbox, nil
 	}
-	if err := d.gdb.WithContext(ctx).Model(&invoiceRow{}).Limit(1).Count(&any).Error; err != nil {
+	used, err := exists(d.gdb.WithContext(ctx).Model(&invoiceRow{}))
+	if err != nil {
 		return "", dbErr(err, "look for invoices")
 	}
-	if any > 0 {
+	if used {
 		return ModeLive, nil
 	}
 	return "", nil
+}
+
+// exists reports whether q selects a row, reading one at most (a COUNT,
+// LIMIT 1 or not, reads them all).
+func exists(q *gorm.DB) (bool, error) {
+	var one []int
+	err := q.Select("1").Limit(1).Scan(&one).Error
+	return len(one) > 0, err
 }
 
 // ClaimMode records that the database serves mode (ModeSandbox or
@@ -114,11 +123,11 @@ func (d *DB) ClearSandbox(ctx context.Context) (int64, error) {
 				}
 			}
 		}
-		var left int64
-		if err := tx.Model(&invoiceRow{}).Limit(1).Count(&left).Error; err != nil {
+		left, err := exists(tx.Model(&invoiceRow{}))
+		if err != nil {
 			return err
 		}
-		if left == 0 {
+		if !left {
 			return tx.Exec("DELETE FROM settings WHERE name = ?", modeKey).Error
 		}
 		return tx.Exec("UPDATE settings SET value = ? WHERE name = ?", ModeLive, modeKey).Error
