@@ -41,7 +41,10 @@ func (r *updateRow) domain() payments.Update {
 
 // StoreUpdates inserts the updates not stored yet, claimed by holder until
 // `until`, in one INSERT ... ON CONFLICT DO NOTHING RETURNING, and reports
-// the ids it inserted, in ups' order.
+// the ids it inserted, in ups' order. The statement is built by hand:
+// GORM's Create with OnConflict DoNothing and Returning writes the ids
+// returned back onto the rows by position, skipping only rows whose key is
+// zero, so with ids given it would pin them on the wrong updates.
 func (d *DB) StoreUpdates(ctx context.Context, ups []payments.Update, holder string, at, until time.Time) ([]int64, error) {
 	if holder == "" {
 		return nil, payments.Errorf(payments.EInvalid, "store updates: want a holder")
