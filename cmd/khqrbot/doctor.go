@@ -233,20 +233,18 @@ func (d *doctor) checkToken(ctx context.Context) (checkStatus, string) {
 		_, err := bakong.DecodeExpiry(d.cfg.BakongToken)
 		return checkFail, fmt.Sprintf("BAKONG_TOKEN cannot be read: %v; copy it again from the token email%s", err, note)
 	}
-	left := st.ExpiresAt.Sub(d.now())
-	days := int(left.Hours() / 24)
 	date := st.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC")
 	renew := "renew it with 'khqrbot token renew'"
 	if d.cfg.BakongEmail == "" {
 		renew += " (set BAKONG_EMAIL to the email the token is registered to)"
 	}
 	switch {
-	case left <= 0:
+	case st.Expired:
 		return checkFail, fmt.Sprintf("%s expired on %s: %s%s", which, date, renew, note)
-	case days < tokenWarnDays:
-		return checkOK, fmt.Sprintf("%s expires on %s, in %d day(s): %s soon%s", which, date, days, renew, note)
+	case st.DaysLeft < tokenWarnDays:
+		return checkOK, fmt.Sprintf("%s expires on %s, in %d day(s): %s soon%s", which, date, st.DaysLeft, renew, note)
 	}
-	return checkOK, fmt.Sprintf("%s expires on %s, in %d days%s", which, date, days, note)
+	return checkOK, fmt.Sprintf("%s expires on %s, in %d days%s", which, date, st.DaysLeft, note)
 }
 
 // checkReachable asks check_transaction_by_md5 without a token. From inside
