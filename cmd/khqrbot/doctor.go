@@ -228,11 +228,10 @@ func (d *doctor) checkToken(ctx context.Context) (checkStatus, string) {
 	if err != nil {
 		return checkFail, err.Error()
 	}
-	which := tokenSource(st)
 	if st.ExpiresAt.IsZero() {
-		_, err := bakong.DecodeExpiry(d.cfg.BakongToken)
-		return checkFail, fmt.Sprintf("BAKONG_TOKEN cannot be read: %v; copy it again from the token email%s", err, note)
+		return checkFail, unreadableToken(d.cfg.BakongToken).Error() + note
 	}
+	which := tokenSource(st)
 	date := st.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC")
 	renew := "renew it with 'khqrbot token renew'"
 	if d.cfg.BakongEmail == "" {

@@ -105,8 +105,7 @@ func tokenStatus(ctx context.Context, e *env, args []string) int {
 		return cmdError(e, fs, exitError, err)
 	}
 	if st.ExpiresAt.IsZero() {
-		_, err := bakong.DecodeExpiry(t)
-		return cmdError(e, fs, exitUsage, fmt.Errorf("BAKONG_TOKEN cannot be read: %v; copy it again from the token email", err))
+		return cmdError(e, fs, exitUsage, unreadableToken(t))
 	}
 	code := exitOK
 	if st.Expired {
@@ -228,6 +227,13 @@ func tokenInUse(ctx context.Context, configured, email string, store bakong.Toke
 		return bakong.TokenStatus{}, fmt.Errorf("the renewed token in the database cannot be read: %w", err)
 	}
 	return m.Status(), nil
+}
+
+// unreadableToken says why BAKONG_TOKEN tok, whose expiry tokenInUse found
+// none of, cannot be read.
+func unreadableToken(tok string) error {
+	_, err := bakong.DecodeExpiry(tok)
+	return fmt.Errorf("BAKONG_TOKEN cannot be read: %v; copy it again from the token email", err)
 }
 
 // tokenSource names the token st reports on, for people.
