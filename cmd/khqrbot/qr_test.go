@@ -315,10 +315,7 @@ func TestQRBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "khqrbot")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := khqrbotBinary(t)
 	run := func(args ...string) (int, string, string) {
 		var out, errOut bytes.Buffer
 		cmd := exec.Command(bin, args...)

@@ -77,7 +77,8 @@ var (
 	buildErr  error
 )
 
-// TestMain removes the binary the replica tests built, once every test ran.
+// TestMain removes the binary the tests built (khqrbotBinary), once every
+// test ran.
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if builtBin != "" {
