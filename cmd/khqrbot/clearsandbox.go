@@ -52,9 +52,9 @@ func runClearSandbox(ctx context.Context, e *env, args []string) int {
 // database, and refuses a database that served the other: sandbox and
 // live data must never mix.
 func claimMode(ctx context.Context, store *storage.DB, cfg *config) error {
-	mode, other := storage.ModeLive, storage.ModeSandbox
+	mode := storage.ModeLive
 	if cfg.Sandbox {
-		mode, other = other, mode
+		mode = storage.ModeSandbox
 	}
 	err := store.ClaimMode(ctx, mode)
 	if !errors.Is(err, storage.ErrModeMismatch) {
@@ -67,5 +67,5 @@ func claimMode(ctx context.Context, store *storage.DB, cfg *config) error {
 	}
 	return fmt.Errorf("the database %s holds %s data: invoices and payments made on the simulator, with no real money. "+
 		"Live mode refuses to start on it, or they would count in /paid and their share links would make real QRs. "+
-		"Set DATABASE_URL to another database, or run `khqrbot clear-sandbox --yes` to delete the sandbox data from this one", db, other)
+		"Set DATABASE_URL to another database, or run `khqrbot clear-sandbox --yes` to delete the sandbox data from this one", db, storage.ModeSandbox)
 }
