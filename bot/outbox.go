@@ -81,15 +81,14 @@ func (o *outbox) dispatch(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		limit := outboxBatch
-		evs, until, err := o.b.cfg.Service.ClaimEvents(ctx, limit)
-		end := time.Now().Add(until.Sub(o.b.clock.Now()) - claimMargin)
+		evs, until, err := o.b.cfg.Service.ClaimEvents(ctx, outboxBatch)
 		if err != nil {
 			if ctx.Err() == nil {
 				o.b.log.Error("outbox: read pending events", "err", err)
 			}
 			return
 		}
+		end := o.b.wallTime(until).Add(-claimMargin)
 		fresh := 0
 		for _, ev := range evs {
 			o.mu.Lock()
@@ -114,7 +113,7 @@ func (o *outbox) dispatch(ctx context.Context) {
 			o.mu.Unlock()
 		}
 		o.releaseLeft(ctx)
-		if len(evs) < limit || fresh == 0 {
+		if len(evs) < outboxBatch || fresh == 0 {
 			return
 		}
 	}

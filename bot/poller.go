@@ -122,9 +122,10 @@ func (b *Bot) lead(ctx context.Context, until time.Time) {
 }
 
 // wallTime converts a lease's end, a time on the Service's clock, to the
-// real time it comes at. The poller times its lease on the real clock
-// (polling happens in real time); a test's fake clock may stand still or
-// jump, and must neither end the lease early nor keep it past its time.
+// real time it comes at. The poller times its lease, and the outbox its
+// claims, on the real clock (both work in real time); a test's fake clock
+// may stand still or jump, and must neither end a lease early nor keep it
+// past its time.
 func (b *Bot) wallTime(t time.Time) time.Time { return time.Now().Add(t.Sub(b.clock.Now())) }
 
 // keepLease renews the poller lease every pollerRenew until ctx ends. It
