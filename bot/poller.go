@@ -111,7 +111,7 @@ func (b *Bot) lead(ctx context.Context, until time.Time) {
 	wg.Wait()
 	b.replica.setRole(roleStandby)
 	b.replica.leaseUntil.Store(0)
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markingTimeout)
+	rctx, cancel := marking(ctx)
 	defer cancel()
 	if err := b.cfg.Service.ReleaseLease(rctx, payments.PollerLease, b.cfg.Replica); err != nil {
 		b.log.Warn("release the poller lease", "err", err)
