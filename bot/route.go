@@ -131,12 +131,12 @@ func (b *Bot) onMessage(ctx context.Context, update int64, m *models.Message) {
 	h, known := b.commands()[cmd.Name]
 	switch {
 	case !known:
-		if (r.private || cmd.To != "") && b.mayRefuse(ctx, r, r.user.ID) {
+		if (r.private || cmd.To != "") && b.mayRefuse(ctx, r) {
 			b.reply(ctx, r.chat, r.p.T("cmd.unknown"), nil)
 		}
 	case h.admin && !r.admin:
 		b.log.Info("refused", "command", cmd.Name, "user", r.user.ID, "chat", r.chat)
-		if b.mayRefuse(ctx, r, r.user.ID) {
+		if b.mayRefuse(ctx, r) {
 			b.reply(ctx, r.chat, r.p.T("deny.admin", r.user.ID), nil)
 		}
 	default:
@@ -163,7 +163,7 @@ func (b *Bot) onAnonymous(ctx context.Context, m *models.Message) {
 	b.reply(ctx, m.Chat.ID, locales.New(locales.Match(lang)).T("deny.anonymous"), nil)
 }
 
-// mayRefuse reports whether a refusal to a non-admin may be sent: always
+// mayRefuse reports whether a refusal to r's sender may be sent: always
 // in a private chat, and in a group once per user per refusalEvery for the
 // whole deployment, so that a stranger's spam neither floods the group nor
 // runs it into Telegram's flood limits, however many replicas share the
@@ -173,14 +173,14 @@ func (b *Bot) onAnonymous(ctx context.Context, m *models.Message) {
 // refusal that takes it is sent, and until it expires nobody else takes it.
 // Each refusal holds it under a name of its own, since a holder taking its
 // lease again renews it.
-func (b *Bot) mayRefuse(ctx context.Context, r *req, user int64) bool {
+func (b *Bot) mayRefuse(ctx context.Context, r *req) bool {
 	if r.private || r.admin {
 		return true
 	}
 	holder := fmt.Sprintf("%s#%d", b.cfg.Replica, b.refusals.Add(1))
-	_, ok, err := b.cfg.Service.AcquireLease(ctx, refusalLease(r.chat, user), holder, refusalEvery)
+	_, ok, err := b.cfg.Service.AcquireLease(ctx, refusalLease(r.chat, r.user.ID), holder, refusalEvery)
 	if err != nil { // stay silent: a refusal is a courtesy, spam is not
-		b.log.Warn("group refusal window", "chat", r.chat, "user", user, "err", err)
+		b.log.Warn("group refusal window", "chat", r.chat, "user", r.user.ID, "err", err)
 		return false
 	}
 	return ok
