@@ -191,7 +191,6 @@ func (c *Config) check() error {
 	if c.OutboxInterval <= 0 {
 		c.OutboxInterval = defaultOutbox
 	}
-	c.HTTP = c.HTTP.withDefaults()
 	if c.WebhookURL != "" && c.Listener == nil && c.ListenAddr == "" {
 		return errors.New("bot config: webhook mode needs ListenAddr (or Listener) to receive updates on")
 	}
