@@ -82,11 +82,9 @@ func (b *Bot) call(ctx context.Context, chat int64, fn func(ctx context.Context)
 // holding a handler slot.
 func idle(ctx context.Context, d time.Duration) bool {
 	s, _ := ctx.Value(slotKey{}).(*lanes)
-	if s != nil {
-		<-s.slots
-	}
 	var stopping <-chan struct{}
 	if s != nil {
+		<-s.slots
 		stopping = s.stopping
 	}
 	t := time.NewTimer(d)
