@@ -237,9 +237,8 @@ func New(cfg Config) (*Bot, error) {
 		// (no Start, no WebhookHandler): poller.go and web.go do, through
 		// the inbox.
 		tgbot.WithNotAsyncHandlers(),
-	}
-	if cfg.APIURL != "" {
-		opts = append(opts, tgbot.WithServerURL(b.apiURL))
+		// The URL the poller calls too: one place fills in Telegram's.
+		tgbot.WithServerURL(b.apiURL),
 	}
 	tg, err := tgbot.New(cfg.Token, opts...)
 	if err != nil {
