@@ -53,14 +53,16 @@ func (b *Bot) tellAdmins(ctx context.Context, d *delivery) error {
 			return fmt.Errorf("invoice %d: %w", ev.InvoiceID, err)
 		}
 		if ev.PaymentID != 0 {
-			if pay, err = b.paymentOf(ctx, inv.ID, ev.PaymentID); err != nil {
-				return err
-			}
-		}
-		if pay == nil && ev.Kind == payments.EventReview && ev.PaymentID != 0 {
-			// A QR paid by a payment /verify recorded for another invoice.
-			if pay, err = b.cfg.Service.Payment(ctx, ev.PaymentID); err != nil {
+			// One read: a review may name a payment /verify recorded for
+			// another invoice (a QR of this one paid); other notices show
+			// the invoice's own payment only.
+			review := ev.Kind == payments.EventReview
+			p, err := b.cfg.Service.Payment(ctx, ev.PaymentID)
+			switch {
+			case err != nil && (review || payments.ErrorCode(err) != payments.ENotFound):
 				return fmt.Errorf("payment %d: %w", ev.PaymentID, err)
+			case err == nil && (review || p.InvoiceID == inv.ID):
+				pay = p
 			}
 		}
 	}
