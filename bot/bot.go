@@ -177,7 +177,7 @@ func (c *Config) check() error {
 		c.PollTimeout = defaultPollTimeout
 	}
 	if c.PollTimeout < 2*time.Second {
-		return fmt.Errorf("bot config: poll timeout %s: want at least 2s (shorter ones make the library poll in a busy loop)", c.PollTimeout)
+		return fmt.Errorf("bot config: poll timeout %s: want at least 2s (getUpdates waits 1s less, so shorter ones poll in a busy loop)", c.PollTimeout)
 	}
 	if p := webhookPath(c.WebhookURL); c.WebhookURL != "" && (p == "/healthz" || (p == "/metrics" && c.Metrics != nil)) {
 		return fmt.Errorf("bot config: webhook path %s is taken by the health or metrics endpoint", p)
