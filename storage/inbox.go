@@ -87,11 +87,14 @@ func (d *DB) StoreUpdates(ctx context.Context, ups []payments.Update, holder str
 }
 
 // notBehind holds for an update of updates that no earlier update of its
-// chat is still to be done, and, with a time argument, claimed until after
-// it.
+// chat is still to be done, and notBehindClaimed that none is still to be
+// done and claimed until after its time argument; earlierUndone is the
+// subquery of such updates they share.
 const (
-	notBehind        = "NOT EXISTS (SELECT 1 FROM updates e WHERE e.chat_id = updates.chat_id AND e.update_id < updates.update_id AND e.done_at IS NULL)"
-	notBehindClaimed = "NOT EXISTS (SELECT 1 FROM updates e WHERE e.chat_id = updates.chat_id AND e.update_id < updates.update_id AND e.done_at IS NULL AND e.claim_until > ?)"
+	notBehind        = "NOT EXISTS (" + earlierUndone + ")"
+	notBehindClaimed = "NOT EXISTS (" + earlierUndone + " AND e.claim_until > ?)"
+
+	earlierUndone = "SELECT 1 FROM updates e WHERE e.chat_id = updates.chat_id AND e.update_id < updates.update_id AND e.done_at IS NULL"
 )
 
 // StartUpdate claims update id for holder until `until` and counts a try,
