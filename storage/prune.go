@@ -23,30 +23,24 @@ func (d *DB) Prune(ctx context.Context, before time.Time, limit int) (int, error
 	}
 	before = utc(before)
 	db := d.gdb.WithContext(ctx)
-	calls := db.Model(&apiCallRow{}).Select("id").Where("at < ?", before).Order("at").Limit(limit)
-	res := db.Where("id IN (?)", calls).Delete(&apiCallRow{})
-	if res.Error != nil {
-		return 0, dbErr(res.Error, "prune the call log")
+	var n int64
+	for _, t := range []struct {
+		model                 any
+		key, old, order, what string
+	}{
+		{&apiCallRow{}, "id", "at < ?", "at", "the call log"},
+		{&eventRow{}, "id", "delivered_at < ?", "id", "delivered events"},
+		{&updateRow{}, "update_id", "at < ?", "at", "stored updates"},
+		// An expired lease is as free as a missing one; the bot takes one
+		// per stranger refused in a group (bot's refusal window).
+		{&leaseRow{}, "name", "expires_at < ?", "", "expired leases"},
+	} {
+		old := db.Model(t.model).Select(t.key).Where(t.old, before).Order(t.order).Limit(limit)
+		res := db.Where(t.key+" IN (?)", old).Delete(t.model)
+		if res.Error != nil {
+			return int(n), dbErr(res.Error, "prune %s", t.what)
+		}
+		n += res.RowsAffected
 	}
-	n := res.RowsAffected
-	events := db.Model(&eventRow{}).Select("id").Where("delivered_at < ?", before).Order("id").Limit(limit)
-	res = db.Where("id IN (?)", events).Delete(&eventRow{})
-	if res.Error != nil {
-		return int(n), dbErr(res.Error, "prune delivered events")
-	}
-	n += res.RowsAffected
-	updates := db.Model(&updateRow{}).Select("update_id").Where("at < ?", before).Order("at").Limit(limit)
-	res = db.Where("update_id IN (?)", updates).Delete(&updateRow{})
-	if res.Error != nil {
-		return int(n), dbErr(res.Error, "prune stored updates")
-	}
-	n += res.RowsAffected
-	// An expired lease is as free as a missing one; the bot takes one per
-	// stranger refused in a group (bot's refusal window).
-	leases := db.Model(&leaseRow{}).Select("name").Where("expires_at < ?", before).Limit(limit)
-	res = db.Where("name IN (?)", leases).Delete(&leaseRow{})
-	if res.Error != nil {
-		return int(n), dbErr(res.Error, "prune expired leases")
-	}
-	return int(n + res.RowsAffected), nil
+	return int(n), nil
 }
