@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,12 +13,6 @@ import (
 
 	"github.com/khqrbot/khqrbot/storage"
 )
-
-// toolJWT is a token expiring at exp, for status checks that make no call.
-func toolJWT(exp time.Time) string {
-	enc := base64.RawURLEncoding.EncodeToString
-	return enc([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." + enc([]byte(fmt.Sprintf(`{"data":{"id":"ab"},"exp":%d}`, exp.Unix()))) + ".c2ln"
-}
 
 // tokenStatusCase is a run of 'khqrbot token status' and what it prints.
 type tokenStatusCase struct {
@@ -50,15 +42,15 @@ func (tt tokenStatusCase) run(t *testing.T) {
 func TestTokenStatus(t *testing.T) {
 	soon := time.Now().Add(30*24*time.Hour + time.Hour)
 	tests := []tokenStatusCase{
-		{"valid, renewable", map[string]string{"BAKONG_TOKEN": toolJWT(soon), "BAKONG_EMAIL": "me@shop.kh"}, nil, 0,
+		{"valid, renewable", map[string]string{"BAKONG_TOKEN": jwt(soon), "BAKONG_EMAIL": "me@shop.kh"}, nil, 0,
 			[]string{"token       BAKONG_TOKEN\n", "days left   30", "renewable   yes", soon.UTC().Format("2006-01-02")}},
-		{"valid, no email", map[string]string{"BAKONG_TOKEN": toolJWT(soon)}, nil, 0, []string{"renewable   no: set BAKONG_EMAIL"}},
-		{"expired", map[string]string{"BAKONG_TOKEN": toolJWT(time.Now().Add(-48 * time.Hour))}, nil, 1, []string{"EXPIRED"}},
-		{"token flag", nil, []string{"--bakong-token", toolJWT(soon)}, 0, []string{"days left   30"}},
-		{"flag overrides env", map[string]string{"BAKONG_TOKEN": "not-a-jwt"}, []string{"--bakong-token", toolJWT(soon), "--email", "me@shop.kh"}, 0, []string{"days left   30", "renewable   yes"}},
-		{"bad email", map[string]string{"BAKONG_TOKEN": toolJWT(soon), "BAKONG_EMAIL": "not an email"}, nil, 2, []string{`BAKONG_EMAIL="not an email": want an email address`}},
+		{"valid, no email", map[string]string{"BAKONG_TOKEN": jwt(soon)}, nil, 0, []string{"renewable   no: set BAKONG_EMAIL"}},
+		{"expired", map[string]string{"BAKONG_TOKEN": jwt(time.Now().Add(-48 * time.Hour))}, nil, 1, []string{"EXPIRED"}},
+		{"token flag", nil, []string{"--bakong-token", jwt(soon)}, 0, []string{"days left   30"}},
+		{"flag overrides env", map[string]string{"BAKONG_TOKEN": "not-a-jwt"}, []string{"--bakong-token", jwt(soon), "--email", "me@shop.kh"}, 0, []string{"days left   30", "renewable   yes"}},
+		{"bad email", map[string]string{"BAKONG_TOKEN": jwt(soon), "BAKONG_EMAIL": "not an email"}, nil, 2, []string{`BAKONG_EMAIL="not an email": want an email address`}},
 		{"token with spaces", map[string]string{"BAKONG_TOKEN": "ey a.b c"}, nil, 2, []string{"BAKONG_TOKEN=(set): want the Open API token, without spaces"}},
-		{"json", map[string]string{"BAKONG_TOKEN": toolJWT(soon)}, []string{"--json"}, 0, []string{`"source": "environment"`, `"daysLeft": 30`, `"renewable": false`, "renewal not possible"}},
+		{"json", map[string]string{"BAKONG_TOKEN": jwt(soon)}, []string{"--json"}, 0, []string{`"source": "environment"`, `"daysLeft": 30`, `"renewable": false`, "renewal not possible"}},
 		{"no token", nil, nil, 2, []string{"no token"}},
 		{"unreadable", map[string]string{"BAKONG_TOKEN": "not-a-jwt"}, nil, 2, []string{"cannot be read"}},
 	}
@@ -73,7 +65,7 @@ func TestTokenStatus(t *testing.T) {
 func TestTokenStatusRenewed(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now()
-	days := func(n int) string { return toolJWT(now.Add(time.Duration(n)*24*time.Hour + time.Hour)) }
+	days := func(n int) string { return jwt(now.Add(time.Duration(n)*24*time.Hour + time.Hour)) }
 	dir := t.TempDir()
 	path := filepath.Join(dir, "k.db")
 	db, err := storage.Open(ctx, path)
@@ -88,7 +80,7 @@ func TestTokenStatusRenewed(t *testing.T) {
 	tests := []tokenStatusCase{
 		{"renewed outlives BAKONG_TOKEN", map[string]string{"BAKONG_TOKEN": days(10), "DATABASE_URL": path}, nil, 0,
 			[]string{"token       the renewed token in the database\n", "days left   80"}},
-		{"renewed, expired BAKONG_TOKEN", map[string]string{"BAKONG_TOKEN": toolJWT(now.Add(-time.Hour)), "DATABASE_URL": path}, nil, 0,
+		{"renewed, expired BAKONG_TOKEN", map[string]string{"BAKONG_TOKEN": jwt(now.Add(-time.Hour)), "DATABASE_URL": path}, nil, 0,
 			[]string{"token       the renewed token in the database\n", "days left   80"}},
 		{"renewed, json", map[string]string{"BAKONG_TOKEN": days(10)}, []string{"--database-url", path, "--json"}, 0,
 			[]string{`"source": "database"`, `"daysLeft": 80`}},
