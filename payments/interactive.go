@@ -108,7 +108,7 @@ func (s *Service) CheckStatus(ctx context.Context, qrID int64) (*QR, error) {
 	if q.Status != QRPending || (!q.LastCheckedAt.IsZero() && s.clock.Now().Before(q.LastCheckedAt.Add(s.cfg.CheckCooldown))) {
 		return q, nil
 	}
-	got, err := s.checkQR(ctx, qrID, noWait)
+	got, err := s.checkQR(ctx, q, noWait)
 	if errors.Is(err, ErrBudget) {
 		return q, nil
 	}

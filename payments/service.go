@@ -550,15 +550,18 @@ func (s *Service) lastLook(ctx context.Context, invoiceID int64) map[int64]bool 
 // When Bakong does not answer, or the request budget has nothing to spare
 // (ErrBudget), it returns an EUnavailable error.
 func (s *Service) CheckQR(ctx context.Context, qrID int64) (*QR, error) {
-	return s.checkQR(ctx, qrID, mayWait)
-}
-
-// checkQR is CheckQR; wait says whether to wait for the request budget.
-func (s *Service) checkQR(ctx context.Context, qrID int64, wait bool) (*QR, error) {
 	q, err := s.store.QR(ctx, qrID)
 	if err != nil {
 		return nil, fmt.Errorf("check QR %d: %w", qrID, err)
 	}
+	return s.checkQR(ctx, q, mayWait)
+}
+
+// checkQR is CheckQR of q, read by the caller (CheckStatus has read it
+// already); wait says whether to wait for the request budget.
+func (s *Service) checkQR(ctx context.Context, q *QR, wait bool) (*QR, error) {
+	qrID := q.ID
+	var err error
 	at := s.clock.Now()
 	found, apiErr := ask(ctx, s, wait, func(ctx context.Context) (*bakong.Transaction, error) { return s.api.CheckMD5(ctx, q.MD5) })
 	switch {
