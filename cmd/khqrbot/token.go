@@ -113,7 +113,7 @@ func tokenStatus(ctx context.Context, e *env, args []string) int {
 	}
 	if *asJSON {
 		source := "environment"
-		if st.Source == "store" {
+		if st.Source == bakong.FromStore {
 			source = "database"
 		}
 		j := tokenStatusJSON{Source: source, ExpiresAt: st.ExpiresAt.UTC(), DaysLeft: st.DaysLeft, Expired: st.Expired, Renewable: st.Renewable, Summary: st.String()}
@@ -238,7 +238,7 @@ func unreadableToken(tok string) error {
 
 // tokenSource names the token st reports on, for people.
 func tokenSource(st bakong.TokenStatus) string {
-	if st.Source == "store" {
+	if st.Source == bakong.FromStore {
 		return "the renewed token in the database"
 	}
 	return "BAKONG_TOKEN"

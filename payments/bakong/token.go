@@ -98,7 +98,7 @@ type TokenManager struct {
 	mu          sync.Mutex
 	tok         string
 	exp         time.Time // zero when unknown
-	source      string
+	source      TokenOrigin
 	flight      *flight
 	lastAttempt time.Time
 	failedAt    time.Time
@@ -126,7 +126,7 @@ func NewTokenManager(ctx context.Context, c TokenConfig) (*TokenManager, error) 
 	if m.now == nil {
 		m.now = time.Now
 	}
-	m.tok, m.source = c.Token, "config"
+	m.tok, m.source = c.Token, FromConfig
 	m.exp, _ = DecodeExpiry(c.Token)
 	if c.Store != nil {
 		stored, err := c.Store.LoadToken(ctx)
@@ -134,7 +134,7 @@ func NewTokenManager(ctx context.Context, c TokenConfig) (*TokenManager, error) 
 			return nil, fmt.Errorf("load bakong token: %w", err)
 		}
 		if exp, _ := DecodeExpiry(stored); stored != "" && stored != c.Token && (m.tok == "" || exp.After(m.exp)) {
-			m.tok, m.exp, m.source = stored, exp, "store"
+			m.tok, m.exp, m.source = stored, exp, FromStore
 		}
 	}
 	if m.tok == "" {
@@ -220,7 +220,7 @@ func (m *TokenManager) renew(f *flight) {
 	ctx := context.Background()
 	tok, source, unlock, err := m.fetch(ctx)
 	var saveErr error
-	if err == nil && source == "renewed" && m.store != nil {
+	if err == nil && source == Renewed && m.store != nil {
 		if serr := m.store.SaveToken(ctx, tok); serr != nil {
 			saveErr = fmt.Errorf("renewed, but saving the token failed: %w", serr)
 		}
@@ -242,18 +242,18 @@ func (m *TokenManager) renew(f *flight) {
 }
 
 // fetch gets a new token: from the store when another process sharing it
-// renewed already (source "store"), else by renew_token ("renewed"),
+// renewed already (FromStore), else by renew_token (Renewed),
 // holding the RenewLock, if any, until unlock is called: after the token
 // is saved.
-func (m *TokenManager) fetch(ctx context.Context) (tok, source string, unlock func(), err error) {
+func (m *TokenManager) fetch(ctx context.Context) (tok string, source TokenOrigin, unlock func(), err error) {
 	unlock = func() {}
 	if m.lock == nil {
 		tok, err = m.renewer.RenewToken(ctx, m.email)
-		return tok, "renewed", unlock, err
+		return tok, Renewed, unlock, err
 	}
 	for try := 1; ; try++ {
 		if tok := m.newerStored(ctx); tok != "" {
-			return tok, "store", unlock, nil
+			return tok, FromStore, unlock, nil
 		}
 		release, ok, err := m.lock.TryLockRenewal(ctx)
 		if err != nil {
@@ -262,10 +262,10 @@ func (m *TokenManager) fetch(ctx context.Context) (tok, source string, unlock fu
 		if ok {
 			if tok := m.newerStored(ctx); tok != "" {
 				release()
-				return tok, "store", unlock, nil
+				return tok, FromStore, unlock, nil
 			}
 			tok, err = m.renewer.RenewToken(ctx, m.email)
-			return tok, "renewed", release, err
+			return tok, Renewed, release, err
 		}
 		if try == lockTries {
 			return "", "", unlock, errors.New("another process sharing the database is renewing the token and has not stored it yet")
@@ -306,6 +306,16 @@ func (m *TokenManager) wait(ctx context.Context, f *flight) (string, error) {
 	}
 }
 
+// TokenOrigin tells where the token in use came from.
+type TokenOrigin string
+
+// Token origins; "" is none.
+const (
+	FromConfig TokenOrigin = "config"  // the token configured (BAKONG_TOKEN)
+	FromStore  TokenOrigin = "store"   // renewed by another process sharing the store
+	Renewed    TokenOrigin = "renewed" // renewed by this process
+)
+
 // TokenStatus describes the current token for /token and doctor.
 type TokenStatus struct {
 	Present        bool
@@ -314,7 +324,7 @@ type TokenStatus struct {
 	Expired        bool
 	Renewable      bool      // an email is set, so renewal is possible
 	RenewAt        time.Time // when proactive renewal starts; zero when not renewable
-	Source         string    // "config", "store", "renewed" or "" (none)
+	Source         TokenOrigin
 	LastRenewAt    time.Time // last successful renewal
 	LastRenewError string    // last renewal or save failure, "" when the last one worked
 }

@@ -131,7 +131,8 @@ func (s *memStore) SaveToken(_ context.Context, tok string) error {
 func TestTokenPick(t *testing.T) {
 	early, late := jwtExp(now.Add(time.Hour)), jwtExp(now.Add(48*time.Hour))
 	tests := []struct {
-		name, config, stored, want, source string
+		name, config, stored, want string
+		source                     TokenOrigin
 	}{
 		{"config only", early, "", early, "config"},
 		{"store only", "", late, late, "store"},
